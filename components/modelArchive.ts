@@ -1,0 +1,177 @@
+/**
+ * Deterministic model.tar.gz: the model directory's layout at the archive root
+ * (`code/inference.py`, `models.json`, model folders), what SageMaker extracts into
+ * `/opt/ml/model`. Identical content gives identical bytes: entries sorted bytewise,
+ * fixed mtime, uid/gid 0 with no owner names, modes 0644 / 0755, ustar headers
+ * (a pax record only for paths ustar cannot hold, with fixed fields), fixed gzip headers.
+ * Tar headers are encoded by the npm `tar` package; the stream is hashed while written
+ * and renamed into place only when complete.
+ */
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { Header, Pax } from "tar";
+import { ArchiveEntry, listArchiveEntries } from "./archiveEntries";
+import { writeGzipMembers } from "./gzipMembers";
+
+/** mtime stored for every entry: 1980-01-01T00:00:00Z (also valid for zip tools). */
+export const ARCHIVE_MTIME = new Date(Date.UTC(1980, 0, 1));
+/** Default zlib level: 1 (fastest); model weights barely compress at any level. */
+export const DEFAULT_LEVEL = 1;
+/** Default uncompressed bytes per gzip member. */
+export const DEFAULT_CHUNK_BYTES = 4 * 1024 * 1024;
+/** Bytes read from a file at a time. */
+const READ_BYTES = 1024 * 1024;
+
+export interface ArchiveProgress {
+    /** Uncompressed tar bytes compressed and written so far. */
+    bytesDone: number;
+    /** Uncompressed tar bytes in total (headers, data, padding). */
+    bytesTotal: number;
+    /** Compressed bytes written so far. */
+    bytesWritten: number;
+    /** Milliseconds since the build started. */
+    elapsedMs: number;
+}
+
+export interface ArchiveOptions {
+    /** zlib level, integer 0 (store) to 9 (smallest, slowest). Changes the bytes. @default 1 */
+    level?: number;
+    /** Uncompressed bytes per gzip member, 64 KiB to 256 MiB. Changes the bytes. @default 4 MiB */
+    chunkBytes?: number;
+    /** Members compressed at once, 1 to 64; does not change the bytes. @default os.availableParallelism() */
+    jobs?: number;
+    /** Called after each member is written (about every `chunkBytes` of input). */
+    onProgress?: (p: ArchiveProgress) => void;
+}
+
+export interface ArchiveResult {
+    /** Lower-case hex SHA-256 of the .tar.gz bytes. */
+    sha256: string;
+    /** Size of the .tar.gz in bytes. */
+    bytes: number;
+    /** Posix paths of the regular files, in archive order (directories not listed). */
+    files: string[];
+    /** Uncompressed tar stream size in bytes. */
+    tarBytes: number;
+}
+
+/** Resolved options with defaults applied; throws listing every invalid option. */
+export function resolveArchiveOptions(opts: ArchiveOptions = {}): Required<Omit<ArchiveOptions, "onProgress">> {
+    const level = opts.level ?? DEFAULT_LEVEL;
+    const chunkBytes = opts.chunkBytes ?? DEFAULT_CHUNK_BYTES;
+    const jobs = opts.jobs ?? Math.max(1, os.availableParallelism());
+    const errors: string[] = [];
+    if (!Number.isInteger(level) || level < 0 || level > 9) errors.push(`level must be an integer from 0 to 9 (got ${level})`);
+    if (!Number.isInteger(chunkBytes) || chunkBytes < 65536 || chunkBytes > 256 * 1048576) {
+        errors.push(`chunkBytes must be an integer from 65536 to 268435456 (got ${chunkBytes})`);
+    }
+    if (!Number.isInteger(jobs) || jobs < 1 || jobs > 64) errors.push(`jobs must be an integer from 1 to 64 (got ${jobs})`);
+    if (errors.length > 0) throw new Error(`buildModelArchive: ${errors.join("; ")}`);
+    return { level, chunkBytes, jobs };
+}
+
+/** The header block(s) of one entry: a pax record only when ustar cannot hold the path. */
+export function entryHeader(entry: Pick<ArchiveEntry, "path" | "type" | "size" | "mode">): Buffer {
+    const fields = {
+        path: entry.path, mode: entry.mode, uid: 0, gid: 0, size: entry.size, mtime: ARCHIVE_MTIME,
+        type: entry.type === "dir" ? "Directory" as const : "File" as const,
+        uname: "", gname: "", devmaj: 0, devmin: 0,
+    };
+    const header = new Header(fields);
+    header.encode();
+    const block = header.block!;
+    if (!header.needPax) return block;
+    const pax = new Pax({ path: entry.path, mtime: ARCHIVE_MTIME, uid: 0, gid: 0, size: entry.size }).encode();
+    return Buffer.concat([pax, block]);
+}
+
+/** Size of the uncompressed tar stream for these entries. */
+export function tarSize(entries: readonly ArchiveEntry[]): number {
+    let total = 1024;
+    for (const e of entries) total += entryHeader(e).length + Math.ceil(e.size / 512) * 512;
+    return total;
+}
+
+/** The uncompressed tar stream: headers, file data (exactly the listed size), padding, two zero blocks. */
+export async function* tarStream(entries: readonly ArchiveEntry[]): AsyncGenerator<Buffer> {
+    for (const entry of entries) {
+        yield entryHeader(entry);
+        if (entry.type !== "file" || entry.size === 0) continue;
+        const fh = await fs.promises.open(entry.abs, "r");
+        try {
+            let done = 0;
+            while (done < entry.size) {
+                const buf = Buffer.allocUnsafe(Math.min(READ_BYTES, entry.size - done));
+                const { bytesRead } = await fh.read(buf, 0, buf.length, done);
+                if (bytesRead === 0) {
+                    throw new Error(`${entry.abs}: file shrank while packaging (expected ${entry.size} bytes); retry when nothing writes to the model directory`);
+                }
+                done += bytesRead;
+                yield bytesRead === buf.length ? buf : buf.subarray(0, bytesRead);
+            }
+            const st = await fh.stat();
+            if (st.size !== entry.size) {
+                throw new Error(`${entry.abs}: file changed size while packaging (${entry.size} -> ${st.size} bytes); retry when nothing writes to the model directory`);
+            }
+        } finally {
+            await fh.close();
+        }
+        const pad = (512 - (entry.size % 512)) % 512;
+        if (pad > 0) yield Buffer.alloc(pad);
+    }
+    yield Buffer.alloc(1024);
+}
+
+/** True when `child` is `parent` or inside it. */
+function isInside(parent: string, child: string): boolean {
+    const rel = path.relative(parent, child);
+    return rel === "" || (!rel.startsWith("..") && !path.isAbsolute(rel));
+}
+
+/**
+ * Packs `dir` into a deterministic gzip tar at `outFile` (written to a temporary file in
+ * the same directory, then renamed, so `outFile` is never half-written).
+ * @throws when `dir` is missing, contains unsupported entries, `outFile` lies inside `dir`,
+ *   or an option is out of range.
+ */
+export async function buildModelArchive(dir: string, outFile: string, opts: ArchiveOptions = {}): Promise<ArchiveResult> {
+    const o = resolveArchiveOptions(opts);
+    const outAbs = path.resolve(outFile);
+    if (isInside(path.resolve(dir), outAbs)) {
+        throw new Error(`${outFile}: the archive must be written outside the model directory ${dir}; choose another --out path`);
+    }
+    const entries = listArchiveEntries(dir);
+    const bytesTotal = tarSize(entries);
+    const started = Date.now();
+    await fs.promises.mkdir(path.dirname(outAbs), { recursive: true });
+    const tmp = `${outAbs}.tmp-${process.pid}-${crypto.randomBytes(4).toString("hex")}`;
+    const hash = crypto.createHash("sha256");
+    const fh = await fs.promises.open(tmp, "wx", 0o644);
+    let bytesWritten = 0;
+    let bytesDone = 0;
+    try {
+        await writeGzipMembers(tarStream(entries), o, async (member) => {
+            hash.update(member);
+            let off = 0;
+            while (off < member.length) off += (await fh.write(member, off, member.length - off)).bytesWritten;
+            bytesWritten += member.length;
+        }, (n) => {
+            bytesDone += n;
+            opts.onProgress?.({ bytesDone, bytesTotal, bytesWritten, elapsedMs: Date.now() - started });
+        });
+        await fh.close();
+        await fs.promises.rename(tmp, outAbs);
+    } catch (err) {
+        await fh.close().catch(() => undefined);
+        await fs.promises.rm(tmp, { force: true });
+        throw err;
+    }
+    return {
+        sha256: hash.digest("hex"),
+        bytes: bytesWritten,
+        files: entries.filter((e) => e.type === "file").map((e) => e.path),
+        tarBytes: bytesTotal,
+    };
+}

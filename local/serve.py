@@ -290,8 +290,8 @@ def main():
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     log.info("listening on http://%s:%d (model dir %s, handler %s/%s, timeout %g s)",
-             host, server.effective_port, app.model_dir, app.code_dir, app.program, app.timeout)
-    print(f"LOCAL_SERVE_PORT={server.effective_port}", flush=True)
+             host, int(server.effective_port), app.model_dir, app.code_dir, app.program, app.timeout)
+    print(f"LOCAL_SERVE_PORT={int(server.effective_port)}", flush=True)
     app.start_loading()
     server.run()
 

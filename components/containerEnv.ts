@@ -1,0 +1,101 @@
+/**
+ * The container environment the program sets, and the deploy-side framework check of issue 3. Pure.
+ */
+
+/** Environment variables the program sets itself; `environment` must not override them. */
+export const RESERVED_ENV_KEYS: readonly string[] = [
+    "SAGEMAKER_PROGRAM",
+    "SAGEMAKER_SUBMIT_DIRECTORY",
+    "SAGEMAKER_CONTAINER_LOG_LEVEL",
+    "SAGEMAKER_REGION",
+    "SAGEMAKER_MODEL_SERVER_WORKERS",
+    "TF_FORCE_GPU_ALLOW_GROWTH",
+];
+
+/** SageMaker's limits on a container's Environment map. */
+export const ENV_MAX_ENTRIES = 100;
+export const ENV_MAX_LENGTH = 1024;
+export const ENV_KEY_PATTERN = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+export interface ContainerEnvInput {
+    region: string;
+    /** Python logging level number (10..50). */
+    containerLogLevel: number;
+    modelServerWorkers: number;
+    /** User entries from `environment` (already checked against RESERVED_ENV_KEYS). */
+    environment: Record<string, string>;
+}
+
+/** The primary container's Environment, sorted by key so equal settings give equal inputs. */
+export function containerEnvironment(input: ContainerEnvInput): Record<string, string> {
+    const env: Record<string, string> = {
+        ...input.environment,
+        SAGEMAKER_PROGRAM: "inference.py",
+        SAGEMAKER_SUBMIT_DIRECTORY: "/opt/ml/model/code",
+        SAGEMAKER_CONTAINER_LOG_LEVEL: String(input.containerLogLevel),
+        SAGEMAKER_REGION: input.region,
+        SAGEMAKER_MODEL_SERVER_WORKERS: String(input.modelServerWorkers),
+        TF_FORCE_GPU_ALLOW_GROWTH: "true",
+    };
+    return Object.fromEntries(Object.keys(env).sort().map((k) => [k, env[k]]));
+}
+
+/** pip distribution names that provide each manifest framework. */
+export const FRAMEWORK_PACKAGES: Readonly<Record<string, readonly string[]>> = {
+    pytorch: ["torch"],
+    sklearn: ["scikit-learn"],
+    tensorflow: ["tensorflow", "tensorflow-cpu", "tensorflow-gpu"],
+};
+
+/** One requirement line: the normalised distribution name and whether it is pinned with `==`. */
+export interface Requirement { name: string; pinned: boolean; line: string }
+
+/** Parses requirements.txt text (comments, blank lines and pip options are skipped). */
+export function parseRequirements(text: string): Requirement[] {
+    const out: Requirement[] = [];
+    for (const rawLine of text.split(/\r?\n/)) {
+        const line = rawLine.replace(/\s+#.*$/, "").replace(/^#.*$/, "").trim();
+        if (!line || line.startsWith("-")) continue;
+        const m = /^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*(.*)$/.exec(line);
+        if (!m) continue;
+        const name = m[1].toLowerCase().replace(/[._]+/g, "-");
+        const spec = m[3].split(";")[0].trim();
+        out.push({ name, pinned: /^===?\s*[^,*]+$/.test(spec), line });
+    }
+    return out;
+}
+
+export interface FrameworkCheckInput {
+    /** Frameworks named by the manifest (`models[].framework`). */
+    frameworks: readonly string[];
+    /** Text of code/requirements.txt, or undefined when the file is missing. */
+    requirementsText?: string;
+    /** The image is a PyTorch inference DLC (torch is installed in it). */
+    imageHasPyTorch: boolean;
+    /** For messages: the requirements file path. */
+    requirementsPath: string;
+}
+
+/**
+ * Issue 3's deploy-side check: a warning for every manifest framework that is neither in the
+ * image nor pinned (`==`) in code/requirements.txt.
+ */
+export function frameworkWarnings(input: FrameworkCheckInput): string[] {
+    const reqs = parseRequirements(input.requirementsText ?? "");
+    const warnings: string[] = [];
+    for (const fw of [...new Set(input.frameworks)].sort()) {
+        const pkgs = FRAMEWORK_PACKAGES[fw];
+        if (!pkgs) continue; // unknown frameworks are the manifest validator's error
+        if (fw === "pytorch" && input.imageHasPyTorch) continue;
+        const found = reqs.find((r) => pkgs.includes(r.name));
+        if (!found) {
+            warnings.push(`${input.requirementsPath}: the manifest uses framework "${fw}", which the image does not ` +
+                `provide; add "${pkgs[0]}==<version the model was saved with>" to ${input.requirementsPath}` +
+                (fw === "pytorch" ? " or use a PyTorch inference image" : "") + ".");
+        } else if (!found.pinned) {
+            warnings.push(`${input.requirementsPath}: "${found.line}" is not pinned; pin the exact version the ` +
+                `"${fw}" model was saved with ("${found.name}==X.Y.Z"), or it may not load in the container.`);
+        }
+    }
+    return warnings;
+}

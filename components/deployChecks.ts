@@ -1,0 +1,43 @@
+/**
+ * Checks of the model directory against the settings, run before any resource is declared:
+ * the archive engineer's `validateModelDir`, plus the deploy-side framework check of issue 3 and
+ * the network-isolation warning. Reads files synchronously; never throws.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { frameworkWarnings, parseRequirements } from "./containerEnv";
+import { validateModelDir, REQUIREMENTS_FILE } from "./modelDir";
+import type { Manifest } from "./manifest";
+import type { Settings } from "./settings";
+
+export interface ModelDirPlan {
+    /** Absolute model directory. */
+    dir: string;
+    errors: string[];
+    warnings: string[];
+    manifest?: Manifest;
+}
+
+/** Resolves `settings.modelDir` against `baseDir` and checks it. */
+export function checkModelDirForDeploy(settings: Settings, baseDir: string): ModelDirPlan {
+    const dir = path.resolve(baseDir, settings.modelDir);
+    const check = validateModelDir(dir);
+    const errors = [...check.errors];
+    const warnings = [...check.warnings];
+    const reqPath = path.join(dir, REQUIREMENTS_FILE);
+    let requirementsText: string | undefined;
+    try { requirementsText = fs.readFileSync(reqPath, "utf8"); } catch { requirementsText = undefined; }
+    if (check.manifest) {
+        warnings.push(...frameworkWarnings({
+            frameworks: check.manifest.models.map((m) => m.framework),
+            requirementsText,
+            imageHasPyTorch: settings.imageSource === "dlc" || /pytorch/i.test(settings.imageUri),
+            requirementsPath: reqPath,
+        }));
+    }
+    if (settings.enableNetworkIsolation && requirementsText !== undefined && parseRequirements(requirementsText).length > 0) {
+        warnings.push(`gpu-multi-model-endpoint:enableNetworkIsolation: the container cannot pip-install ${reqPath} ` +
+            `without network access; vendor the packages into the image, or configure a CodeArtifact repository.`);
+    }
+    return { dir, errors, warnings, manifest: check.manifest };
+}

@@ -1,0 +1,137 @@
+/**
+ * The SageMaker execution role: pure policy documents plus the resources (used only when
+ * `executionRoleArn` is not set). Least privilege: no `*FullAccess` managed policies, no wildcard actions.
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { ecrRepositoryArn } from "./imageUri";
+import { bucketArn, PolicyDocument, policyDocument, PolicyStatement } from "./policy";
+
+/**
+ * Actions for which AWS supports no resource-level permissions, so their statement must use
+ * `Resource: "*"` (AWS's rule, see the IAM Service Authorization Reference):
+ * - ecr:GetAuthorizationToken: the registry login token is account-wide;
+ * - cloudwatch:PutMetricData: narrowed by a `cloudwatch:namespace` condition instead;
+ * - ec2:Describe* (only with a VPC config): SageMaker reads the VPC, subnets and security groups.
+ */
+export const WILDCARD_RESOURCE_ACTIONS: readonly string[] = [
+    "ecr:GetAuthorizationToken",
+    "cloudwatch:PutMetricData",
+    "ec2:DescribeVpcs", "ec2:DescribeDhcpOptions", "ec2:DescribeSubnets",
+    "ec2:DescribeSecurityGroups", "ec2:DescribeNetworkInterfaces",
+];
+
+/** The namespace SageMaker endpoint instances publish their metrics to. */
+export const ENDPOINT_METRICS_NAMESPACE = "/aws/sagemaker/Endpoints";
+
+/** Trust policy: only the SageMaker service may assume the role. */
+export function trustPolicy(): PolicyDocument {
+    return policyDocument([{
+        Sid: "SageMakerAssumeRole", Effect: "Allow",
+        Principal: { Service: "sagemaker.amazonaws.com" }, Action: ["sts:AssumeRole"],
+    }]);
+}
+
+export interface RolePolicyInput {
+    partition: string;
+    region: string;
+    /** The stack's AWS account (for log group ARNs and ENIs). */
+    accountId: string;
+    /** Artifact bucket name. */
+    bucket: string;
+    /** Artifact key prefix (no trailing "/"). */
+    prefix: string;
+    /** KMS key of the artifacts, when set. */
+    kmsKeyArn?: string;
+    /** Container image; an ECR image gets pull rights on its repository only. */
+    imageUri: string;
+    /** Endpoint name: the role may write only to this endpoint's log group. */
+    endpointName: string;
+    /** VPC config of the model, when set. */
+    vpc?: { subnetIds: string[]; securityGroupIds: string[] };
+}
+
+/** The role's inline policy. Every statement is scoped; see WILDCARD_RESOURCE_ACTIONS for the exceptions. */
+export function executionRolePolicy(i: RolePolicyInput): PolicyDocument {
+    const s3 = bucketArn(i.partition, i.bucket);
+    const logGroup = `arn:${i.partition}:logs:${i.region}:${i.accountId}:log-group:/aws/sagemaker/Endpoints/${i.endpointName}`;
+    const statements: PolicyStatement[] = [
+        { Sid: "ReadModelArtifacts", Effect: "Allow", Action: ["s3:GetObject"], Resource: `${s3}/${i.prefix}/*` },
+        {
+            Sid: "ListModelArtifacts", Effect: "Allow", Action: ["s3:ListBucket"], Resource: s3,
+            Condition: { StringLike: { "s3:prefix": [`${i.prefix}/*`] } },
+        },
+    ];
+    if (i.kmsKeyArn) {
+        statements.push({ Sid: "DecryptModelArtifacts", Effect: "Allow", Action: ["kms:Decrypt"], Resource: i.kmsKeyArn });
+    }
+    const repo = ecrRepositoryArn(i.imageUri);
+    if (repo) {
+        statements.push(
+            {
+                Sid: "PullImage", Effect: "Allow",
+                Action: ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"], Resource: repo,
+            },
+            { Sid: "EcrLogin", Effect: "Allow", Action: ["ecr:GetAuthorizationToken"], Resource: "*" },
+        );
+    }
+    statements.push(
+        {
+            Sid: "WriteEndpointLogs", Effect: "Allow",
+            Action: ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+            Resource: [logGroup, `${logGroup}:log-stream:*`],
+        },
+        {
+            Sid: "PublishEndpointMetrics", Effect: "Allow", Action: ["cloudwatch:PutMetricData"], Resource: "*",
+            Condition: { StringEquals: { "cloudwatch:namespace": ENDPOINT_METRICS_NAMESPACE } },
+        },
+    );
+    if (i.vpc && i.vpc.subnetIds.length > 0) {
+        const ec2 = `arn:${i.partition}:ec2:${i.region}:${i.accountId}`;
+        statements.push(
+            {
+                Sid: "DescribeVpc", Effect: "Allow",
+                Action: ["ec2:DescribeVpcs", "ec2:DescribeDhcpOptions", "ec2:DescribeSubnets",
+                    "ec2:DescribeSecurityGroups", "ec2:DescribeNetworkInterfaces"],
+                Resource: "*",
+            },
+            {
+                Sid: "ManageModelEnis", Effect: "Allow",
+                Action: ["ec2:CreateNetworkInterface", "ec2:CreateNetworkInterfacePermission",
+                    "ec2:DeleteNetworkInterface", "ec2:DeleteNetworkInterfacePermission"],
+                Resource: [
+                    `${ec2}:network-interface/*`,
+                    ...i.vpc.subnetIds.map((id) => `${ec2}:subnet/${id}`),
+                    ...i.vpc.securityGroupIds.map((id) => `${ec2}:security-group/${id}`),
+                ],
+            },
+        );
+    }
+    return policyDocument(statements);
+}
+
+export interface ExecutionRoleArgs {
+    /** Policy inputs except bucket and accountId, which may be outputs. */
+    policy: Omit<RolePolicyInput, "bucket" | "accountId">;
+    /** Artifact bucket name. */
+    bucket: pulumi.Input<string>;
+    /** The stack's AWS account id. */
+    accountId: pulumi.Input<string>;
+    /** Tags for the role. */
+    tags: Record<string, string>;
+}
+
+/** Declares the role and its inline policy as children of `parent`. */
+export function declareExecutionRole(names: { role: string; rolePolicy: string }, args: ExecutionRoleArgs, parent: pulumi.Resource) {
+    const role = new aws.iam.Role(names.role, {
+        assumeRolePolicy: JSON.stringify(trustPolicy()),
+        description: "SageMaker execution role of a gpu-multi-model-endpoint stack (least privilege).",
+        tags: args.tags,
+    }, { parent });
+    const rolePolicy = new aws.iam.RolePolicy(names.rolePolicy, {
+        role: role.id,
+        policy: pulumi.all([args.bucket, args.accountId]).apply(([bucket, accountId]) =>
+            JSON.stringify(executionRolePolicy({ ...args.policy, bucket, accountId }))),
+    }, { parent });
+    return { role, rolePolicy };
+}

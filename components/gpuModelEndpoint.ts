@@ -1,0 +1,184 @@
+/**
+ * GpuModelEndpoint: packs the model directory, uploads it content-addressed, and declares the
+ * SageMaker Model, EndpointConfiguration and real-time Endpoint on a GPU instance.
+ *
+ * Update semantics: one changed byte gives a new object key, so a new (auto-named) Model and
+ * EndpointConfiguration are created BEFORE the old ones are deleted (Pulumi's default
+ * create-before-replace; deleteBeforeReplace is never set), and the Endpoint is updated in place
+ * (UpdateEndpoint, no downtime). The old configuration is deleted only after the endpoint moved off it.
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import { declareArtifactBucket } from "./artifactBucket";
+import { containerEnvironment } from "./containerEnv";
+import { checkModelDirForDeploy } from "./deployChecks";
+import { declareExecutionRole } from "./executionRole";
+import { buildModelArchive } from "./modelArchive";
+import { artifactKey, childNames } from "./names";
+import type { Settings } from "./settings";
+
+export const GPU_MODEL_ENDPOINT_TYPE = "gpu-multi-model-endpoint:endpoint:GpuModelEndpoint";
+
+export interface GpuModelEndpointArgs {
+    /**
+     * Validated stack settings from `parseSettings` / `loadSettings` (see Settings for every field's
+     * unit, range, default and conflicts).
+     */
+    settings: Settings;
+    /** Folder `settings.modelDir` is resolved against (absolute path). @default process.cwd() (the project root under `pulumi up`) */
+    baseDir?: string;
+    /**
+     * Folder the archive is built in (it must persist until the upload finished). The archive lands in
+     * `<buildDir>/<sha256 first 16 hex>/model.tar.gz`. Must be outside the model directory.
+     * @default "<baseDir>/build/model-archive" (gitignored)
+     */
+    buildDir?: string;
+}
+
+/** The built archive as the component uses it. */
+export interface BuiltArchive { sha256: string; bytes: number; file: string }
+
+/** Builds into a staging file, then moves it to `<buildDir>/<sha16>/model.tar.gz` (content-addressed path). */
+export async function buildArchiveInto(modelDir: string, buildDir: string): Promise<BuiltArchive> {
+    const staging = path.join(buildDir, `staging-${process.pid}-${crypto.randomBytes(4).toString("hex")}.tar.gz`);
+    const result = await buildModelArchive(modelDir, staging);
+    const file = path.join(buildDir, result.sha256.slice(0, 16), "model.tar.gz");
+    await fs.promises.mkdir(path.dirname(file), { recursive: true });
+    await fs.promises.rename(staging, file);
+    return { sha256: result.sha256, bytes: result.bytes, file };
+}
+
+/** Tags on every taggable resource. */
+export function resourceTags(settings: Settings): Record<string, string> {
+    return { project: settings.project, stack: settings.stack, "managed-by": "pulumi" };
+}
+
+export class GpuModelEndpoint extends pulumi.ComponentResource {
+    /** Name of the SageMaker endpoint (for InvokeEndpoint). */
+    public readonly endpointName: pulumi.Output<string>;
+    public readonly endpointArn: pulumi.Output<string>;
+    public readonly region: pulumi.Output<string>;
+    /** `s3://<bucket>/<prefix>/<sha16>/model.tar.gz` */
+    public readonly modelDataUrl: pulumi.Output<string>;
+    /** Hex SHA-256 of model.tar.gz. */
+    public readonly artifactSha256: pulumi.Output<string>;
+    public readonly imageUri: pulumi.Output<string>;
+    public readonly executionRoleArn: pulumi.Output<string>;
+    public readonly variantName: pulumi.Output<string>;
+
+    constructor(name: string, args: GpuModelEndpointArgs, opts?: pulumi.ComponentResourceOptions) {
+        // Validate BEFORE anything is registered (the component itself included).
+        const s = args.settings;
+        const baseDir = args.baseDir ?? process.cwd();
+        const plan = checkModelDirForDeploy(s, baseDir);
+        if (plan.errors.length > 0) {
+            throw new pulumi.RunError(`Model directory ${plan.dir} has ${plan.errors.length} problem(s):\n` +
+                plan.errors.map((e) => `  - ${e}`).join("\n"));
+        }
+        super(GPU_MODEL_ENDPOINT_TYPE, name, {}, opts);
+        for (const w of plan.warnings) pulumi.log.warn(w, this);
+
+        const n = childNames(name);
+        const tags = resourceTags(s);
+        const parent = { parent: this };
+
+        // Artifact bucket.
+        let bucketName: pulumi.Output<string>;
+        if (s.artifactBucket) {
+            bucketName = pulumi.output(s.artifactBucket);
+        } else {
+            const created = declareArtifactBucket(n, {
+                partition: s.partition, kmsKeyArn: s.kmsKeyArn, forceDestroy: s.forceDestroyArtifacts, tags,
+            }, this);
+            // Depend on the guards so nothing is uploaded before the bucket is private and encrypted.
+            bucketName = pulumi.all([created.bucket.bucket, created.publicAccessBlock.id, created.encryption.id,
+                created.policy.id, created.ownership.id]).apply(([b]) => b);
+        }
+
+        // Archive (content-addressed) and upload.
+        const buildDir = path.resolve(baseDir, args.buildDir ?? path.join("build", "model-archive"));
+        const archive = pulumi.output(buildArchiveInto(plan.dir, buildDir));
+        const object = new aws.s3.BucketObject(n.archive, {
+            bucket: bucketName,
+            key: archive.apply((a) => artifactKey(s.artifactPrefix, a.sha256)),
+            source: archive.apply((a) => new pulumi.asset.FileAsset(path.relative(process.cwd(), a.file) || a.file)),
+            contentType: "application/gzip",
+            serverSideEncryption: s.kmsKeyArn ? "aws:kms" : "AES256",
+            kmsKeyId: s.kmsKeyArn,
+            tags,
+        }, { ...parent, retainOnDelete: !s.forceDestroyArtifacts });
+        const modelDataUrl = pulumi.interpolate`s3://${object.bucket}/${object.key}`;
+
+        // Execution role.
+        let roleArn: pulumi.Output<string>;
+        const modelDeps: pulumi.Resource[] = [];
+        if (s.executionRoleArn) {
+            roleArn = pulumi.output(s.executionRoleArn);
+        } else {
+            const identity = aws.getCallerIdentityOutput({}, parent);
+            const { role, rolePolicy } = declareExecutionRole(n, {
+                policy: {
+                    partition: s.partition, region: s.region, prefix: s.artifactPrefix, kmsKeyArn: s.kmsKeyArn,
+                    imageUri: s.imageUri, endpointName: s.endpointName,
+                    vpc: s.vpcSubnetIds.length > 0 ? { subnetIds: s.vpcSubnetIds, securityGroupIds: s.vpcSecurityGroupIds } : undefined,
+                },
+                bucket: bucketName, accountId: identity.accountId, tags,
+            }, this);
+            roleArn = role.arn;
+            modelDeps.push(rolePolicy);
+        }
+
+        // Model, configuration, endpoint. Model and configuration are auto-named (no name inputs).
+        const model = new aws.sagemaker.Model(n.model, {
+            executionRoleArn: roleArn,
+            primaryContainer: {
+                image: s.imageUri,
+                modelDataUrl,
+                environment: containerEnvironment(s),
+            },
+            vpcConfig: s.vpcSubnetIds.length > 0 ? { subnets: s.vpcSubnetIds, securityGroupIds: s.vpcSecurityGroupIds } : undefined,
+            enableNetworkIsolation: s.enableNetworkIsolation,
+            tags,
+        }, { ...parent, dependsOn: modelDeps });
+
+        const config = new aws.sagemaker.EndpointConfiguration(n.endpointConfig, {
+            productionVariants: [{
+                variantName: s.variantName,
+                modelName: model.name,
+                instanceType: s.instanceType,
+                initialInstanceCount: s.initialInstanceCount,
+                initialVariantWeight: 1,
+                containerStartupHealthCheckTimeoutInSeconds: s.containerStartupHealthCheckTimeoutInSeconds,
+                modelDataDownloadTimeoutInSeconds: s.modelDataDownloadTimeoutInSeconds,
+                volumeSizeInGb: s.volumeSizeInGb,
+            }],
+            // SageMaker rejects a KMS key for instance types with local NVMe storage.
+            kmsKeyArn: s.kmsKeyArn && !s.gpu.instanceStorage ? s.kmsKeyArn : undefined,
+            tags,
+        }, parent);
+
+        const endpoint = new aws.sagemaker.Endpoint(n.endpoint, {
+            name: s.endpointName,
+            endpointConfigName: config.name,
+            tags,
+        }, { ...parent, protect: s.protectEndpoint });
+
+        this.endpointName = endpoint.name;
+        this.endpointArn = endpoint.arn;
+        this.region = pulumi.output(s.region);
+        this.modelDataUrl = modelDataUrl;
+        this.artifactSha256 = archive.apply((a) => a.sha256);
+        this.imageUri = pulumi.output(s.imageUri);
+        this.executionRoleArn = roleArn;
+        this.variantName = pulumi.output(s.variantName);
+        const outputs = {
+            endpointName: this.endpointName, endpointArn: this.endpointArn, region: this.region,
+            modelDataUrl: this.modelDataUrl, artifactSha256: this.artifactSha256, imageUri: this.imageUri,
+            executionRoleArn: this.executionRoleArn, variantName: this.variantName,
+        };
+        this.registerOutputs(outputs);
+    }
+}

@@ -1,0 +1,17 @@
+/**
+ * Pulumi program: read and validate the stack config, build the endpoint, export its outputs.
+ * Nothing else happens here (see components/).
+ */
+import { loadSettings } from "./components/config";
+import { GpuModelEndpoint } from "./components/gpuModelEndpoint";
+
+const endpoint = new GpuModelEndpoint("gpu-endpoint", { settings: loadSettings() });
+
+export const endpointName = endpoint.endpointName;
+export const endpointArn = endpoint.endpointArn;
+export const region = endpoint.region;
+export const modelDataUrl = endpoint.modelDataUrl;
+export const artifactSha256 = endpoint.artifactSha256;
+export const imageUri = endpoint.imageUri;
+export const executionRoleArn = endpoint.executionRoleArn;
+export const variantName = endpoint.variantName;

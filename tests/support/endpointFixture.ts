@@ -1,0 +1,71 @@
+/**
+ * Small temp model directories and stack-file settings for the endpoint specs.
+ * Independent of model-src/ (written by another engineer).
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { parse } from "yaml";
+import { parseSettings, rawConfigFromStackFile, CONFIG_KEYS, RawConfig } from "../../components/config";
+import type { Settings } from "../../components/settings";
+
+export const ROOT = path.resolve(__dirname, "..", "..");
+
+const INFERENCE = [
+    "import json",
+    "def model_fn(model_dir):",
+    "    return {}",
+    "def input_fn(body, content_type):",
+    "    return json.loads(body)",
+    "def predict_fn(data, models):",
+    "    return data",
+    "def output_fn(prediction, accept):",
+    "    return json.dumps(prediction)",
+    "",
+].join("\n");
+
+export interface FixtureOptions {
+    requirements?: string | null;
+    frameworks?: string[];
+    modelBytes?: Buffer;
+    inference?: string | null;
+}
+
+/** Creates a valid model dir under a fresh temp folder; returns the folder (base) and dir. */
+export function makeModelDir(o: FixtureOptions = {}): { base: string; dir: string } {
+    const base = fs.mkdtempSync(path.join(os.tmpdir(), "gmme-endpoint-"));
+    const dir = path.join(base, "model");
+    fs.mkdirSync(path.join(dir, "code"), { recursive: true });
+    fs.mkdirSync(path.join(dir, "tiny"), { recursive: true });
+    if (o.inference !== null) fs.writeFileSync(path.join(dir, "code", "inference.py"), o.inference ?? INFERENCE);
+    if (o.requirements !== null) fs.writeFileSync(path.join(dir, "code", "requirements.txt"), o.requirements ?? "scikit-learn==1.2.1\n");
+    fs.writeFileSync(path.join(dir, "tiny", "model.bin"), o.modelBytes ?? Buffer.from("tiny model v1\n"));
+    const frameworks = o.frameworks ?? ["pytorch", "sklearn"];
+    const models = frameworks.map((fw, i) => ({
+        name: `m${i}`, framework: fw, path: "tiny/model.bin", task: "text-classification",
+        labels: ["a", "b"], memoryBytes: 1000,
+    }));
+    fs.writeFileSync(path.join(dir, "models.json"), JSON.stringify({ models }, null, 2));
+    return { base, dir };
+}
+
+/** Keys declared in Pulumi.yaml by other modules (not reported as unknown). */
+export function otherDeclaredKeys(): string[] {
+    const doc = parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8"));
+    return Object.keys(doc.config ?? {}).filter((k) => !(CONFIG_KEYS as string[]).includes(k));
+}
+
+/** Raw config + region of Pulumi.<stack>.yaml. */
+export function stackFile(stack: string): { raw: RawConfig; region?: string } {
+    return rawConfigFromStackFile(parse(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")));
+}
+
+/** Settings of a stack file, with modelDir pointed at `modelDir` and extra overrides. */
+export function stackSettings(stack: string, modelDir: string, overrides: RawConfig = {}): Settings {
+    const { raw, region } = stackFile(stack);
+    const r = parseSettings({ ...raw, modelDir, ...overrides }, {
+        project: "gpu-multi-model-endpoint", stack, region, otherKeys: otherDeclaredKeys(),
+    });
+    if (!r.settings) throw new Error(`stack ${stack} settings invalid:\n${r.errors.join("\n")}`);
+    return r.settings;
+}

@@ -275,6 +275,11 @@ export function createRuntimeApi(opts: RuntimeApiOptions): RuntimeApi {
             return fail(awsError(404, "UnknownOperationException",
                 `No operation ${req.method} ${rawPath}; the local runtime API serves POST /endpoints/{EndpointName}/invocations.`));
         }
+        // like the service front door: an oversize payload is refused before anything else
+        if (tooLarge) {
+            return fail(awsError(413, "ValidationError",
+                `Request payload of ${bytes} bytes is larger than the ${limit}-byte limit of real-time InvokeEndpoint.`));
+        }
         const authError = await verifySigV4({
             method: req.method, rawPath, query: parseQuery(url.searchParams), headers: req.headers, body,
             host: req.headers.host ?? "",
@@ -284,10 +289,6 @@ export function createRuntimeApi(opts: RuntimeApiOptions): RuntimeApi {
         const name = decodeURIComponent(match[1]);
         if (name !== opts.endpointName) {
             return fail(awsError(404, "ValidationError", `Endpoint ${name} of account ${LOCAL_ACCOUNT_ID} not found.`));
-        }
-        if (tooLarge) {
-            return fail(awsError(413, "ValidationError",
-                `Request payload of ${bytes} bytes is larger than the ${limit}-byte limit of real-time InvokeEndpoint.`));
         }
         if (unavailable !== undefined) {
             return fail(awsError(503, "ServiceUnavailable", `Endpoint ${name} cannot serve: ${unavailable}`));

@@ -252,6 +252,7 @@ export async function startLocalEndpoint(opts: LocalEndpointOptions = {}): Promi
             new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error("the model server did not start listening")), startupMs); }),
         ]).finally(() => clearTimeout(timer));
         modelServerUrl = `http://127.0.0.1:${serverPort}`;
+        log(`model server: pid ${proc.pid} on ${modelServerUrl}, loading the models`);
         for (;;) {
             if (exitInfo) throw new Error(`the model server exited while loading the models (code ${exitInfo.code}, signal ${exitInfo.signal}); see the model-server log lines`);
             const ping = await get(`${modelServerUrl}/ping`, 2000).catch(() => undefined);

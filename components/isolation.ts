@@ -1,0 +1,90 @@
+/**
+ * Network isolation, VPC placement and CodeArtifact for the model container: pure helpers.
+ *
+ * Facts (SageMaker "Run training and inference containers in internet-free mode"; the
+ * sagemaker-inference-toolkit's model_server.py):
+ * - With EnableNetworkIsolation the container makes no outbound call at all, not even to AWS
+ *   services, and gets no AWS credentials.
+ * - At start the toolkit runs `pip install -r /opt/ml/model/code/requirements.txt` when the file
+ *   exists; with CA_REPOSITORY_ARN set it first calls CodeArtifact (GetAuthorizationToken,
+ *   GetRepositoryEndpoint) with the execution role and installs from that index.
+ * So under isolation requirements.txt must install offline, and CA_REPOSITORY_ARN must not be set.
+ */
+import type * as aws from "@pulumi/aws";
+import { CODEARTIFACT_REPOSITORY_ARN } from "./productionConfig";
+
+export interface IsolationArgs {
+    /** VPC subnets of the model containers (config.ts `vpcSubnetIds`, 0 or 1-16). @default [] */
+    vpcSubnetIds: string[];
+    /** Security groups of the model containers (config.ts `vpcSecurityGroupIds`, 0 or 1-5; set with subnets). @default [] */
+    vpcSecurityGroupIds: string[];
+    /** No outbound network and no credentials in the container (config.ts `enableNetworkIsolation`). @default false */
+    enableNetworkIsolation: boolean;
+    /** CA_REPOSITORY_ARN for pip; conflicts with enableNetworkIsolation (see productionConfig). @default undefined */
+    codeArtifactRepositoryArn?: string;
+}
+
+export interface IsolationInputs {
+    /** Model `vpcConfig`, or undefined when no subnets are given. */
+    vpcConfig?: aws.types.input.sagemaker.ModelVpcConfig;
+    /** Model `enableNetworkIsolation`. */
+    enableNetworkIsolation: boolean;
+    /** Extra primary-container environment (CA_REPOSITORY_ARN), merged into the program's. */
+    environment: Record<string, string>;
+}
+
+/** Pure: the Model inputs for isolation and the container environment for CodeArtifact. */
+export function buildIsolation(args: IsolationArgs): IsolationInputs {
+    const vpc = args.vpcSubnetIds.length > 0 && args.vpcSecurityGroupIds.length > 0;
+    return {
+        vpcConfig: vpc ? { subnets: [...args.vpcSubnetIds], securityGroupIds: [...args.vpcSecurityGroupIds] } : undefined,
+        enableNetworkIsolation: args.enableNetworkIsolation,
+        environment: args.codeArtifactRepositoryArn ? { CA_REPOSITORY_ARN: args.codeArtifactRepositoryArn } : {},
+    };
+}
+
+/**
+ * Pure: whether `pip install -r` of this requirements.txt text needs the network. False for a file
+ * with no requirement (blank lines and comments only) or one that sets `--no-index` (wheels vendored
+ * with `--find-links`); true otherwise, including nested `-r`/`-c` files (conservative).
+ */
+export function requirementsNeedNetwork(text: string | undefined): boolean {
+    if (text === undefined) return false;
+    let requirements = 0;
+    let noIndex = false;
+    for (const rawLine of text.split(/\r?\n/)) {
+        const line = rawLine.replace(/(^|\s)#.*$/, "").trim();
+        if (line === "") continue;
+        if (/^--no-index\b/.test(line)) { noIndex = true; continue; }
+        if (/^(-f|--find-links|-i|--index-url|--extra-index-url|--trusted-host|--pre|--prefer-binary|--only-binary|--no-binary)\b/.test(line)) continue;
+        requirements++;
+    }
+    return requirements > 0 && !noIndex;
+}
+
+/** One IAM policy statement, as plain JSON for aws.iam.getPolicyDocument or a policy document. */
+export interface PolicyStatement {
+    Sid: string;
+    Effect: "Allow";
+    Action: string[];
+    Resource: string | string[];
+    Condition?: Record<string, Record<string, string>>;
+}
+
+/**
+ * Pure: what the execution role needs for the toolkit's CodeArtifact login, scoped to the one
+ * repository and its domain (plus sts:GetServiceBearerToken, which CodeArtifact tokens require).
+ */
+export function codeArtifactPolicyStatements(repositoryArn: string): PolicyStatement[] {
+    const m = CODEARTIFACT_REPOSITORY_ARN.exec(repositoryArn);
+    if (!m) throw new Error(`codeArtifactPolicyStatements: "${repositoryArn}" is not a CodeArtifact repository ARN.`);
+    const [, partition, region, account, domain, repository] = m;
+    const domainArn = `arn:${partition}:codeartifact:${region}:${account}:domain/${domain}`;
+    const repoArn = `arn:${partition}:codeartifact:${region}:${account}:repository/${domain}/${repository}`;
+    return [
+        { Sid: "CodeArtifactToken", Effect: "Allow", Action: ["codeartifact:GetAuthorizationToken"], Resource: domainArn },
+        { Sid: "CodeArtifactRead", Effect: "Allow", Action: ["codeartifact:GetRepositoryEndpoint", "codeartifact:ReadFromRepository"], Resource: repoArn },
+        { Sid: "CodeArtifactBearerToken", Effect: "Allow", Action: ["sts:GetServiceBearerToken"], Resource: "*",
+          Condition: { StringEquals: { "sts:AWSServiceName": "codeartifact.amazonaws.com" } } },
+    ];
+}

@@ -1,0 +1,238 @@
+/**
+ * Stack config -> validated production settings (issue 6). Pure, no throw: every problem is
+ * returned at once, each naming `gpu-multi-model-endpoint:<key>` and the fix. Defaults are the
+ * ones in PRODUCTION_CONFIG_KEYS (productionConfigKeys.ts), which Pulumi.yaml declares too.
+ */
+import { PRODUCTION_CONFIG_KEYS, ProductionConfigKey } from "./productionConfigKeys";
+
+export { PRODUCTION_CONFIG_KEYS } from "./productionConfigKeys";
+export type TrafficRouting = "ALL_AT_ONCE" | "CANARY" | "LINEAR";
+export type StepSizeType = "INSTANCE_COUNT" | "CAPACITY_PERCENT";
+
+export interface AutoscalingSettings {
+    minInstances: number; maxInstances: number; targetInvocationsPerInstance: number;
+    scaleInCooldownSeconds: number; scaleOutCooldownSeconds: number;
+    /** Percent of all GPUs of an instance; undefined = no GPU policy. */
+    gpuUtilizationTargetPercent?: number;
+}
+export interface AlarmSettings {
+    invocation5xxThreshold: number; modelLatencyP99Microseconds: number; gpuMemoryUtilizationPercent: number;
+    periodSeconds: number; evaluationPeriods: number; snsTopicArn?: string;
+}
+export interface DeploymentSettings {
+    trafficRouting: TrafficRouting; stepSizeType: StepSizeType; canarySize: number; linearStepSize: number;
+    waitIntervalSeconds: number; terminationWaitSeconds: number; maximumExecutionTimeoutSeconds: number; autoRollback: boolean;
+}
+export interface DataCaptureSettings { samplingPercent: number; s3Prefix: string; kmsKeyArn?: string }
+/** Each part is undefined when off, so a dev stack declares no production resource at all. */
+export interface ProductionSettings {
+    autoscaling?: AutoscalingSettings;
+    alarms?: AlarmSettings;
+    /** undefined = no deploymentConfig (SageMaker's default: blue/green, all at once, no alarms). */
+    deployment?: DeploymentSettings;
+    dataCapture?: DataCaptureSettings;
+    /** CA_REPOSITORY_ARN for the container; undefined = not set. */
+    codeArtifactRepositoryArn?: string;
+}
+export interface ProductionParseContext {
+    project: string; stack: string;
+    /** From config.ts (`initialInstanceCount`), already validated >= 1. */
+    initialInstanceCount: number;
+    /** Whether code/requirements.txt needs the network to install (see requirementsNeedNetwork in isolation.ts). */
+    requirementsNonEmpty: boolean;
+    /** config.ts `enableNetworkIsolation`. @default false */
+    enableNetworkIsolation?: boolean;
+    /** config.ts `kmsKeyArn`, the fallback key for captured data. */
+    kmsKeyArn?: string;
+}
+export interface ProductionParseResult { production?: ProductionSettings; errors: string[]; warnings: string[] }
+
+export const PRODUCTION_KEY_NAMES: ReadonlySet<string> = new Set(PRODUCTION_CONFIG_KEYS.map((k) => k.key));
+const SPEC: ReadonlyMap<string, ProductionConfigKey> = new Map(PRODUCTION_CONFIG_KEYS.map((k) => [k.key, k]));
+const TRAFFIC_ROUTINGS: readonly TrafficRouting[] = ["ALL_AT_ONCE", "CANARY", "LINEAR"];
+const STEP_SIZE_TYPES: readonly StepSizeType[] = ["INSTANCE_COUNT", "CAPACITY_PERCENT"];
+export const SNS_TOPIC_ARN = /^arn:aws(-cn|-us-gov)?:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
+export const KMS_KEY_ARN = /^arn:aws(-cn|-us-gov)?:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
+/** Same shape the inference toolkit parses CA_REPOSITORY_ARN with, with CodeArtifact's name rules. */
+export const CODEARTIFACT_REPOSITORY_ARN =
+    /^arn:(aws|aws-cn|aws-us-gov):codeartifact:([a-z0-9-]+):(\d{12}):repository\/([a-z][a-z0-9-]{0,48}[a-z0-9])\/([A-Za-z0-9][A-Za-z0-9._-]{1,99})$/;
+const S3_PREFIX = /^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*$/;
+
+/** Pure: the production part of the stack config. */
+export function parseProductionSettings(raw: Record<string, string | undefined>, ctx: ProductionParseContext): ProductionParseResult {
+    const errors: string[] = [];
+    const warnings: string[] = [];
+    const K = (key: string) => `${ctx.project}:${key}`;
+    const given = (key: string): string | undefined => {
+        const v = raw[key];
+        return v === undefined || v.trim() === "" ? undefined : v.trim();
+    };
+    const def = (key: string) => SPEC.get(key)!.default;
+    const bool = (key: string): boolean => {
+        const v = given(key);
+        if (v === undefined) return def(key) as boolean;
+        if (/^(true|false)$/i.test(v)) return v.toLowerCase() === "true";
+        errors.push(`${K(key)}: "${v}" is not a boolean; set it to true or false.`);
+        return def(key) as boolean;
+    };
+    const int = (key: string, min: number, max: number, unit: string): number => {
+        const v = given(key);
+        if (v === undefined) return def(key) as number;
+        const n = Number(v);
+        if (!/^-?\d+$/.test(v) || n < min || n > max) {
+            errors.push(`${K(key)}: "${v}" is not a whole number from ${min} to ${max}; set it to a whole number of ${unit} from ${min} to ${max}.`);
+            return def(key) as number;
+        }
+        return n;
+    };
+    const choice = <T extends string>(key: string, options: readonly T[]): T => {
+        const v = given(key);
+        if (v === undefined) return def(key) as T;
+        const upper = v.toUpperCase().replace(/-/g, "_") as T;
+        if (options.includes(upper)) return upper;
+        errors.push(`${K(key)}: "${v}" is not one of ${options.join(", ")}; set one of them.`);
+        return def(key) as T;
+    };
+    const arn = (key: string, pattern: RegExp, example: string): string | undefined => {
+        const v = given(key);
+        if (v !== undefined && !pattern.test(v)) {
+            errors.push(`${K(key)}: "${v}" is not ${example.split(" like ")[0]}; set it like ${example.split(" like ")[1]}.`);
+            return undefined;
+        }
+        return v;
+    };
+    const initial = ctx.initialInstanceCount;
+    const production: ProductionSettings = {};
+
+    // --- autoscaling
+    const autoscalingOn = bool("autoscaling");
+    const minInstances = int("autoscalingMinInstances", 0, 10000, "instances");
+    const maxInstances = int("autoscalingMaxInstances", 1, 10000, "instances");
+    const targetInvocationsPerInstance = int("autoscalingTargetInvocationsPerInstance", 1, 1_000_000, "invocations per instance per minute");
+    const scaleInCooldownSeconds = int("autoscalingScaleInCooldownSeconds", 0, 86400, "seconds");
+    const scaleOutCooldownSeconds = int("autoscalingScaleOutCooldownSeconds", 0, 86400, "seconds");
+    const gpuTarget = int("autoscalingGpuUtilizationTargetPercent", 0, 100, "percent (0 = off)");
+    const scaleToZero = bool("autoscalingScaleToZero");
+    if (scaleToZero) {
+        errors.push(`${K("autoscalingScaleToZero")}: SageMaker scales an endpoint to zero instances only when it hosts inference components ` +
+            `(ManagedInstanceScaling MinInstanceCount 0); this program deploys one model-based production variant, whose DesiredInstanceCount ` +
+            `cannot go below 1. Remove ${K("autoscalingScaleToZero")} and keep ${K("autoscalingMinInstances")} >= 1 (or delete the dev stack when idle).`);
+    }
+    if (autoscalingOn) {
+        if (minInstances === 0 && !scaleToZero) {
+            errors.push(`${K("autoscalingMinInstances")}: 0 would let autoscaling remove every instance, and the endpoint then answers no request; ` +
+                `set it to 1 or more (scale to zero must be chosen explicitly with ${K("autoscalingScaleToZero")}, and is not available for this endpoint type).`);
+        }
+        if (minInstances > initial) {
+            errors.push(`${K("autoscalingMinInstances")}: ${minInstances} is more than ${K("initialInstanceCount")} ${initial}; set min <= initialInstanceCount <= max.`);
+        }
+        if (initial > maxInstances) {
+            errors.push(`${K("autoscalingMaxInstances")}: ${maxInstances} is less than ${K("initialInstanceCount")} ${initial}; set min <= initialInstanceCount <= max.`);
+        }
+        if (maxInstances > initial) {
+            warnings.push(`${K("autoscalingMaxInstances")}: every model or configuration update resets the variant to ${K("initialInstanceCount")} (${initial}) ` +
+                `instances, because the AWS provider does not send RetainAllVariantProperties; autoscaling scales out again afterwards. Deploy outside peak load.`);
+        }
+        production.autoscaling = {
+            minInstances, maxInstances, targetInvocationsPerInstance, scaleInCooldownSeconds, scaleOutCooldownSeconds,
+            gpuUtilizationTargetPercent: gpuTarget > 0 ? gpuTarget : undefined,
+        };
+    }
+
+    // --- alarms
+    const alarmsOn = bool("alarms");
+    const invocation5xxThreshold = int("alarmInvocation5xxThreshold", 1, 1_000_000, "failed requests per period");
+    const modelLatencyP99Microseconds = int("alarmModelLatencyP99Microseconds", 1000, 60_000_000, "microseconds (1000000 = 1 s)");
+    const gpuMemoryUtilizationPercent = int("alarmGpuMemoryUtilizationPercent", 1, 100, "percent");
+    const periodSeconds = int("alarmPeriodSeconds", 60, 86400, "seconds");
+    if (given("alarmPeriodSeconds") !== undefined && periodSeconds % 60 !== 0) {
+        errors.push(`${K("alarmPeriodSeconds")}: ${periodSeconds} is not a multiple of 60; SageMaker publishes endpoint metrics once a minute, so set 60, 120, 300, ...`);
+    }
+    const evaluationPeriods = int("alarmEvaluationPeriods", 1, 10, "periods");
+    const snsTopicArn = arn("alarmSnsTopicArn", SNS_TOPIC_ARN, "an SNS topic ARN like arn:aws:sns:us-east-1:111122223333:my-topic");
+    if (periodSeconds * evaluationPeriods > 86400) {
+        errors.push(`${K("alarmPeriodSeconds")} x ${K("alarmEvaluationPeriods")} is ${periodSeconds * evaluationPeriods} s; CloudWatch evaluates at most one day, so lower one of them.`);
+    }
+    if (alarmsOn) {
+        production.alarms = { invocation5xxThreshold, modelLatencyP99Microseconds, gpuMemoryUtilizationPercent, periodSeconds, evaluationPeriods, snsTopicArn };
+    } else if (snsTopicArn) {
+        warnings.push(`${K("alarmSnsTopicArn")} is set but ${K("alarms")} is false; no alarm notifies it. Set ${K("alarms")} true or remove the topic.`);
+    }
+
+    // --- deployment
+    const trafficRouting = choice("deploymentTrafficRouting", TRAFFIC_ROUTINGS);
+    const stepSizeType = choice("deploymentStepSizeType", STEP_SIZE_TYPES);
+    const sizeMax = stepSizeType === "CAPACITY_PERCENT" ? 100 : 10000;
+    const canarySize = int("deploymentCanarySize", 1, sizeMax, stepSizeType === "CAPACITY_PERCENT" ? "percent" : "instances");
+    const linearStepSize = int("deploymentLinearStepSize", 1, sizeMax, stepSizeType === "CAPACITY_PERCENT" ? "percent" : "instances");
+    const waitIntervalSeconds = int("deploymentWaitIntervalSeconds", 0, 3600, "seconds");
+    const terminationWaitSeconds = int("deploymentTerminationWaitSeconds", 0, 3600, "seconds");
+    const maximumExecutionTimeoutSeconds = int("deploymentMaximumExecutionTimeoutSeconds", 600, 14400, "seconds");
+    const autoRollback = bool("deploymentAutoRollback");
+    const fewest = production.autoscaling ? Math.min(initial, production.autoscaling.minInstances) : initial;
+    const most = production.autoscaling ? Math.max(initial, production.autoscaling.maxInstances) : initial;
+    const counts = `${K("initialInstanceCount")} ${initial}` + (production.autoscaling ? `, ${K("autoscalingMinInstances")} ${production.autoscaling.minInstances}` : "");
+    let steps = 1;
+    if (trafficRouting !== "ALL_AT_ONCE" && fewest < 2) {
+        errors.push(`${K("deploymentTrafficRouting")}: ${trafficRouting} shifts traffic in steps of at most 50% of the instances, which needs at least 2 instances ` +
+            `(${counts}); raise the instance count(s) to 2, or use ALL_AT_ONCE.`);
+    } else if (trafficRouting === "CANARY") {
+        steps = 2;
+        const ok = stepSizeType === "CAPACITY_PERCENT" ? canarySize <= 50 : canarySize * 2 <= fewest;
+        if (!ok) errors.push(`${K("deploymentCanarySize")}: ${canarySize}${stepSizeType === "CAPACITY_PERCENT" ? "%" : " instance(s)"} is more than 50% of the ` +
+            `variant's instances (${counts}); SageMaker requires the canary to be at most half of them, so lower it.`);
+    } else if (trafficRouting === "LINEAR") {
+        const [low, high] = stepSizeType === "CAPACITY_PERCENT" ? [linearStepSize >= 10, linearStepSize <= 50]
+            : [linearStepSize * 10 >= most, linearStepSize * 2 <= fewest];
+        if (!low || !high) errors.push(`${K("deploymentLinearStepSize")}: ${linearStepSize}${stepSizeType === "CAPACITY_PERCENT" ? "%" : " instance(s)"} is not between ` +
+            `10% and 50% of the variant's instances (${counts}${production.autoscaling ? `, up to ${most}` : ""}); SageMaker requires each step in that range.`);
+        steps = stepSizeType === "CAPACITY_PERCENT" ? Math.ceil(100 / linearStepSize) : Math.ceil(most / Math.max(1, linearStepSize));
+    }
+    const waits = steps * waitIntervalSeconds + terminationWaitSeconds;
+    if (maximumExecutionTimeoutSeconds <= waits) {
+        errors.push(`${K("deploymentMaximumExecutionTimeoutSeconds")}: ${maximumExecutionTimeoutSeconds} s does not cover the ${steps} wait interval(s) of ${waitIntervalSeconds} s ` +
+            `plus the termination wait of ${terminationWaitSeconds} s (${waits} s) and the time to start the new GPU fleet; raise it to at least ${Math.min(14400, waits + 900)}.`);
+    }
+    if (autoRollback && !alarmsOn) {
+        errors.push(`${K("deploymentAutoRollback")}: rolls back when an alarm fires, but ${K("alarms")} is false; set ${K("alarms")} true (or turn auto-rollback off).`);
+    }
+    if (autoRollback && alarmsOn && waitIntervalSeconds < periodSeconds * evaluationPeriods) {
+        warnings.push(`${K("deploymentWaitIntervalSeconds")}: ${waitIntervalSeconds} s is shorter than the ${periodSeconds * evaluationPeriods} s an alarm needs to fire ` +
+            `(${K("alarmPeriodSeconds")} x ${K("alarmEvaluationPeriods")}); a bad version can pass a step before its alarm fires. Raise the wait interval.`);
+    }
+    if (trafficRouting !== "ALL_AT_ONCE" || autoRollback || terminationWaitSeconds > 0) {
+        production.deployment = { trafficRouting, stepSizeType, canarySize, linearStepSize, waitIntervalSeconds, terminationWaitSeconds, maximumExecutionTimeoutSeconds, autoRollback };
+    }
+
+    // --- data capture
+    const captureOn = bool("dataCapture");
+    const samplingPercent = int("dataCaptureSamplingPercent", 1, 100, "percent");
+    const s3Prefix = given("dataCaptureS3Prefix") ?? (def("dataCaptureS3Prefix") as string);
+    if (!S3_PREFIX.test(s3Prefix) || s3Prefix.length > 512) {
+        errors.push(`${K("dataCaptureS3Prefix")}: "${s3Prefix}" is not an S3 key prefix without leading or trailing "/"; set it like "data-capture" or "monitoring/capture".`);
+    }
+    const captureKey = arn("dataCaptureKmsKeyArn", KMS_KEY_ARN, "a KMS key ARN like arn:aws:kms:us-east-1:111122223333:key/<key-id>");
+    if (captureOn) production.dataCapture = { samplingPercent, s3Prefix, kmsKeyArn: captureKey ?? ctx.kmsKeyArn };
+
+    // --- isolation: pip and code/requirements.txt
+    const caArn = arn("codeArtifactRepositoryArn", CODEARTIFACT_REPOSITORY_ARN,
+        "a CodeArtifact repository ARN like arn:aws:codeartifact:us-east-1:111122223333:repository/<domain>/<repository>");
+    if (ctx.enableNetworkIsolation && ctx.requirementsNonEmpty) {
+        errors.push(`${K("enableNetworkIsolation")}: code/requirements.txt lists packages to download, but under network isolation the container has no ` +
+            `outbound network and no AWS credentials, so pip can reach neither PyPI nor CodeArtifact, and the endpoint never becomes healthy. ` +
+            `Either vendor the wheels into code/ and make requirements.txt install offline ("--no-index" and "--find-links /opt/ml/model/code/wheels"), ` +
+            `or empty requirements.txt and use an image that has the packages (${K("image")}), or set ${K("enableNetworkIsolation")} false and install ` +
+            `from ${K("codeArtifactRepositoryArn")} through a VPC endpoint (${K("vpcSubnetIds")}).`);
+    }
+    if (ctx.enableNetworkIsolation && caArn) {
+        errors.push(`${K("codeArtifactRepositoryArn")}: with CA_REPOSITORY_ARN set, the serving toolkit asks CodeArtifact for a token before pip runs, ` +
+            `which fails in an isolated container (no network, no credentials) and stops the model server. Remove ${K("codeArtifactRepositoryArn")}, ` +
+            `or set ${K("enableNetworkIsolation")} false.`);
+    } else if (caArn && !ctx.requirementsNonEmpty) {
+        warnings.push(`${K("codeArtifactRepositoryArn")}: code/requirements.txt downloads nothing, so the repository is not needed; ` +
+            `the container still fetches a CodeArtifact token at start. Remove it unless you add requirements.`);
+    }
+    if (caArn) production.codeArtifactRepositoryArn = caArn;
+
+    return errors.length > 0 ? { errors, warnings } : { production, errors, warnings };
+}

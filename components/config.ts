@@ -109,10 +109,11 @@ export function parseSettings(raw: RawConfig, ctx: ParseContext): ParseResult {
     };
 
     // --- location
-    const region = ctx.region?.trim() || undefined;
+    let region = ctx.region?.trim() || undefined;
     if (!region) errors.push("aws:region: not set; run `pulumi config set aws:region <region>` (for example us-east-1).");
     else if (!/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d+$/.test(region)) {
         errors.push(`aws:region: "${region}" is not an AWS region name; set it like us-east-1.`);
+        region = undefined;
     }
     const partition = partitionOf(region ?? "");
 

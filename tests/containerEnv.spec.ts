@@ -1,0 +1,55 @@
+import * as assert from "assert";
+import { containerEnvironment, frameworkWarnings, parseRequirements, RESERVED_ENV_KEYS } from "../components/containerEnv";
+
+describe("container environment and the deploy-side framework check", () => {
+    it("sets the serving contract, the region, workers and log level, and keeps user entries", () => {
+        assert.deepStrictEqual(containerEnvironment({ region: "us-west-2", containerLogLevel: 20, modelServerWorkers: 1, environment: { MODEL_CACHE_FRACTION: "0.5" } }), {
+            MODEL_CACHE_FRACTION: "0.5",
+            SAGEMAKER_CONTAINER_LOG_LEVEL: "20",
+            SAGEMAKER_MODEL_SERVER_WORKERS: "1",
+            SAGEMAKER_PROGRAM: "inference.py",
+            SAGEMAKER_REGION: "us-west-2",
+            SAGEMAKER_SUBMIT_DIRECTORY: "/opt/ml/model/code",
+            TF_FORCE_GPU_ALLOW_GROWTH: "true",
+        });
+    });
+
+    it("reserves exactly the keys the program sets", () => {
+        const env = containerEnvironment({ region: "r", containerLogLevel: 10, modelServerWorkers: 2, environment: {} });
+        assert.deepStrictEqual(Object.keys(env).sort(), [...RESERVED_ENV_KEYS].sort());
+    });
+
+    it("parses requirement names, extras, markers and pins; skips comments and options", () => {
+        assert.deepStrictEqual(parseRequirements("# c\n\n-r other.txt\nscikit_learn==1.2.1  # pinned\njoblib>=1.2\nPillow[avif]==10.0 ; python_version>'3'\n"), [
+            { name: "scikit-learn", pinned: true, line: "scikit_learn==1.2.1" },
+            { name: "joblib", pinned: false, line: "joblib>=1.2" },
+            { name: "pillow", pinned: true, line: "Pillow[avif]==10.0 ; python_version>'3'" },
+        ]);
+    });
+
+    const check = (frameworks: string[], requirementsText: string | undefined, imageHasPyTorch = true) =>
+        frameworkWarnings({ frameworks, requirementsText, imageHasPyTorch, requirementsPath: "model-src/code/requirements.txt" });
+
+    it("is silent when pytorch is in the image and sklearn is pinned", () => {
+        assert.deepStrictEqual(check(["pytorch", "sklearn"], "scikit-learn==1.2.1\n"), []);
+    });
+
+    it("warns when sklearn is neither in the image nor in requirements.txt", () => {
+        assert.deepStrictEqual(check(["pytorch", "sklearn"], undefined), [
+            'model-src/code/requirements.txt: the manifest uses framework "sklearn", which the image does not provide; ' +
+            'add "scikit-learn==<version the model was saved with>" to model-src/code/requirements.txt.',
+        ]);
+    });
+
+    it("warns when tensorflow is listed but not pinned", () => {
+        assert.deepStrictEqual(check(["tensorflow"], "tensorflow>=2.15\n"), [
+            'model-src/code/requirements.txt: "tensorflow>=2.15" is not pinned; pin the exact version the "tensorflow" model ' +
+            'was saved with ("tensorflow==X.Y.Z"), or it may not load in the container.',
+        ]);
+    });
+
+    it("warns about pytorch on a non-PyTorch image unless torch is pinned", () => {
+        assert.match(check(["pytorch"], "", false)[0], /framework "pytorch", which the image does not provide; add "torch==.* or use a PyTorch inference image\.$/);
+        assert.deepStrictEqual(check(["pytorch"], "torch==2.5.1\n", false), []);
+    });
+});

@@ -13,7 +13,8 @@ import * as os from "os";
 import * as path from "path";
 import { Header, Pax } from "tar";
 import { ArchiveEntry, listArchiveEntries } from "./archiveEntries";
-import { writeGzipMembers } from "./gzipMembers";
+import { cacheKey, lookupCache, racyEntries, removeCacheRecord, writeCacheRecord } from "./archiveCache";
+import { GzipStrategy, writeGzipMembers } from "./gzipMembers";
 
 /** mtime stored for every entry: 1980-01-01T00:00:00Z (also valid for zip tools). */
 export const ARCHIVE_MTIME = new Date(Date.UTC(1980, 0, 1));
@@ -40,8 +41,14 @@ export interface ArchiveOptions {
     level?: number;
     /** Uncompressed bytes per gzip member, 64 KiB to 256 MiB. Changes the bytes. @default 4 MiB */
     chunkBytes?: number;
+    /** Deflate strategy per member (see `GzipStrategy`). Changes the bytes. @default "auto" */
+    strategy?: GzipStrategy;
     /** Members compressed at once, 1 to 64; does not change the bytes. @default os.availableParallelism() */
     jobs?: number;
+    /** Reuse the previous archive when no packed file's stat changed (see archiveCache.ts). @default true */
+    cache?: boolean;
+    /** Where the cache record is kept. @default `<outFile>.cache.json` */
+    cacheFile?: string;
     /** Called after each member is written (about every `chunkBytes` of input). */
     onProgress?: (p: ArchiveProgress) => void;
 }
@@ -55,11 +62,16 @@ export interface ArchiveResult {
     files: string[];
     /** Uncompressed tar stream size in bytes. */
     tarBytes: number;
+    /** True when the previous archive was reused (nothing packed). */
+    cached: boolean;
 }
 
+type ResolvedOptions = { level: number; chunkBytes: number; strategy: GzipStrategy; jobs: number };
+
 /** Resolved options with defaults applied; throws listing every invalid option. */
-export function resolveArchiveOptions(opts: ArchiveOptions = {}): Required<Omit<ArchiveOptions, "onProgress">> {
+export function resolveArchiveOptions(opts: ArchiveOptions = {}): ResolvedOptions {
     const level = opts.level ?? DEFAULT_LEVEL;
+    const strategy = opts.strategy ?? "auto";
     const chunkBytes = opts.chunkBytes ?? DEFAULT_CHUNK_BYTES;
     const jobs = opts.jobs ?? Math.max(1, os.availableParallelism());
     const errors: string[] = [];
@@ -67,9 +79,10 @@ export function resolveArchiveOptions(opts: ArchiveOptions = {}): Required<Omit<
     if (!Number.isInteger(chunkBytes) || chunkBytes < 65536 || chunkBytes > 256 * 1048576) {
         errors.push(`chunkBytes must be an integer from 65536 to 268435456 (got ${chunkBytes})`);
     }
+    if (strategy !== "auto" && strategy !== "default") errors.push(`strategy must be "auto" or "default" (got ${JSON.stringify(strategy)})`);
     if (!Number.isInteger(jobs) || jobs < 1 || jobs > 64) errors.push(`jobs must be an integer from 1 to 64 (got ${jobs})`);
     if (errors.length > 0) throw new Error(`buildModelArchive: ${errors.join("; ")}`);
-    return { level, chunkBytes, jobs };
+    return { level, chunkBytes, strategy, jobs };
 }
 
 /** The header block(s) of one entry: a pax record only when ustar cannot hold the path. */
@@ -132,26 +145,36 @@ function isInside(parent: string, child: string): boolean {
 
 /**
  * Packs `dir` into a deterministic gzip tar at `outFile` (written to a temporary file in
- * the same directory, then renamed, so `outFile` is never half-written).
+ * the same directory, then renamed, so `outFile` is never half-written). With the cache
+ * on, returns the previous result (`cached: true`) when nothing packed changed.
  * @throws when `dir` is missing, contains unsupported entries, `outFile` lies inside `dir`,
  *   or an option is out of range.
  */
 export async function buildModelArchive(dir: string, outFile: string, opts: ArchiveOptions = {}): Promise<ArchiveResult> {
     const o = resolveArchiveOptions(opts);
+    const dirAbs = path.resolve(dir);
     const outAbs = path.resolve(outFile);
-    if (isInside(path.resolve(dir), outAbs)) {
+    if (isInside(dirAbs, outAbs)) {
         throw new Error(`${outFile}: the archive must be written outside the model directory ${dir}; choose another --out path`);
     }
-    const entries = listArchiveEntries(dir);
-    const bytesTotal = tarSize(entries);
-    const started = Date.now();
+    const useCache = opts.cache ?? true;
+    const cacheFile = path.resolve(opts.cacheFile ?? `${outAbs}.cache.json`);
     await fs.promises.mkdir(path.dirname(outAbs), { recursive: true });
     const tmp = `${outAbs}.tmp-${process.pid}-${crypto.randomBytes(4).toString("hex")}`;
-    const hash = crypto.createHash("sha256");
     const fh = await fs.promises.open(tmp, "wx", 0o644);
-    let bytesWritten = 0;
-    let bytesDone = 0;
+    let committed = false;
     try {
+        // The temporary file's mtime is "now" on the file-system clock, read before any entry's stat.
+        const fsNowNs = (await fh.stat({ bigint: true })).mtimeNs;
+        const entries = listArchiveEntries(dir);
+        const key = cacheKey(dirAbs, entries, { level: o.level, chunkBytes: o.chunkBytes, strategy: o.strategy });
+        const hit = useCache ? lookupCache(cacheFile, key, outAbs) : undefined;
+        if (hit) return { ...hit, cached: true };
+        const bytesTotal = tarSize(entries);
+        const started = Date.now();
+        const hash = crypto.createHash("sha256");
+        let bytesWritten = 0;
+        let bytesDone = 0;
         await writeGzipMembers(tarStream(entries), o, async (member) => {
             hash.update(member);
             let off = 0;
@@ -162,16 +185,21 @@ export async function buildModelArchive(dir: string, outFile: string, opts: Arch
             opts.onProgress?.({ bytesDone, bytesTotal, bytesWritten, elapsedMs: Date.now() - started });
         });
         await fh.close();
+        if (useCache) removeCacheRecord(cacheFile);
         await fs.promises.rename(tmp, outAbs);
-    } catch (err) {
-        await fh.close().catch(() => undefined);
-        await fs.promises.rm(tmp, { force: true });
-        throw err;
+        committed = true;
+        const result = {
+            sha256: hash.digest("hex"),
+            bytes: bytesWritten,
+            files: entries.filter((e) => e.type === "file").map((e) => e.path),
+            tarBytes: bytesTotal,
+        };
+        if (useCache && racyEntries(entries, fsNowNs).length === 0) writeCacheRecord(cacheFile, key, outAbs, result);
+        return { ...result, cached: false };
+    } finally {
+        if (!committed) {
+            await fh.close().catch(() => undefined);
+            await fs.promises.rm(tmp, { force: true });
+        }
     }
-    return {
-        sha256: hash.digest("hex"),
-        bytes: bytesWritten,
-        files: entries.filter((e) => e.type === "file").map((e) => e.path),
-        tarBytes: bytesTotal,
-    };
 }

@@ -3,7 +3,8 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { compareBytewise, isIgnored, listArchiveEntries, normalisedMode } from "../components/archiveEntries";
-import { GZIP_OS_BYTE } from "../components/gzipMembers";
+import * as zlib from "zlib";
+import { chooseZlibStrategy, GZIP_OS_BYTE } from "../components/gzipMembers";
 import { ARCHIVE_MTIME, buildModelArchive } from "../components/modelArchive";
 import {
     cleanupTempDirs, makeModelDir, seededBytes, sha256File, tempDir, treeDigest, validModelFiles, writeFiles,
@@ -225,5 +226,28 @@ describe("modelArchive", function () {
         assert.deepEqual(listArchiveEntries(dir).map((e) => e.path), ["B", "a-b/", "a-b/y", "a.txt", "a/", "a/z", "b/", "b/x"]);
         assert.ok(compareBytewise("Z", "a") < 0);
         assert.deepEqual([normalisedMode(false, 0o600), normalisedMode(false, 0o100), normalisedMode(true, 0o700)], [0o644, 0o755, 0o755]);
+    });
+
+    it("picks zlib's Z_RLE strategy for chunks that barely compress and the default one for text", () => {
+        const { Z_RLE, Z_DEFAULT_STRATEGY } = zlib.constants;
+        const floats = Buffer.from(new Float32Array(Array.from({ length: 65536 }, (_, i) => Math.sin(i * 12.9898) * 0.02)).buffer);
+        const text = Buffer.from("label,score\nT-shirt,0.25\nTrouser,0.5\n".repeat(8000));
+        assert.equal(chooseZlibStrategy(seededBytes(262144, "r"), 1, "auto"), Z_RLE);
+        assert.equal(chooseZlibStrategy(floats, 1, "auto"), Z_RLE);
+        assert.equal(chooseZlibStrategy(text, 1, "auto"), Z_DEFAULT_STRATEGY);
+        assert.equal(chooseZlibStrategy(seededBytes(262144, "r"), 1, "default"), Z_DEFAULT_STRATEGY);
+        assert.equal(chooseZlibStrategy(seededBytes(262144, "r"), 0, "auto"), Z_DEFAULT_STRATEGY);
+    });
+
+    it("extracts the same files whichever strategy compressed them", async () => {
+        const files = { ...validModelFiles(), "big/weights.bin": seededBytes(600_000, "w"), "big/vocab.txt": "token\n".repeat(50_000) };
+        const dir = makeModelDir(files);
+        for (const strategy of ["auto", "default"] as const) {
+            const out = outPath();
+            await buildModelArchive(dir, out, { strategy, chunkBytes: 262144 });
+            const dest = tempDir("extract-gnu-");
+            execFileSync("tar", ["-xzf", out, "-C", dest]);
+            assert.deepEqual(treeDigest(dest), treeDigest(dir), strategy);
+        }
     });
 });

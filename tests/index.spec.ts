@@ -1,0 +1,35 @@
+import { allResources, resetRecorded, settle, unwrap } from "./support/pulumiMocks";
+import * as assert from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import { makeModelDir } from "./support/endpointFixture";
+
+describe("index.ts: the Pulumi program", function () {
+    this.timeout(60000);
+
+    it("reads the stack config, builds the endpoint and exports exactly the eight outputs", async () => {
+        resetRecorded();
+        const { dir } = makeModelDir();
+        const saved = pulumi.runtime.allConfig();
+        try {
+            pulumi.runtime.setAllConfig({
+                "aws:region": "eu-west-1",
+                "gpu-multi-model-endpoint:modelDir": dir,
+                "gpu-multi-model-endpoint:instanceType": "ml.g5.xlarge",
+            });
+            // eslint-disable-next-line @typescript-eslint/no-var-requires
+            const program = require("../index");
+            assert.deepStrictEqual(Object.keys(program).sort(), [
+                "artifactSha256", "endpointArn", "endpointName", "executionRoleArn", "imageUri", "modelDataUrl", "region", "variantName",
+            ]);
+            for (const k of Object.keys(program)) assert.ok(pulumi.Output.isInstance(program[k]), k);
+            assert.strictEqual(await unwrap(program.region), "eu-west-1");
+            assert.strictEqual(await unwrap(program.endpointName), "gpu-multi-model-endpoint-test");
+            assert.match(await unwrap<string>(program.imageUri), /^763104351884\.dkr\.ecr\.eu-west-1\.amazonaws\.com\/pytorch-inference:2\.5\.1-gpu-py311/);
+            assert.match(await unwrap<string>(program.modelDataUrl), /^s3:\/\/gpu-endpoint-artifacts-0a1b2c3\/models\/[0-9a-f]{16}\/model\.tar\.gz$/);
+            await settle();
+            assert.ok(allResources().some((r) => r.type === "aws:sagemaker/endpoint:Endpoint" && r.name === "gpu-endpoint-endpoint"));
+        } finally {
+            pulumi.runtime.setAllConfig(saved);
+        }
+    });
+});

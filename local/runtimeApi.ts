@@ -193,6 +193,8 @@ export async function verifySigV4(req: {
     }
     const signer = new SignatureV4({
         credentials, region: parsed.region, service: "sagemaker", sha256: Hash.bind(null, "sha256"), uriEscapePath: true,
+        // sign exactly the received headers: the JS SDK sends x-amz-content-sha256, botocore (AWS CLI) does not
+        applyChecksum: false,
     });
     const request = new HttpRequest({
         method: req.method, protocol: "http:", hostname: req.host, path: req.rawPath, query: req.query, headers, body: req.body,

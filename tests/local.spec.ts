@@ -175,6 +175,12 @@ describe("the local endpoint with a fixture handler", function () {
         assert.deepStrictEqual(JSON.parse(r.body), { message: "Missing Authentication Token" });
     });
 
+    it("accepts a request signed without x-amz-content-sha256, as botocore and the AWS CLI sign", async () => {
+        const r = await raw(ep, { body: "{\"cli\":1}", checksum: false });
+        assert.strictEqual(r.status, 200, r.body);
+        assert.strictEqual(JSON.parse(r.body).body, "{\"cli\":1}");
+    });
+
     it("refuses a request whose body was changed after signing", async () => {
         const r = await raw(ep, { body: "{\"a\":1}", checksum: false, tamper: (q) => { q.body = "{\"a\":2}"; } });
         assert.deepStrictEqual([r.status, r.headers["x-amzn-errortype"]], [403, "InvalidSignatureException"]);

@@ -4,7 +4,7 @@
  * Defaults live here AND in Pulumi.yaml's `config:` block (a test keeps them equal).
  */
 import * as pulumi from "@pulumi/pulumi";
-import { RESERVED_ENV_KEYS, ENV_KEY_PATTERN, ENV_MAX_ENTRIES, ENV_MAX_LENGTH } from "./containerEnv";
+import { parseEnvironment } from "./containerEnv";
 import { resolveImageUri, parseEcrImage, partitionOf } from "./imageUri";
 import { checkGpuInstanceType, closest, gpuInstanceInfo } from "./instanceTypes";
 import { bucketNameProblem, defaultEndpointName, keyPrefixProblem, sageMakerNameProblem, toSageMakerName } from "./names";
@@ -209,7 +209,7 @@ export function parseSettings(raw: RawConfig, ctx: ParseContext): ParseResult {
         errors.push(`${K("containerLogLevel")}: "${raw.containerLogLevel}" is not a log level; set one of ${Object.keys(LOG_LEVELS).join(", ")} (or 10, 20, 30, 40, 50).`);
         containerLogLevel = LOG_LEVELS.INFO;
     }
-    const environment = parseEnvironment(given("environment"), errors);
+    const environment = parseEnvironment(given("environment"), K("environment"), K, errors);
 
     // --- network
     const vpcSubnetIds = list("vpcSubnetIds");
@@ -235,36 +235,6 @@ export function parseSettings(raw: RawConfig, ctx: ParseContext): ParseResult {
             environment, vpcSubnetIds, vpcSecurityGroupIds, enableNetworkIsolation, protectEndpoint,
         },
     };
-}
-
-function parseEnvironment(v: string | undefined, errors: string[]): Record<string, string> {
-    if (v === undefined) return {};
-    let obj: unknown;
-    try { obj = JSON.parse(v); } catch { obj = undefined; }
-    if (typeof obj !== "object" || obj === null || Array.isArray(obj)) {
-        errors.push(`${K("environment")}: ${JSON.stringify(v)} is not a map; set it as a YAML map of NAME: value (pulumi config set --path 'environment.NAME' value).`);
-        return {};
-    }
-    const env: Record<string, string> = {};
-    for (const [name, value] of Object.entries(obj)) {
-        if (RESERVED_ENV_KEYS.includes(name)) {
-            errors.push(`${K("environment")}: "${name}" is set by the program and cannot be overridden; remove it` +
-                (name === "SAGEMAKER_MODEL_SERVER_WORKERS" ? ` and set ${K("modelServerWorkers")} instead.` :
-                    name === "SAGEMAKER_CONTAINER_LOG_LEVEL" ? ` and set ${K("containerLogLevel")} instead.` : "."));
-        } else if (!ENV_KEY_PATTERN.test(name) || name.length > ENV_MAX_LENGTH) {
-            errors.push(`${K("environment")}: "${name}" is not an environment variable name; use letters, digits and _ (not starting with a digit).`);
-        } else if (!["string", "number", "boolean"].includes(typeof value)) {
-            errors.push(`${K("environment")}: the value of "${name}" is not a string, number or boolean; set a plain value.`);
-        } else if (String(value).length > ENV_MAX_LENGTH) {
-            errors.push(`${K("environment")}: the value of "${name}" is ${String(value).length} characters long; SageMaker accepts at most ${ENV_MAX_LENGTH}.`);
-        } else {
-            env[name] = String(value);
-        }
-    }
-    if (Object.keys(env).length + RESERVED_ENV_KEYS.length > ENV_MAX_ENTRIES) {
-        errors.push(`${K("environment")}: ${Object.keys(env).length} entries plus the program's ${RESERVED_ENV_KEYS.length} exceed SageMaker's ${ENV_MAX_ENTRIES}; remove some.`);
-    }
-    return env;
 }
 
 /** Pure: the raw config and aws:region of a parsed Pulumi.<stack>.yaml document. */

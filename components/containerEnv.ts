@@ -40,6 +40,40 @@ export function containerEnvironment(input: ContainerEnvInput): Record<string, s
     return Object.fromEntries(Object.keys(env).sort().map((k) => [k, env[k]]));
 }
 
+/**
+ * Parses the `environment` config value (JSON map, as pulumi.Config gives structured config) and
+ * pushes an error naming `key` for every problem. `k(name)` renders another config key.
+ */
+export function parseEnvironment(v: string | undefined, key: string, k: (name: string) => string, errors: string[]): Record<string, string> {
+    if (v === undefined) return {};
+    let obj: unknown;
+    try { obj = JSON.parse(v); } catch { obj = undefined; }
+    if (typeof obj !== "object" || obj === null || Array.isArray(obj)) {
+        errors.push(`${key}: ${JSON.stringify(v)} is not a map; set it as a YAML map of NAME: value (pulumi config set --path 'environment.NAME' value).`);
+        return {};
+    }
+    const env: Record<string, string> = {};
+    for (const [name, value] of Object.entries(obj)) {
+        if (RESERVED_ENV_KEYS.includes(name)) {
+            errors.push(`${key}: "${name}" is set by the program and cannot be overridden; remove it` +
+                (name === "SAGEMAKER_MODEL_SERVER_WORKERS" ? ` and set ${k("modelServerWorkers")} instead.` :
+                    name === "SAGEMAKER_CONTAINER_LOG_LEVEL" ? ` and set ${k("containerLogLevel")} instead.` : "."));
+        } else if (!ENV_KEY_PATTERN.test(name) || name.length > ENV_MAX_LENGTH) {
+            errors.push(`${key}: "${name}" is not an environment variable name; use letters, digits and _ (not starting with a digit).`);
+        } else if (!["string", "number", "boolean"].includes(typeof value)) {
+            errors.push(`${key}: the value of "${name}" is not a string, number or boolean; set a plain value.`);
+        } else if (String(value).length > ENV_MAX_LENGTH) {
+            errors.push(`${key}: the value of "${name}" is ${String(value).length} characters long; SageMaker accepts at most ${ENV_MAX_LENGTH}.`);
+        } else {
+            env[name] = String(value);
+        }
+    }
+    if (Object.keys(env).length + RESERVED_ENV_KEYS.length > ENV_MAX_ENTRIES) {
+        errors.push(`${key}: ${Object.keys(env).length} entries plus the program's ${RESERVED_ENV_KEYS.length} exceed SageMaker's ${ENV_MAX_ENTRIES}; remove some.`);
+    }
+    return env;
+}
+
 /** pip distribution names that provide each manifest framework. */
 export const FRAMEWORK_PACKAGES: Readonly<Record<string, readonly string[]>> = {
     pytorch: ["torch"],

@@ -1,13 +1,40 @@
 /**
- * `npm run package -- --model-dir DIR --out FILE [--level N] [--chunk-mib N] [--jobs N]`
+ * `npm run package -- --model-dir DIR --out FILE [--level N] [--chunk-mib N] [--jobs N]
+ *   [--strategy auto|default] [--no-cache] [--quiet]`
  * Validates the model directory, then writes the deterministic model.tar.gz and prints
- * its sha256, size and file count. Exit code 1 on validation errors, 2 on usage errors.
+ * its sha256, size and file count; a progress bar on a terminal. Reuses the previous
+ * archive when nothing changed (record in FILE.cache.json). Exit code 1 on validation
+ * errors, 2 on usage errors.
  */
+import { SingleBar } from "cli-progress";
 import { parseArgs } from "node:util";
-import { buildModelArchive } from "../components/modelArchive";
+import { ArchiveProgress, buildModelArchive } from "../components/modelArchive";
 import { validateModelDir } from "../components/modelDir";
 
-const USAGE = "usage: npm run package -- --model-dir DIR --out FILE [--level 0-9] [--chunk-mib N] [--jobs N] [--quiet]";
+const USAGE = "usage: npm run package -- --model-dir DIR --out FILE [--level 0-9] [--chunk-mib N] [--jobs N]"
+    + " [--strategy auto|default] [--no-cache] [--quiet]";
+const MIB = 1048576;
+
+/** A cli-progress bar in MiB, or nothing when stdout is not a terminal. */
+function progressBar(enabled: boolean): { update: (p: ArchiveProgress) => void; stop: () => void } {
+    if (!enabled) return { update: () => undefined, stop: () => undefined };
+    const bar = new SingleBar({
+        format: "packaging |{bar}| {percentage}% | {done}/{all} MiB | {rate} MiB/s | ETA {eta}s",
+        hideCursor: true, clearOnComplete: true,
+    });
+    let started = false;
+    return {
+        update: (p) => {
+            const payload = { done: (p.bytesDone / MIB).toFixed(1), all: (p.bytesTotal / MIB).toFixed(1),
+                rate: p.elapsedMs > 0 ? (p.bytesDone / MIB / (p.elapsedMs / 1000)).toFixed(1) : "0.0" };
+            if (!started) {
+                bar.start(p.bytesTotal, p.bytesDone, payload);
+                started = true;
+            } else bar.update(p.bytesDone, payload);
+        },
+        stop: () => { if (started) bar.stop(); },
+    };
+}
 
 function intOption(raw: string | undefined, name: string, errors: string[]): number | undefined {
     if (raw === undefined) return undefined;
@@ -25,7 +52,8 @@ async function main(argv: string[]): Promise<number> {
             args: argv,
             options: {
                 "model-dir": { type: "string" }, out: { type: "string" }, level: { type: "string" },
-                "chunk-mib": { type: "string" }, jobs: { type: "string" }, quiet: { type: "boolean" }, help: { type: "boolean" },
+                "chunk-mib": { type: "string" }, jobs: { type: "string" }, strategy: { type: "string" },
+                "no-cache": { type: "boolean" }, quiet: { type: "boolean" }, help: { type: "boolean" },
             },
             strict: true,
         }));
@@ -43,6 +71,10 @@ async function main(argv: string[]): Promise<number> {
     const level = intOption(values.level, "level", usage);
     const chunkMib = intOption(values["chunk-mib"], "chunk-mib", usage);
     const jobs = intOption(values.jobs, "jobs", usage);
+    const strategy = values.strategy;
+    if (strategy !== undefined && strategy !== "auto" && strategy !== "default") {
+        usage.push(`--strategy must be auto or default (got "${strategy}")`);
+    }
     if (usage.length > 0) {
         console.error(`${usage.join("\n")}\n${USAGE}`);
         return 2;
@@ -55,13 +87,24 @@ async function main(argv: string[]): Promise<number> {
         console.error(`${check.errors.length} error(s) in ${dir}; nothing was packaged`);
         return 1;
     }
-    const result = await buildModelArchive(dir, values.out!, {
-        level, jobs, chunkBytes: chunkMib === undefined ? undefined : chunkMib * 1048576,
-    });
+    const bar = progressBar(Boolean(process.stdout.isTTY) && !values.quiet);
+    const started = Date.now();
+    let result;
+    try {
+        result = await buildModelArchive(dir, values.out!, {
+            level, jobs, strategy: strategy as "auto" | "default" | undefined, cache: !values["no-cache"],
+            chunkBytes: chunkMib === undefined ? undefined : chunkMib * MIB, onProgress: bar.update,
+        });
+    } finally {
+        bar.stop();
+    }
+    const seconds = (Date.now() - started) / 1000;
     console.log(`sha256 ${result.sha256}`);
     console.log(`bytes  ${result.bytes} (${(result.bytes / 1048576).toFixed(2)} MiB)`);
     console.log(`files  ${result.files.length}`);
     console.log(`out    ${values.out}`);
+    console.log(result.cached ? `time   ${seconds.toFixed(2)} s (nothing changed: reused the previous archive)`
+        : `time   ${seconds.toFixed(2)} s (${(result.tarBytes / MIB / Math.max(seconds, 0.001)).toFixed(1)} MiB/s of tar input)`);
     return 0;
 }
 

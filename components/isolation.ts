@@ -11,7 +11,10 @@
  * So under isolation requirements.txt must install offline, and CA_REPOSITORY_ARN must not be set.
  */
 import type * as aws from "@pulumi/aws";
-import { CODEARTIFACT_REPOSITORY_ARN } from "./productionConfig";
+
+/** Same shape the inference toolkit parses CA_REPOSITORY_ARN with, with CodeArtifact's name rules. */
+export const CODEARTIFACT_REPOSITORY_ARN =
+    /^arn:(aws|aws-cn|aws-us-gov):codeartifact:([a-z0-9-]+):(\d{12}):repository\/([a-z][a-z0-9-]{0,48}[a-z0-9])\/([A-Za-z0-9][A-Za-z0-9._-]{1,99})$/;
 
 export interface IsolationArgs {
     /** VPC subnets of the model containers (config.ts `vpcSubnetIds`, 0 or 1-16). @default [] */
@@ -60,6 +63,26 @@ export function requirementsNeedNetwork(text: string | undefined): boolean {
         requirements++;
     }
     return requirements > 0 && !noIndex;
+}
+
+/**
+ * The error for network isolation with a requirements.txt that downloads packages (text shared by
+ * parseProductionSettings and the model-directory check). `requirementsPath` names the file when known.
+ */
+export function isolationRequirementsError(project: string, requirementsPath = "code/requirements.txt"): string {
+    const K = (key: string) => `${project}:${key}`;
+    return `${K("enableNetworkIsolation")}: ${requirementsPath} lists packages to download, but under network isolation the container has no ` +
+        `outbound network and no AWS credentials, so pip can reach neither PyPI nor CodeArtifact, and the endpoint never becomes healthy. ` +
+        `Either vendor the wheels into code/ and make requirements.txt install offline ("--no-index" and "--find-links /opt/ml/model/code/wheels"), ` +
+        `or empty requirements.txt and use an image that has the packages (${K("image")}), or set ${K("enableNetworkIsolation")} false and install ` +
+        `from ${K("codeArtifactRepositoryArn")} through a VPC endpoint (${K("vpcSubnetIds")}).`;
+}
+
+/** Pure, for the model-directory check: the isolation error for this requirements.txt text, if any. */
+export function requirementsIsolationProblem(
+    project: string, enableNetworkIsolation: boolean, requirementsText: string | undefined, requirementsPath?: string,
+): string | undefined {
+    return enableNetworkIsolation && requirementsNeedNetwork(requirementsText) ? isolationRequirementsError(project, requirementsPath) : undefined;
 }
 
 /** One IAM policy statement, as plain JSON for aws.iam.getPolicyDocument or a policy document. */

@@ -4,6 +4,7 @@
  * ones in PRODUCTION_CONFIG_KEYS (productionConfigKeys.ts), which Pulumi.yaml declares too.
  */
 import { PRODUCTION_CONFIG_KEYS, ProductionConfigKey } from "./productionConfigKeys";
+import { CODEARTIFACT_REPOSITORY_ARN, isolationRequirementsError } from "./isolation";
 
 export { PRODUCTION_CONFIG_KEYS } from "./productionConfigKeys";
 export type TrafficRouting = "ALL_AT_ONCE" | "CANARY" | "LINEAR";
@@ -38,7 +39,10 @@ export interface ProductionParseContext {
     project: string; stack: string;
     /** From config.ts (`initialInstanceCount`), already validated >= 1. */
     initialInstanceCount: number;
-    /** Whether code/requirements.txt needs the network to install (see requirementsNeedNetwork in isolation.ts). */
+    /**
+     * Whether code/requirements.txt needs the network to install (`requirementsNeedNetwork` in isolation.ts).
+     * Pass false when the model-directory check reports `isolationRequirementsError` itself (deployChecks.ts).
+     */
     requirementsNonEmpty: boolean;
     /** config.ts `enableNetworkIsolation`. @default false */
     enableNetworkIsolation?: boolean;
@@ -53,9 +57,6 @@ const TRAFFIC_ROUTINGS: readonly TrafficRouting[] = ["ALL_AT_ONCE", "CANARY", "L
 const STEP_SIZE_TYPES: readonly StepSizeType[] = ["INSTANCE_COUNT", "CAPACITY_PERCENT"];
 export const SNS_TOPIC_ARN = /^arn:aws(-cn|-us-gov)?:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
 export const KMS_KEY_ARN = /^arn:aws(-cn|-us-gov)?:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
-/** Same shape the inference toolkit parses CA_REPOSITORY_ARN with, with CodeArtifact's name rules. */
-export const CODEARTIFACT_REPOSITORY_ARN =
-    /^arn:(aws|aws-cn|aws-us-gov):codeartifact:([a-z0-9-]+):(\d{12}):repository\/([a-z][a-z0-9-]{0,48}[a-z0-9])\/([A-Za-z0-9][A-Za-z0-9._-]{1,99})$/;
 const S3_PREFIX = /^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*$/;
 
 /** Pure: the production part of the stack config. */
@@ -217,13 +218,7 @@ export function parseProductionSettings(raw: Record<string, string | undefined>,
     // --- isolation: pip and code/requirements.txt
     const caArn = arn("codeArtifactRepositoryArn", CODEARTIFACT_REPOSITORY_ARN,
         "a CodeArtifact repository ARN like arn:aws:codeartifact:us-east-1:111122223333:repository/<domain>/<repository>");
-    if (ctx.enableNetworkIsolation && ctx.requirementsNonEmpty) {
-        errors.push(`${K("enableNetworkIsolation")}: code/requirements.txt lists packages to download, but under network isolation the container has no ` +
-            `outbound network and no AWS credentials, so pip can reach neither PyPI nor CodeArtifact, and the endpoint never becomes healthy. ` +
-            `Either vendor the wheels into code/ and make requirements.txt install offline ("--no-index" and "--find-links /opt/ml/model/code/wheels"), ` +
-            `or empty requirements.txt and use an image that has the packages (${K("image")}), or set ${K("enableNetworkIsolation")} false and install ` +
-            `from ${K("codeArtifactRepositoryArn")} through a VPC endpoint (${K("vpcSubnetIds")}).`);
-    }
+    if (ctx.enableNetworkIsolation && ctx.requirementsNonEmpty) errors.push(isolationRequirementsError(ctx.project));
     if (ctx.enableNetworkIsolation && caArn) {
         errors.push(`${K("codeArtifactRepositoryArn")}: with CA_REPOSITORY_ARN set, the serving toolkit asks CodeArtifact for a token before pip runs, ` +
             `which fails in an isolated container (no network, no credentials) and stops the model server. Remove ${K("codeArtifactRepositoryArn")}, ` +

@@ -76,7 +76,7 @@ def main():
     update_manifest({
         "name": "sentiment", "framework": "sklearn", "path": "sentiment/model.joblib",
         "task": "text-classification", "labels": LABELS,
-        "input": {"kind": "text", "dtype": "string", "maxLength": 5000, "maxBatch": 256},
+        "input": {"kind": "text", "dtype": "string", "maxLength": 1000, "maxBatch": 256},
     }, estimate_bytes=size * 8)
 
 

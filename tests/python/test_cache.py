@@ -1,0 +1,302 @@
+"""The memory-bounded LRU model cache of inference.py, with real TorchScript models on CPU."""
+import gc
+import json
+import logging
+import os
+import threading
+import time
+import weakref
+
+import pytest
+
+import inference
+from conftest import error_of, invoke
+
+UNIT = 100_000  # bytes; every generated model declares a multiple of it as memoryBytes
+N_IN, N_OUT = 16, 4
+
+
+def make_mlp(path, hidden, klass):
+    """A TorchScript MLP 16 -> hidden -> 4 whose prediction is always class ``klass``."""
+    import torch
+    from torch import nn
+    torch.manual_seed(hidden)
+    net = nn.Sequential(nn.Linear(N_IN, hidden), nn.ReLU(), nn.Linear(hidden, N_OUT))
+    with torch.no_grad():
+        net[2].weight.mul_(0.001)
+        net[2].bias.zero_()
+        net[2].bias[klass] = 50.0
+    torch.jit.script(net.eval()).save(str(path))
+    return sum(p.numel() * p.element_size() for p in net.parameters())
+
+
+def make_model_dir(root, models):
+    """models: list of (name, units, pinned). Each model's parameters fit its declared
+    memoryBytes (units * UNIT) and it always predicts class index i % 4."""
+    entries = []
+    for i, (name, units, pinned) in enumerate(models):
+        hidden = int(units * UNIT / 4 / (N_IN + 1 + N_OUT)) - 20
+        os.makedirs(root / name, exist_ok=True)
+        params = make_mlp(root / name / "model.pt", hidden, i % N_OUT)
+        assert params <= units * UNIT
+        entries.append({"name": name, "framework": "pytorch", "path": f"{name}/model.pt", "task": "test",
+                        "labels": ["c0", "c1", "c2", "c3"],
+                        "input": {"kind": "tensor", "shape": [N_IN], "dtype": "float32", "range": [-1e3, 1e3],
+                                  "maxBatch": 8},
+                        "memoryBytes": units * UNIT, "pinned": pinned})
+    (root / "models.json").write_text(json.dumps({"models": entries}))
+    return str(root)
+
+
+def router_for(root, models, budget_units, **env):
+    environ = {"MODEL_CACHE_BYTES": str(budget_units * UNIT), "MODEL_LOAD_RETRY_SECONDS": "0"}
+    environ.update({k: str(v) for k, v in env.items()})
+    return inference.Router.from_dir(make_model_dir(root, models), environ=environ)
+
+
+def ask(router, name):
+    out = invoke(router, {"model": name, "inputs": [[0.5] * N_IN]})
+    return out["predictions"][0]["label"]
+
+
+FIVE = [("p0", 1, True), ("m1", 2, False), ("m2", 3, False), ("m3", 4, False), ("m4", 4, False)]
+
+
+def test_a_stream_over_five_models_needing_three_times_the_budget_all_succeed_within_the_budget(tmp_path):
+    router = router_for(tmp_path, FIVE, budget_units=5)
+    total = sum(units for _, units, _ in FIVE) * UNIT
+    assert total >= 2.8 * router.cache.budget
+    for step in range(15):
+        i = step % 5
+        assert ask(router, FIVE[i][0]) == f"c{i % 4}"  # the right model answered
+        assert router.cache.used_bytes <= router.cache.budget
+        assert "p0" in router.cache.resident()
+    stats = router.cache.stats
+    assert stats["peak_bytes"] <= router.cache.budget
+    assert sum(stats["evictions"].values()) >= 8 and "p0" not in stats["evictions"]
+    assert stats["loads"]["p0"] == 1
+
+
+def test_eviction_takes_the_least_recently_used_model_first(tmp_path):
+    models = [("a", 2, False), ("b", 2, False), ("c", 2, False), ("d", 2, False)]
+    router = router_for(tmp_path, models, budget_units=6)  # room for three
+    for name in ("a", "b", "c", "a"):
+        ask(router, name)
+    assert router.cache.resident() == ["b", "c", "a"]  # least recently used first
+    ask(router, "d")
+    assert router.cache.resident() == ["c", "a", "d"] and router.cache.stats["evictions"] == {"b": 1}
+    ask(router, "b")
+    assert router.cache.resident() == ["a", "d", "b"] and router.cache.stats["evictions"] == {"b": 1, "c": 1}
+
+
+def test_an_evicted_model_is_really_freed(tmp_path):
+    router = router_for(tmp_path, [("a", 2, False), ("b", 2, False)], budget_units=3)
+    ask(router, "a")
+    with router.cache.use("a") as model:
+        handler, module = weakref.ref(model), weakref.ref(model.module)
+    del model
+    ask(router, "b")
+    gc.collect()
+    assert router.cache.resident() == ["b"]
+    assert handler() is None and module() is None
+
+
+def test_pinned_models_are_loaded_at_start_and_never_evicted(tmp_path):
+    models = [("p0", 1, True), ("p1", 1, True), ("m1", 3, False), ("m2", 3, False)]
+    router = router_for(tmp_path, models, budget_units=5)
+    assert router.cache.resident() == ["p0", "p1"] and router.ready()
+    for name in ("m1", "m2", "m1", "m2", "p0", "m1"):
+        ask(router, name)
+        assert {"p0", "p1"} <= set(router.cache.resident()) and router.ready()
+    assert router.cache.stats["loads"] == {"p0": 1, "p1": 1, "m1": 3, "m2": 2}
+
+
+def test_pinned_models_larger_than_the_budget_are_refused_at_start(tmp_path):
+    with pytest.raises(ValueError, match=r"pinned models need 0\.4 MiB \(a 0\.2 MiB, b 0\.2 MiB\) but the model "
+                                         r"cache budget is 0\.3 MiB; raise MODEL_CACHE_BYTES"):
+        router_for(tmp_path, [("a", 2, True), ("b", 2, True)], budget_units=3)
+
+
+def run_threads(n, target):
+    barrier, errors = threading.Barrier(n), []
+
+    def body(k):
+        try:
+            barrier.wait()
+            target(k)
+        except Exception as e:  # noqa: BLE001 - collected and asserted below
+            errors.append(e)
+    threads = [threading.Thread(target=body, args=(k,)) for k in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return errors
+
+
+def slow_loader(delay=0.05):
+    def load(spec):
+        time.sleep(delay)  # widen the window in which concurrent first requests overlap
+        return inference.load_model(spec)
+    return load
+
+
+def test_sixteen_threads_asking_for_unloaded_models_together_load_each_model_once(tmp_path):
+    models = [("a", 1, False), ("b", 2, False), ("c", 1, False)]
+    root = make_model_dir(tmp_path, models)
+    router = inference.Router.from_dir(root, environ={"MODEL_CACHE_BYTES": str(10 * UNIT)}, loader=slow_loader())
+    labels = {}
+    errors = run_threads(16, lambda k: labels.setdefault(k, ask(router, "abc"[k % 3])))
+    assert errors == []
+    assert all(labels[k] == f"c{k % 3}" for k in range(16))
+    assert router.cache.stats["loads"] == {"a": 1, "b": 1, "c": 1}
+
+
+def test_sixteen_threads_cycling_over_five_models_under_a_small_budget_all_succeed(tmp_path):
+    root = make_model_dir(tmp_path, FIVE)
+    router = inference.Router.from_dir(root, environ={"MODEL_CACHE_BYTES": str(5 * UNIT)},
+                                       loader=slow_loader(0.01))
+    router.cache.wait_seconds = 60
+
+    def work(k):
+        for step in range(6):
+            i = (k + step) % 5
+            assert ask(router, FIVE[i][0]) == f"c{i % 4}"
+    assert run_threads(16, work) == []
+    stats, resident = router.cache.stats, set(router.cache.resident())
+    assert stats["peak_bytes"] <= router.cache.budget
+    for name, _, _ in FIVE:  # loaded once per residency: never twice at the same time
+        assert stats["loads"][name] == stats["evictions"].get(name, 0) + (name in resident)
+    assert "p0" not in stats["evictions"]
+
+
+def test_a_model_in_use_is_not_evicted_under_a_running_request(tmp_path):
+    router = router_for(tmp_path, [("a", 2, False), ("b", 2, False)], budget_units=3)
+    holding, release, done = threading.Event(), threading.Event(), threading.Event()
+
+    def hold_a():
+        with router.cache.use("a"):
+            holding.set()
+            release.wait(10)
+
+    def ask_b():
+        ask(router, "b")
+        done.set()
+    t1, t2 = threading.Thread(target=hold_a), threading.Thread(target=ask_b)
+    t1.start()
+    holding.wait(10)
+    t2.start()
+    time.sleep(0.3)
+    assert not done.is_set() and router.cache.resident() == ["a"]  # b waits, a stays
+    release.set()
+    t1.join(10)
+    t2.join(10)
+    assert done.is_set() and router.cache.resident() == ["b"]
+
+
+def test_a_request_that_cannot_get_room_in_time_gets_503(tmp_path):
+    router = router_for(tmp_path, [("a", 2, False), ("b", 2, False)], budget_units=3, MODEL_CACHE_WAIT_SECONDS=0.2)
+    with router.cache.use("a"):
+        err = error_of(router, {"model": "b", "inputs": [[0] * N_IN]})
+    assert (err.status_code, err.body["error"]["code"]) == (503, "cache_busy")
+    assert "model 'b' (0.2 MiB) could not be loaded within 0.2 s" in err.body["error"]["message"]
+    assert ask(router, "b") == "c1"  # and it works once 'a' is free
+
+
+def test_a_model_that_fails_to_load_answers_500_naming_it_while_the_others_keep_serving(tmp_path):
+    router = router_for(tmp_path, [("good", 1, False), ("bad", 1, False)], budget_units=3,
+                        MODEL_LOAD_RETRY_SECONDS=0.3)
+    good_file = tmp_path / "good" / "model.pt"
+    bad_file = tmp_path / "bad" / "model.pt"
+    bad_file.write_bytes(b"not a TorchScript archive")
+    err = error_of(router, {"model": "bad", "inputs": [[0] * N_IN]})
+    assert (err.status_code, err.body["error"]["code"]) == (500, "model_load_failed")
+    msg = err.body["error"]["message"]
+    assert msg.startswith("model 'bad' could not be loaded: RuntimeError:") and "retried on a request after 0.3 s" in msg
+    assert ask(router, "good") == "c0"
+    err = error_of(router, {"model": "bad", "inputs": [[0] * N_IN]})  # within the retry delay: no new attempt
+    assert router.cache.stats["failures"] == {"bad": 1} and router.cache.used_bytes == UNIT
+    make_mlp(bad_file, 100, 1)  # fixed on disk
+    time.sleep(0.35)
+    assert ask(router, "bad") == "c1"  # retried after the delay
+    assert router.cache.stats["loads"] == {"good": 1, "bad": 1}
+    assert good_file.exists()
+
+
+def test_a_model_larger_than_the_budget_is_refused_without_loading_anything(tmp_path):
+    router = router_for(tmp_path, [("p", 1, True), ("small", 1, False), ("huge", 4, False)], budget_units=4)
+    ask(router, "small")
+    before = (router.cache.resident(), router.cache.used_bytes)
+    err = error_of(router, {"model": "huge", "inputs": [[0] * N_IN]})
+    assert (err.status_code, err.body["error"]["code"]) == (507, "model_too_large")
+    assert ("model 'huge' needs 0.4 MiB (memoryBytes in models.json) but the model cache holds 0.4 MiB of which "
+            "pinned models keep 0.1 MiB; raise MODEL_CACHE_BYTES") in err.body["error"]["message"]
+    assert (router.cache.resident(), router.cache.used_bytes) == before
+    assert "huge" not in router.cache.stats["loads"]
+
+
+def test_loads_and_evictions_are_logged_with_sizes(tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="inference")
+    router = router_for(tmp_path, [("a", 2, False), ("b", 2, False)], budget_units=3)
+    ask(router, "a")
+    ask(router, "b")
+    text = caplog.text
+    assert "cache budget 0.3 MiB (MODEL_CACHE_BYTES)" in text
+    assert "loaded model 'a' (pytorch, 0.2 MiB declared, 0.2 MiB parameters) on cpu in" in text
+    assert ("evicted model 'a' (0.2 MiB, least recently used) to make room for 'b' (0.2 MiB); "
+            "resident 0.0 MiB of 0.3 MiB") in text
+
+
+def spec_list(*frameworks):
+    return {f"m{i}": type("S", (), {"framework": fw})() for i, fw in enumerate(frameworks)}
+
+
+def test_the_budget_comes_from_model_cache_bytes_first():
+    assert inference.cache_budget({"MODEL_CACHE_BYTES": "12345", "MODEL_CACHE_FRACTION": "0.9"},
+                                  spec_list("pytorch")) == (12345, "MODEL_CACHE_BYTES")
+
+
+def test_the_budget_is_a_fraction_of_the_device_memory_defaulting_to_half_per_worker():
+    total, device = inference.device_total_memory(True)
+    assert device == "CPU" and total > 0  # no CUDA on this machine
+    budget, why = inference.cache_budget({"MODEL_CACHE_FRACTION": "0.25"}, spec_list("pytorch"))
+    assert budget == int(total * 0.25) and why.startswith("MODEL_CACHE_FRACTION=0.25 of")
+    budget, why = inference.cache_budget({"SAGEMAKER_MODEL_SERVER_WORKERS": "2"}, spec_list("sklearn"))
+    assert budget == int(total * 0.25) and why.startswith("default fraction 0.5 / 2 worker(s) of")
+
+
+@pytest.mark.parametrize("env,message", [
+    ({"MODEL_CACHE_BYTES": "lots"}, "MODEL_CACHE_BYTES='lots': expected a positive integer number of bytes"),
+    ({"MODEL_CACHE_BYTES": "-5"}, "MODEL_CACHE_BYTES='-5': expected a positive integer number of bytes"),
+    ({"MODEL_CACHE_FRACTION": "1.5"}, "MODEL_CACHE_FRACTION='1.5': expected a number in (0, 1]"),
+    ({"MODEL_CACHE_FRACTION": "half"}, "MODEL_CACHE_FRACTION='half': expected a number"),
+])
+def test_an_invalid_cache_setting_is_refused_naming_the_variable(env, message):
+    with pytest.raises(ValueError) as info:
+        inference.cache_budget(env, spec_list("sklearn"))
+    assert str(info.value) == message
+
+
+def test_measure_models_writes_each_models_measured_footprint_into_the_manifest(tmp_path, capsys):
+    import measure_models
+    root = make_model_dir(tmp_path, [("a", 1, False), ("b", 3, True)])
+    assert measure_models.main(["--model-dir", root]) == 0
+    written = {m["name"]: m for m in json.load(open(os.path.join(root, "models.json")))["models"]}
+    out = capsys.readouterr().out
+    for name in ("a", "b"):
+        with inference.Router.from_dir(root, environ={"MODEL_CACHE_BYTES": str(10**9)}).cache.use(name) as model:
+            params = model.nbytes
+        assert written[name]["memoryBytes"] >= params and written[name]["memoryBytes"] % (64 * 1024) == 0
+        assert f"-> memoryBytes {written[name]['memoryBytes']}" in out
+    assert written["b"]["pinned"] is True and written["a"]["labels"] == ["c0", "c1", "c2", "c3"]
+
+
+def test_the_cache_benchmark_reports_hit_rate_load_time_and_latency_with_and_without_eviction(capsys):
+    import bench_cache
+    assert bench_cache.main(["--models", "3", "--mb-per-step", "0.2", "--requests", "30"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("device: CPU") or lines[0].startswith("device: CUDA")
+    assert "hit rate" in lines[2] and "load/miss" in lines[2]
+    no_evict, evict = lines[3].split(), lines[4].split()
+    assert no_evict[:3] == ["all", "fit", "(no"] and no_evict[6] == "90.0%" and no_evict[8] == "0"
+    assert evict[:3] == ["0.4", "of", "total"] and int(evict[7]) > 0 and float(evict[5].rstrip("%")) < 90

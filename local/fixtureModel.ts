@@ -57,6 +57,7 @@ export function makeFixtureModelDir(weights = "w-42"): string {
     fs.mkdirSync(path.join(dir, "fixture"));
     fs.writeFileSync(path.join(dir, "code", "inference.py"), FIXTURE_HANDLER);
     fs.writeFileSync(path.join(dir, "fixture", "weights.txt"), weights + "\n");
+    fs.writeFileSync(path.join(dir, "code", "requirements.txt"), "# the fixture needs nothing beyond the standard library\n");
     return dir;
 }
 

@@ -321,6 +321,15 @@ async function main(): Promise<void> {
     };
     process.on("SIGINT", () => shutdown(0));
     process.on("SIGTERM", () => shutdown(0));
+    process.on("SIGHUP", () => shutdown(0));
+    // if whoever started us dies without a signal reaching us (e.g. a wrapper shell killed), stop too
+    const parent = process.ppid;
+    setInterval(() => {
+        if (process.ppid !== parent) {
+            process.stderr.write(`npm start: the parent process ${parent} is gone; stopping\n`);
+            shutdown(1);
+        }
+    }, 1000).unref();
     ep.exited.then(() => {
         if (shuttingDown) return;
         process.stderr.write("npm start: the model server died; answering 503 for 1 s, then exiting with status 1\n");

@@ -82,10 +82,10 @@ export class EndpointAlarms extends pulumi.ComponentResource {
     public readonly alarms: aws.cloudwatch.MetricAlarm[];
 
     constructor(name: string, args: EndpointAlarmsArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("gpu-multi-model-endpoint:alarms:EndpointAlarms", name, {}, opts);
         if (!Number.isInteger(args.gpusPerInstance) || args.gpusPerInstance < 1) {
             throw new Error(`EndpointAlarms: gpusPerInstance must be a whole number >= 1, got ${args.gpusPerInstance}.`);
         }
+        super("gpu-multi-model-endpoint:alarms:EndpointAlarms", name, {}, opts);
         const specs = alarmSpecs(args);
         this.alarms = specs.map((s) => new aws.cloudwatch.MetricAlarm(`${name}-${s.key}`, s.args, { parent: this }));
         this.alarmNames = specs.map((s) => s.args.name as string);

@@ -75,11 +75,11 @@ export class EndpointAutoscaling extends pulumi.ComponentResource {
     public readonly policyArns: pulumi.Output<string>[];
 
     constructor(name: string, args: EndpointAutoscalingArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("gpu-multi-model-endpoint:autoscaling:EndpointAutoscaling", name, {}, opts);
         const a = args.autoscaling;
         if (a.minInstances < 1 || a.minInstances > a.maxInstances) {
             throw new Error(`EndpointAutoscaling: need 1 <= minInstances <= maxInstances, got ${a.minInstances} and ${a.maxInstances}.`);
         }
+        super("gpu-multi-model-endpoint:autoscaling:EndpointAutoscaling", name, {}, opts);
         const resourceId = pulumi.output(args.endpointName).apply((e) => variantResourceId(e, args.variantName));
         const target = new aws.appautoscaling.Target(`${name}-target`, {
             serviceNamespace: SERVICE_NAMESPACE,

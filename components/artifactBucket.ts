@@ -30,10 +30,16 @@ export function encryptionRule(kmsKeyArn?: string) {
 }
 
 export interface ArtifactBucketArgs {
+    /** ARN partition of the stack's region (aws, aws-cn, aws-us-gov), for the bucket policy's ARNs. No default. */
     partition: string;
+    /** KMS key ARN in the stack's region for default encryption (SSE-KMS + bucket key). @default undefined (SSE-S3) */
     kmsKeyArn?: string;
-    /** Delete the bucket with its objects on destroy; when false everything here is retained on delete. */
+    /**
+     * Delete the bucket with its objects on destroy; when false the bucket and its guard resources are
+     * retained on delete (a retained bucket keeps its public access block and TLS policy). No default.
+     */
     forceDestroy: boolean;
+    /** Tags for the bucket. */
     tags: Record<string, string>;
 }
 

@@ -33,7 +33,9 @@ export function trustPolicy(): PolicyDocument {
 }
 
 export interface RolePolicyInput {
+    /** ARN partition: aws, aws-cn or aws-us-gov. */
     partition: string;
+    /** Region of the endpoint (log group and ENI ARNs). */
     region: string;
     /** The stack's AWS account (for log group ARNs and ENIs). */
     accountId: string;

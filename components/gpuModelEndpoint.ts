@@ -16,7 +16,8 @@ import { declareArtifactBucket } from "./artifactBucket";
 import { containerEnvironment } from "./containerEnv";
 import { checkModelDirForDeploy } from "./deployChecks";
 import { declareExecutionRole } from "./executionRole";
-import { buildModelArchive } from "./modelArchive";
+import { formatProgress, throttleProgress } from "./archiveProgress";
+import { ArchiveProgress, buildModelArchive } from "./modelArchive";
 import { artifactKey, childNames } from "./names";
 import type { Settings } from "./settings";
 
@@ -41,13 +42,21 @@ export interface GpuModelEndpointArgs {
 /** The built archive as the component uses it. */
 export interface BuiltArchive { sha256: string; bytes: number; file: string }
 
-/** Builds into a staging file, then moves it to `<buildDir>/<sha16>/model.tar.gz` (content-addressed path). */
-export async function buildArchiveInto(modelDir: string, buildDir: string): Promise<BuiltArchive> {
-    const staging = path.join(buildDir, `staging-${process.pid}-${crypto.randomBytes(4).toString("hex")}.tar.gz`);
-    const result = await buildModelArchive(modelDir, staging);
+/**
+ * Builds `<buildDir>/model.tar.gz` (a stable path, so the archive cache can reuse it when nothing
+ * changed), then links it to the content-addressed `<buildDir>/<sha16>/model.tar.gz` that is uploaded.
+ */
+export async function buildArchiveInto(modelDir: string, buildDir: string, onProgress?: (p: ArchiveProgress) => void): Promise<BuiltArchive> {
+    const latest = path.join(buildDir, "model.tar.gz");
+    const result = await buildModelArchive(modelDir, latest, { onProgress });
     const file = path.join(buildDir, result.sha256.slice(0, 16), "model.tar.gz");
-    await fs.promises.mkdir(path.dirname(file), { recursive: true });
-    await fs.promises.rename(staging, file);
+    if (!fs.existsSync(file)) {
+        await fs.promises.mkdir(path.dirname(file), { recursive: true });
+        const tmp = `${file}.tmp-${process.pid}-${crypto.randomBytes(4).toString("hex")}`;
+        // A copy (a reflink where the file system can), never a hard link: `latest` may be rewritten later.
+        await fs.promises.copyFile(latest, tmp, fs.constants.COPYFILE_FICLONE);
+        await fs.promises.rename(tmp, file);
+    }
     return { sha256: result.sha256, bytes: result.bytes, file };
 }
 
@@ -74,6 +83,12 @@ export class GpuModelEndpoint extends pulumi.ComponentResource {
         const s = args.settings;
         const baseDir = args.baseDir ?? process.cwd();
         const plan = checkModelDirForDeploy(s, baseDir);
+        const buildDir = path.resolve(baseDir, args.buildDir ?? path.join("build", "model-archive"));
+        const rel = path.relative(plan.dir, buildDir);
+        if (rel === "" || (!rel.startsWith("..") && !path.isAbsolute(rel))) {
+            plan.errors.push(`${buildDir}: the archive build folder is inside the model directory ${plan.dir}, so the archive would pack itself; ` +
+                `set gpu-multi-model-endpoint:modelDir to the model folder itself (not the project root).`);
+        }
         if (plan.errors.length > 0) {
             throw new pulumi.RunError(`Model directory ${plan.dir} has ${plan.errors.length} problem(s):\n` +
                 plan.errors.map((e) => `  - ${e}`).join("\n"));
@@ -99,8 +114,8 @@ export class GpuModelEndpoint extends pulumi.ComponentResource {
         }
 
         // Archive (content-addressed) and upload.
-        const buildDir = path.resolve(baseDir, args.buildDir ?? path.join("build", "model-archive"));
-        const archive = pulumi.output(buildArchiveInto(plan.dir, buildDir));
+        const progress = throttleProgress((p) => pulumi.log.info(formatProgress(s.modelDir, p), this), 2000);
+        const archive = pulumi.output(buildArchiveInto(plan.dir, buildDir, progress));
         const object = new aws.s3.BucketObject(n.archive, {
             bucket: bucketName,
             key: archive.apply((a) => artifactKey(s.artifactPrefix, a.sha256)),

@@ -182,6 +182,21 @@ describe("GpuModelEndpoint content addressing", function () {
         assert.deepStrictEqual(a, b);
     });
 
+    it("rebuilds in the same build folder: unchanged content keeps the key, a change adds a new archive and keeps the old one intact", async () => {
+        const { base, dir } = makeModelDir({ modelBytes: Buffer.from("weights v1") });
+        const first = await deploy(stackSettings("dev", "model"), base);
+        resetRecorded();
+        const again = await deploy(stackSettings("dev", "model"), base);
+        assert.strictEqual(again.modelDataUrl, first.modelDataUrl);
+        fs.writeFileSync(path.join(dir, "tiny", "model.bin"), "weights v2");
+        resetRecorded();
+        const changed = await deploy(stackSettings("dev", "model"), base);
+        assert.notStrictEqual(changed.modelDataUrl, first.modelDataUrl);
+        for (const out of [first, changed]) {
+            assert.strictEqual(sha256File(path.join(base, "build", out.artifactSha256.slice(0, 16), "model.tar.gz")), out.artifactSha256);
+        }
+    });
+
     it("changes the key and the Model's modelDataUrl when one byte changes", async () => {
         const a = await keyAndUrl(Buffer.from("weights v1"));
         const b = await keyAndUrl(Buffer.from("weights v2"));
@@ -237,6 +252,14 @@ describe("GpuModelEndpoint validation happens before any resource is registered"
             assert.deepStrictEqual(allResources(), []);
         });
     }
+
+    it("refuses a model directory that contains the build folder, registering nothing", async () => {
+        const { base } = makeModelDir();
+        assert.throws(() => new GpuModelEndpoint("ep", { settings: stackSettings("dev", "model"), baseDir: base, buildDir: path.join(base, "model", "build") }),
+            /the archive build folder is inside the model directory .*; set gpu-multi-model-endpoint:modelDir to the model folder itself/);
+        await settle();
+        assert.deepStrictEqual(allResources(), []);
+    });
 
     const invalidConfigs: Array<Record<string, string>> = [
         { instanceType: "ml.m5.xlarge" }, { instanceType: "ml.g4dn.xlarg" }, { initialInstanceCount: "0" }, { frameworkVersion: "1.0" },

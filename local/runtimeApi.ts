@@ -49,6 +49,8 @@ export interface RuntimeApi {
     setUnavailable(reason: string | undefined): void;
     /** Requests forwarded to the model server so far. */
     readonly forwarded: number;
+    /** Requests being answered right now. */
+    readonly inflight: number;
 }
 
 export interface AwsErrorReply {
@@ -329,7 +331,10 @@ export function createRuntimeApi(opts: RuntimeApiOptions): RuntimeApi {
         send(200, out, reply.body);
     }
 
+    let inflight = 0;
     const server = http.createServer((req, res) => {
+        inflight++;
+        res.once("close", () => { inflight--; });
         handle(req, res).catch((err: Error) => {
             log(`${req.method} ${req.url} -> 500 InternalFailure: ${err.stack ?? err.message}`);
             if (!res.headersSent) {
@@ -346,5 +351,6 @@ export function createRuntimeApi(opts: RuntimeApiOptions): RuntimeApi {
         server,
         setUnavailable(reason) { unavailable = reason; },
         get forwarded() { return forwarded; },
+        get inflight() { return inflight; },
     };
 }

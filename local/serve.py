@@ -266,7 +266,11 @@ def main():
     logging.basicConfig(stream=sys.stderr, level=os.environ.get("LOCAL_SERVE_LOG_LEVEL", "INFO"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-    from waitress.server import create_server
+    try:
+        from waitress.server import create_server
+    except ImportError:
+        raise SystemExit(f"serve.py: waitress is not installed for {sys.executable}; install Debian's python3-waitress "
+                         "(sudo apt-get install python3-waitress, or run scripts/ensure-deps.sh)")
 
     app = ModelServer()
     host = os.environ.get("LOCAL_SERVE_HOST", "127.0.0.1")

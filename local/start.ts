@@ -44,6 +44,8 @@ export interface LocalEndpointOptions {
     validate?: boolean;
     /** Extra environment for the model server. @default none */
     env?: Record<string, string>;
+    /** On stop, longest wait for in-flight invocations to finish before the model server is stopped, in ms. @default 3000 */
+    drainMs?: number;
     /** Sink for log lines (model server output, failed requests). @default stderr */
     log?: (line: string) => void;
 }
@@ -171,6 +173,9 @@ export async function startLocalEndpoint(opts: LocalEndpointOptions = {}): Promi
         stopping = true;
         api.setUnavailable("the endpoint is stopping");
         const closed = new Promise<void>((r) => api.server.close(() => r()));
+        api.server.closeIdleConnections();
+        // let in-flight invocations finish (new ones get 503) before the model server goes
+        for (let waited = 0; api.inflight > 0 && waited < (opts.drainMs ?? 3000) && !exitInfo; waited += 50) await sleep(50);
         api.server.closeIdleConnections();
         if (child?.pid !== undefined && !exitInfo) {
             try { process.kill(-child.pid, "SIGTERM"); } catch { /* already gone */ }

@@ -269,6 +269,24 @@ describe("the local endpoint's lifecycle", function () {
         assert.ok(!fs.existsSync(ep.workDir));
     });
 
+    it("lets an in-flight invocation finish when stopped, refuses new ones, and leaves no process", async () => {
+        const dir = makeFixtureModelDir();
+        const ep = await startLocalEndpoint({ modelDir: dir, port: 0, validate: false, log: () => undefined });
+        try {
+            const slow = invoke(client(ep), "{\"sleep\": 0.8}");
+            await new Promise((r) => setTimeout(r, 300));
+            const stopping = ep.stop();
+            const res = await slow;
+            assert.strictEqual(JSON.parse(res.text).body, "{\"sleep\": 0.8}");
+            await stopping;
+        } finally {
+            await ep.stop();
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+        assert.ok(!processAlive(-ep.modelServerPid), "the model server's process group must be gone");
+        await rejection(invoke(client(ep), "{}"));
+    });
+
     it("fails to start with the model_fn error when loading fails, leaving no process or temp dir", async () => {
         const dir = makeFixtureModelDir();
         const logs: string[] = [];

@@ -63,7 +63,7 @@ def run(inference, root, budget, names, body_of):
         (miss_ms if router.cache.stats["misses"] > misses else hit_ms).append(elapsed)
     s = router.cache.stats
     return {"budget": budget, "hit_rate": len(hit_ms) / len(names), "misses": len(miss_ms),
-            "evictions": sum(s["evictions"].values()), "load_ms": statistics.mean(s["load_seconds"]) * 1000,
+            "evictions": sum(s["evictions"].values()), "load_ms": s["load_seconds"] / sum(s["loads"].values()) * 1000,
             "hit": hit_ms, "miss": miss_ms, "all": hit_ms + miss_ms, "peak": s["peak_bytes"]}
 
 

@@ -499,7 +499,7 @@ class ModelCache:
         self._cond = threading.Condition()
         self._tick = 0
         self.used_bytes = 0
-        self.stats = {"hits": 0, "misses": 0, "loads": {}, "evictions": {}, "load_seconds": [],
+        self.stats = {"hits": 0, "misses": 0, "loads": {}, "evictions": {}, "load_seconds": 0.0,
                       "failures": {}, "peak_bytes": 0}
         pinned = [s for s in specs.values() if s.pinned]
         pinned_bytes = sum(s.memory_bytes for s in pinned)
@@ -592,7 +592,7 @@ class ModelCache:
             entry.model, entry.state, entry.refs, entry.error = model, "loaded", 1, None
             self._touch(entry)
             self.stats["loads"][name] = self.stats["loads"].get(name, 0) + 1
-            self.stats["load_seconds"].append(seconds)
+            self.stats["load_seconds"] += seconds
             self._cond.notify_all()
             used = self.used_bytes
         measured = getattr(model, "nbytes", None)
@@ -628,23 +628,29 @@ class ModelCache:
                                             "instance", 507)
 
     def _make_room(self, spec):
-        """Evict LRU idle unpinned models until ``spec`` fits. Returns the number evicted,
-        or None when it cannot fit yet because models are in use or loading."""
-        evicted = 0
-        while self.used_bytes + spec.memory_bytes > self.budget:
-            idle = [e for e in self._entries.values()
-                    if e.state == "loaded" and e.refs == 0 and not e.spec.pinned]
-            if not idle:
-                return None
-            victim = min(idle, key=lambda e: e.last_used)
+        """Evict LRU idle unpinned models until ``spec`` fits. Returns the number evicted, or
+        None (evicting nothing) when it cannot fit yet because models are in use or loading."""
+        excess = self.used_bytes + spec.memory_bytes - self.budget
+        if excess <= 0:
+            return 0
+        idle = sorted((e for e in self._entries.values() if e.state == "loaded" and e.refs == 0 and not e.spec.pinned),
+                      key=lambda e: e.last_used)
+        victims = []
+        for e in idle:
+            if excess <= 0:
+                break
+            victims.append(e)
+            excess -= e.spec.memory_bytes
+        if excess > 0:
+            return None
+        for victim in victims:
             victim.model, victim.state = None, "absent"
             self.used_bytes -= victim.spec.memory_bytes
             self.stats["evictions"][victim.spec.name] = self.stats["evictions"].get(victim.spec.name, 0) + 1
-            evicted += 1
             LOG.info("evicted model '%s' (%s, least recently used) to make room for '%s' (%s); resident %s of %s",
                      victim.spec.name, _mb(victim.spec.memory_bytes), spec.name, _mb(spec.memory_bytes),
                      _mb(self.used_bytes), _mb(self.budget))
-        return evicted
+        return len(victims)
 
     def _load_error(self, entry):
         return _bad("model_load_failed", f"model '{entry.spec.name}' could not be loaded: {entry.error}; "

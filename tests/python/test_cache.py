@@ -300,3 +300,14 @@ def test_the_cache_benchmark_reports_hit_rate_load_time_and_latency_with_and_wit
     no_evict, evict = lines[3].split(), lines[4].split()
     assert no_evict[:3] == ["all", "fit", "(no"] and no_evict[6] == "90.0%" and no_evict[8] == "0"
     assert evict[:3] == ["0.4", "of", "total"] and int(evict[7]) > 0 and float(evict[5].rstrip("%")) < 90
+
+
+def test_idle_models_are_not_evicted_for_nothing_while_the_room_still_cannot_be_made(tmp_path):
+    router = router_for(tmp_path, [("a", 1, False), ("b", 3, False), ("c", 3, False)], budget_units=5,
+                        MODEL_CACHE_WAIT_SECONDS=0.3)
+    ask(router, "a")
+    with router.cache.use("b"):  # a (idle, 1) + b (in use, 3): evicting a alone cannot make room for c (3)
+        err = error_of(router, {"model": "c", "inputs": [[0] * N_IN]})
+        assert err.status_code == 503 and router.cache.resident() == ["a", "b"]
+    assert ask(router, "c") == "c2"
+    assert router.cache.resident() == ["c"] and router.cache.stats["evictions"] == {"a": 1, "b": 1}

@@ -47,6 +47,37 @@ describe("config: Pulumi.yaml declares every key with the code's defaults", () =
         }
     });
 
+    /** Pulumi's ValidateConfigValue (sdk/go/common/workspace/project.go), for the types used here. */
+    const pulumiAccepts = (type: string | undefined, items: { type: string } | undefined, v: unknown): boolean => {
+        if (type === undefined) return true; // untyped keys are not validated
+        if (type === "string") return typeof v === "string";
+        if (type === "integer") return Number.isInteger(v) || (typeof v === "string" && /^-?\d+$/.test(v));
+        if (type === "boolean") return typeof v === "boolean" || v === "true" || v === "false";
+        return type === "array" && Array.isArray(v) && !!items && v.every((x) => pulumiAccepts(items.type, undefined, x));
+    };
+
+    it("follows Pulumi's project-config rules: simple types, items for arrays, defaults of the declared type", () => {
+        for (const [key, decl] of Object.entries<any>(doc.config)) {
+            assert.ok(decl.type === undefined || ["string", "integer", "boolean", "array"].includes(decl.type), key);
+            if (decl.type === "array") assert.ok(decl.items, `${key}: an array needs items`);
+            assert.ok(!("value" in decl), `${key}: a project key takes a default, not a value`);
+            assert.ok("default" in decl && decl.default !== null, `${key}: without a default Pulumi requires every stack to set it`);
+            assert.ok(pulumiAccepts(decl.type, decl.items, decl.default), `${key}: default ${JSON.stringify(decl.default)} is not a ${decl.type}`);
+        }
+    });
+
+    for (const stack of ["dev", "prod"]) {
+        it(`has Pulumi.${stack}.yaml set only declared keys, with values of the declared types`, () => {
+            const cfg = parse(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")).config;
+            for (const [full, value] of Object.entries(cfg)) {
+                if (!full.startsWith(`${P}:`)) continue;
+                const decl = doc.config[full.slice(P.length + 1)];
+                assert.ok(decl, `${full} is not declared in Pulumi.yaml`);
+                assert.ok(pulumiAccepts(decl.type, decl.items, value), `${full}: ${JSON.stringify(value)} is not a ${decl.type}`);
+            }
+        });
+    }
+
     it("parses the Pulumi.yaml defaults themselves into the same settings as an empty config", () => {
         const raw: RawConfig = {};
         for (const key of CONFIG_KEYS) {

@@ -75,12 +75,14 @@ export async function gzipMember(chunk: Buffer, level: number, strategy: GzipStr
  * Reads `source` (any chunking), re-cuts it at fixed offsets of `opts.chunkBytes`,
  * compresses up to `opts.jobs` members at once and hands each member to `sink`
  * strictly in order. `onChunk` reports uncompressed bytes consumed after each member is sunk.
+ * `compress` replaces the member compressor (the benchmark compares a worker_threads one).
  */
 export async function writeGzipMembers(
     source: AsyncIterable<Buffer>,
     opts: GzipMemberOptions,
     sink: (member: Buffer) => Promise<void>,
     onChunk?: (uncompressedBytes: number) => void,
+    compress: (chunk: Buffer) => Promise<Buffer> = (chunk) => gzipMember(chunk, opts.level, opts.strategy),
 ): Promise<void> {
     const inFlight: Array<{ promise: Promise<Buffer>; size: number }> = [];
     const drainOne = async (): Promise<void> => {
@@ -89,7 +91,7 @@ export async function writeGzipMembers(
         onChunk?.(head.size);
     };
     const submit = async (chunk: Buffer): Promise<void> => {
-        const promise = gzipMember(chunk, opts.level, opts.strategy);
+        const promise = compress(chunk);
         promise.catch(() => undefined); // awaited in order by drainOne
         inFlight.push({ promise, size: chunk.length });
         while (inFlight.length >= Math.max(1, opts.jobs)) await drainOne();

@@ -19,16 +19,48 @@ import { parseArgs } from "node:util";
 import { pipeline } from "stream/promises";
 import { Readable } from "stream";
 import { listArchiveEntries } from "../components/archiveEntries";
-import { buildModelArchive, tarStream } from "../components/modelArchive";
+import { chooseZlibStrategy, GZIP_OS_BYTE, writeGzipMembers } from "../components/gzipMembers";
+import { buildModelArchive, DEFAULT_CHUNK_BYTES, DEFAULT_LEVEL, tarStream } from "../components/modelArchive";
 import { hashModelFiles } from "../components/uncompressedModelData";
 
 const MIB = 1048576;
 const PY = "/usr/bin/python3";
 const PY_TARFILE = "import sys, tarfile\nwith tarfile.open(sys.argv[2], 'w:gz') as t:\n    t.add(sys.argv[1], arcname='.')";
 
+/** Same members as `ours`, compressed by worker_threads (gzipSync) instead of zlib's async API on libuv's pool. */
+async function oursWithWorkers(dir: string, out: string): Promise<number> {
+    const { Worker } = await import("worker_threads");
+    const code = `const { parentPort } = require("worker_threads"); const zlib = require("zlib");
+parentPort.on("message", ({ id, buf, level, strategy }) => {
+  const out = zlib.gzipSync(Buffer.from(buf), { level, memLevel: 9, strategy, chunkSize: 4 << 20 });
+  out[9] = ${GZIP_OS_BYTE};
+  const ab = out.buffer.slice(out.byteOffset, out.byteOffset + out.length);
+  parentPort.postMessage({ id, ab }, [ab]);
+});`;
+    const workers = Array.from({ length: os.availableParallelism() }, () => new Worker(code, { eval: true }));
+    const waiting = new Map<number, (b: Buffer) => void>();
+    for (const w of workers) w.on("message", ({ id, ab }: { id: number; ab: ArrayBuffer }) => waiting.get(id)!(Buffer.from(ab)));
+    let next = 0;
+    const fh = await fs.promises.open(out, "w");
+    try {
+        await writeGzipMembers(tarStream(listArchiveEntries(dir)), { level: DEFAULT_LEVEL, strategy: "auto", chunkBytes: DEFAULT_CHUNK_BYTES, jobs: workers.length },
+            async (m) => { await fh.write(m); }, undefined, (chunk) => new Promise<Buffer>((resolve) => {
+                const id = next++;
+                waiting.set(id, resolve);
+                const ab = chunk.buffer.slice(chunk.byteOffset, chunk.byteOffset + chunk.length) as ArrayBuffer;
+                workers[id % workers.length].postMessage({ id, buf: ab, level: DEFAULT_LEVEL, strategy: chooseZlibStrategy(chunk, DEFAULT_LEVEL, "auto") }, [ab]);
+            }));
+    } finally {
+        await fh.close();
+        await Promise.all(workers.map((w) => w.terminate()));
+    }
+    return fs.statSync(out).size;
+}
+
 /** In-process methods (run in a child: `--run-method NAME --dir D --out O`). */
 const OURS: Record<string, (dir: string, out: string) => Promise<number | void>> = {
     ours: async (d, o) => (await buildModelArchive(d, o, { cache: false })).bytes,
+    "ours-worker-threads": oursWithWorkers,
     "ours-1job": async (d, o) => (await buildModelArchive(d, o, { cache: false, jobs: 1 })).bytes,
     "ours-strategy-default": async (d, o) => (await buildModelArchive(d, o, { cache: false, strategy: "default" })).bytes,
     "ours-level6": async (d, o) => (await buildModelArchive(d, o, { cache: false, level: 6 })).bytes,
@@ -44,7 +76,7 @@ const EXTERNAL: Record<string, (dir: string, out: string) => string[]> = {
     "gnu-tar": (d, o) => ["tar", "-czf", o, "-C", d, "."],
     "python-tarfile": (d, o) => [PY, "-c", PY_TARFILE, d, o],
 };
-const DEFAULT_METHODS = ["ours", "ours-1job", "ours-strategy-default", "node-zlib-stream", "gnu-tar", "python-tarfile",
+const DEFAULT_METHODS = ["ours", "ours-worker-threads", "ours-1job", "ours-strategy-default", "node-zlib-stream", "gnu-tar", "python-tarfile",
     "ours-cached", "uncompressed-hash", "uncompressed-hash-cached"];
 
 /** xorshift32: reproducible data without crypto cost. */

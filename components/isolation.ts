@@ -11,6 +11,9 @@
  * So under isolation requirements.txt must install offline, and CA_REPOSITORY_ARN must not be set.
  */
 import type * as aws from "@pulumi/aws";
+import type { PolicyStatement } from "./policy";
+
+export type { PolicyStatement } from "./policy";
 
 /** Same shape the inference toolkit parses CA_REPOSITORY_ARN with, with CodeArtifact's name rules. */
 export const CODEARTIFACT_REPOSITORY_ARN =
@@ -83,15 +86,6 @@ export function requirementsIsolationProblem(
     project: string, enableNetworkIsolation: boolean, requirementsText: string | undefined, requirementsPath?: string,
 ): string | undefined {
     return enableNetworkIsolation && requirementsNeedNetwork(requirementsText) ? isolationRequirementsError(project, requirementsPath) : undefined;
-}
-
-/** One IAM policy statement, as plain JSON for aws.iam.getPolicyDocument or a policy document. */
-export interface PolicyStatement {
-    Sid: string;
-    Effect: "Allow";
-    Action: string[];
-    Resource: string | string[];
-    Condition?: Record<string, Record<string, string>>;
 }
 
 /**

@@ -1,4 +1,5 @@
 /** Barrel: the deployment program's modules. */
+// Cloud side (issue 2).
 export * from "./artifactBucket";
 export * from "./config";
 export * from "./containerEnv";
@@ -10,6 +11,12 @@ export * from "./instanceTypes";
 export * from "./names";
 export * from "./policy";
 export * from "./settings";
+// Archive and model directory (archive engineer).
+export * from "./archiveCache";
+export * from "./archiveEntries";
+export * from "./archiveProgress";
+export * from "./gzipMembers";
+export * from "./manifest";
 export * from "./modelArchive";
 export * from "./modelDir";
-export * from "./manifest";
+export * from "./uncompressedModelData";

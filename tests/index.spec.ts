@@ -3,6 +3,17 @@ import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { makeModelDir } from "./support/endpointFixture";
 
+describe("components/index.ts: the barrel", () => {
+    it("re-exports the cloud modules and the archive engineer's modules", () => {
+        // eslint-disable-next-line @typescript-eslint/no-var-requires
+        const barrel = require("../components");
+        for (const name of ["parseSettings", "loadSettings", "GpuModelEndpoint", "resolveImageUri", "gpuInstanceInfo",
+            "executionRolePolicy", "bucketPolicy", "buildModelArchive", "validateModelDir", "checkManifest"]) {
+            assert.strictEqual(typeof barrel[name], "function", name);
+        }
+    });
+});
+
 describe("index.ts: the Pulumi program", function () {
     this.timeout(60000);
 

@@ -46,6 +46,8 @@ export interface LocalEndpointOptions {
     env?: Record<string, string>;
     /** On stop, longest wait for in-flight invocations to finish before the model server is stopped, in ms. @default 3000 */
     drainMs?: number;
+    /** Aborts a start in progress: startLocalEndpoint stops what it started and rejects. @default none */
+    signal?: AbortSignal;
     /** Sink for log lines (model server output, failed requests). @default stderr */
     log?: (line: string) => void;
 }
@@ -192,6 +194,12 @@ export async function startLocalEndpoint(opts: LocalEndpointOptions = {}): Promi
         fs.rmSync(workDir, { recursive: true, force: true });
     };
 
+    const aborted = new Promise<never>((_, reject) => {
+        const onAbort = () => reject(new Error("start interrupted; everything started was stopped"));
+        if (opts.signal?.aborted) onAbort();
+        else opts.signal?.addEventListener("abort", onAbort, { once: true });
+    });
+    aborted.catch(() => undefined);
     try {
         // 1. listen first: a taken port fails before minutes of model loading
         await new Promise<void>((resolve, reject) => {
@@ -211,6 +219,7 @@ export async function startLocalEndpoint(opts: LocalEndpointOptions = {}): Promi
         await tar.x({ file: archiveFile, cwd: extracted, strict: true });
         log(`archive: ${archive.files.length} files, ${archive.bytes} bytes, sha256 ${archive.sha256}; extracted to ${extracted}`);
 
+        if (opts.signal?.aborted) throw new Error("start interrupted; everything started was stopped");
         // 3. the model server, in its own process group
         child = spawn(PYTHON, [path.join(__dirname, "serve.py")], {
             cwd: extracted,
@@ -252,13 +261,14 @@ export async function startLocalEndpoint(opts: LocalEndpointOptions = {}): Promi
         const startupMs = opts.startupTimeoutMs ?? 180000;
         const deadline = Date.now() + startupMs;
         let timer: NodeJS.Timeout | undefined;
-        const serverPort = await Promise.race([portLine,
+        const serverPort = await Promise.race([portLine, aborted,
             exited.then((e) => { throw new Error(`the model server exited before listening (code ${e.code}, signal ${e.signal})`); }),
             new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error("the model server did not start listening")), startupMs); }),
         ]).finally(() => clearTimeout(timer));
         modelServerUrl = `http://127.0.0.1:${serverPort}`;
         log(`model server: pid ${proc.pid} on ${modelServerUrl}, loading the models`);
         for (;;) {
+            if (opts.signal?.aborted) throw new Error("start interrupted; everything started was stopped");
             if (exitInfo) throw new Error(`the model server exited while loading the models (code ${exitInfo.code}, signal ${exitInfo.signal}); see the model-server log lines`);
             const ping = await get(`${modelServerUrl}/ping`, 2000).catch(() => undefined);
             if (ping?.status === 200) break;
@@ -308,20 +318,15 @@ async function main(): Promise<void> {
         process.stderr.write(`npm start: ${errors.join("\n  ")}\n`);
         process.exit(2);
     }
-    let ep: LocalEndpoint;
-    try {
-        ep = await startLocalEndpoint(options);
-    } catch (err) {
-        process.stderr.write(`npm start: ${(err as Error).message}\n`);
-        process.exit(1);
-    }
-    const creds = options.credentials ?? DEFAULT_CREDENTIALS;
-    process.stdout.write(`ready ${ep.url} (endpoint ${ep.endpointName}, access key ${creds.accessKeyId}, any region; Ctrl-C stops)\n`);
+    // handlers first: a signal during startup aborts it (and cleans up), one after ready stops
+    const interrupt = new AbortController();
+    let ep: LocalEndpoint | undefined;
     let shuttingDown = false;
     const shutdown = (code: number) => {
         if (shuttingDown) return;
         shuttingDown = true;
         setTimeout(() => process.exit(code || 1), 6000).unref();
+        if (!ep) { interrupt.abort(); return; } // startLocalEndpoint rejects, cleans up, main exits
         ep.stop().then(() => process.exit(code), () => process.exit(1));
     };
     process.on("SIGINT", () => shutdown(0));
@@ -335,7 +340,16 @@ async function main(): Promise<void> {
             shutdown(1);
         }
     }, 1000).unref();
-    ep.exited.then(() => {
+    try {
+        ep = await startLocalEndpoint({ ...options, signal: interrupt.signal });
+    } catch (err) {
+        process.stderr.write(`npm start: ${(err as Error).message}\n`);
+        process.exit(1);
+    }
+    const started = ep;
+    const creds = options.credentials ?? DEFAULT_CREDENTIALS;
+    process.stdout.write(`ready ${started.url} (endpoint ${started.endpointName}, access key ${creds.accessKeyId}, any region; Ctrl-C stops)\n`);
+    started.exited.then(() => {
         if (shuttingDown) return;
         process.stderr.write("npm start: the model server died; answering 503 for 1 s, then exiting with status 1\n");
         setTimeout(() => shutdown(1), 1000);

@@ -80,6 +80,29 @@ describe("npm start as a process", function () {
         }
     });
 
+    it("stops everything and exits 1 on SIGTERM while the models are still loading", async () => {
+        const dir = makeFixtureModelDir();
+        const proc = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "local/start.ts"], {
+            cwd: ROOT, env: { ...process.env, PORT: "0", LOCAL_MODEL_DIR: dir, FIXTURE_LOAD_DELAY: "30" }, stdio: ["ignore", "pipe", "pipe"],
+        });
+        try {
+            let err = "";
+            const exit = new Promise<number | null>((r) => proc.on("exit", (code) => r(code)));
+            const pid = await new Promise<number>((resolve) => proc.stderr!.on("data", (c) => {
+                err += c;
+                const m = /model server: pid (\d+)/.exec(err);
+                if (m) resolve(Number(m[1]));
+            }));
+            proc.kill("SIGTERM");
+            assert.strictEqual(await within(exit, 5000, "stopping"), 1);
+            assert.match(err, /npm start: start interrupted; everything started was stopped/);
+            assert.ok(!processAlive(-pid), "the model server's process group must be gone");
+        } finally {
+            if (proc.exitCode === null) proc.kill("SIGKILL");
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
     it("stops everything on SIGINT (Ctrl-C) too", async () => {
         const dir = makeFixtureModelDir();
         try {

@@ -19,7 +19,7 @@ import { parseArgs } from "node:util";
 import { pipeline } from "stream/promises";
 import { Readable } from "stream";
 import { listArchiveEntries } from "../components/archiveEntries";
-import { chooseZlibStrategy, GZIP_OS_BYTE, writeGzipMembers } from "../components/gzipMembers";
+import { chooseDeflate, GZIP_OS_BYTE, writeGzipMembers } from "../components/gzipMembers";
 import { buildModelArchive, DEFAULT_CHUNK_BYTES, DEFAULT_LEVEL, tarStream } from "../components/modelArchive";
 import { hashModelFiles } from "../components/uncompressedModelData";
 
@@ -31,8 +31,8 @@ const PY_TARFILE = "import sys, tarfile\nwith tarfile.open(sys.argv[2], 'w:gz') 
 async function oursWithWorkers(dir: string, out: string): Promise<number> {
     const { Worker } = await import("worker_threads");
     const code = `const { parentPort } = require("worker_threads"); const zlib = require("zlib");
-parentPort.on("message", ({ id, buf, level, strategy }) => {
-  const out = zlib.gzipSync(Buffer.from(buf), { level, memLevel: 9, strategy, chunkSize: 4 << 20 });
+parentPort.on("message", ({ id, buf, choice }) => {
+  const out = zlib.gzipSync(Buffer.from(buf), { ...choice, memLevel: 9, chunkSize: 4 << 20 });
   out[9] = ${GZIP_OS_BYTE};
   const ab = out.buffer.slice(out.byteOffset, out.byteOffset + out.length);
   parentPort.postMessage({ id, ab }, [ab]);
@@ -48,7 +48,7 @@ parentPort.on("message", ({ id, buf, level, strategy }) => {
                 const id = next++;
                 waiting.set(id, resolve);
                 const ab = chunk.buffer.slice(chunk.byteOffset, chunk.byteOffset + chunk.length) as ArrayBuffer;
-                workers[id % workers.length].postMessage({ id, buf: ab, level: DEFAULT_LEVEL, strategy: chooseZlibStrategy(chunk, DEFAULT_LEVEL, "auto") }, [ab]);
+                workers[id % workers.length].postMessage({ id, buf: ab, choice: chooseDeflate(chunk, DEFAULT_LEVEL, "auto") }, [ab]);
             }));
     } finally {
         await fh.close();

@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { compareBytewise, isIgnored, listArchiveEntries, normalisedMode } from "../components/archiveEntries";
 import * as zlib from "zlib";
-import { chooseZlibStrategy, GZIP_OS_BYTE } from "../components/gzipMembers";
+import { chooseDeflate, GZIP_OS_BYTE } from "../components/gzipMembers";
 import { ARCHIVE_MTIME, buildModelArchive } from "../components/modelArchive";
 import {
     cleanupTempDirs, makeModelDir, seededBytes, sha256File, tempDir, treeDigest, validModelFiles, writeFiles,
@@ -228,15 +228,17 @@ describe("modelArchive", function () {
         assert.deepEqual([normalisedMode(false, 0o600), normalisedMode(false, 0o100), normalisedMode(true, 0o700)], [0o644, 0o755, 0o755]);
     });
 
-    it("picks zlib's Z_RLE strategy for chunks that barely compress and the default one for text", () => {
+    it("stores random chunks, uses Z_RLE for float weights and the default strategy for text", () => {
         const { Z_RLE, Z_DEFAULT_STRATEGY } = zlib.constants;
         const floats = Buffer.from(new Float32Array(Array.from({ length: 65536 }, (_, i) => Math.sin(i * 12.9898) * 0.02)).buffer);
         const text = Buffer.from("label,score\nT-shirt,0.25\nTrouser,0.5\n".repeat(8000));
-        assert.equal(chooseZlibStrategy(seededBytes(262144, "r"), 1, "auto"), Z_RLE);
-        assert.equal(chooseZlibStrategy(floats, 1, "auto"), Z_RLE);
-        assert.equal(chooseZlibStrategy(text, 1, "auto"), Z_DEFAULT_STRATEGY);
-        assert.equal(chooseZlibStrategy(seededBytes(262144, "r"), 1, "default"), Z_DEFAULT_STRATEGY);
-        assert.equal(chooseZlibStrategy(seededBytes(262144, "r"), 0, "auto"), Z_DEFAULT_STRATEGY);
+        const random = seededBytes(262144, "r");
+        assert.deepEqual(chooseDeflate(random, 1, "auto"), { level: 0, strategy: Z_DEFAULT_STRATEGY });
+        assert.deepEqual(chooseDeflate(floats, 1, "auto"), { level: 1, strategy: Z_RLE });
+        assert.deepEqual(chooseDeflate(text, 1, "auto"), { level: 1, strategy: Z_DEFAULT_STRATEGY });
+        assert.deepEqual(chooseDeflate(text, 6, "auto"), { level: 6, strategy: Z_DEFAULT_STRATEGY });
+        assert.deepEqual(chooseDeflate(random, 1, "default"), { level: 1, strategy: Z_DEFAULT_STRATEGY });
+        assert.deepEqual(chooseDeflate(random.subarray(0, 65536), 1, "auto"), { level: 1, strategy: Z_DEFAULT_STRATEGY }, "small chunk: no probe");
     });
 
     it("extracts the same files whichever strategy compressed them", async () => {

@@ -61,8 +61,9 @@ export function stackFile(stack: string): { raw: RawConfig; region?: string } {
 }
 
 /** Settings of a stack file, with modelDir pointed at `modelDir` and extra overrides. */
-export function stackSettings(stack: string, modelDir: string, overrides: RawConfig = {}): Settings {
-    const { raw, region } = stackFile(stack);
+export function stackSettings(stack: string, modelDir: string, overrides: RawConfig = {}, regionOverride?: string): Settings {
+    const { raw, region: fileRegion } = stackFile(stack);
+    const region = regionOverride ?? fileRegion;
     const r = parseSettings({ ...raw, modelDir, ...overrides }, {
         project: "gpu-multi-model-endpoint", stack, region, otherKeys: otherDeclaredKeys(),
     });

@@ -6,7 +6,8 @@
 
 Per model, on the current device (CUDA when available, else CPU):
   resident = parameter + buffer bytes (PyTorch), or the bytes Python/numpy allocate while
-             loading it (scikit-learn, TensorFlow; via tracemalloc)
+             loading it a second time, its framework already imported (scikit-learn,
+             TensorFlow; via tracemalloc)
   working  = the extra peak memory of ONE batch of the manifest's maxBatch worst-case inputs
              (CUDA: torch.cuda.max_memory_allocated; CPU: the larger of the tracemalloc peak and
              the process's resident-set high-water mark, reset through /proc/self/clear_refs)
@@ -14,6 +15,7 @@ Per model, on the current device (CUDA when available, else CPU):
 Figures measured on CPU are a stand-in for GPU ones: re-run on the GPU instance type you deploy.
 """
 import argparse
+import gc
 import json
 import os
 import sys
@@ -58,6 +60,9 @@ def worst_case_batch(spec, rng):
 def measure(inference, spec, torch):
     cuda = torch is not None and torch.cuda.is_available() and spec.framework == "pytorch"
     batch = worst_case_batch(spec, np.random.default_rng(0))
+    if spec.framework != "pytorch":  # a first, untraced load imports the framework's modules
+        inference.load_model(spec).predict_proba(batch[:1])
+    gc.collect()
     tracemalloc.start()
     t = time.perf_counter()
     model = inference.load_model(spec)

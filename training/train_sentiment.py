@@ -68,6 +68,10 @@ def main():
     print(f"sentiment held-out accuracy: {acc:.4f} on {len(y_te)} held-out rows (stratified 20%, seed {SEED})")
 
     model = make_pipeline().fit(texts, y)  # the shipped model sees every row
+    for _, vectorizer in model.named_steps["tfidf"].transformer_list:
+        # stop_words_ lists every n-gram pruned by min_df/max_features: only for introspection,
+        # and it would make the artifact (and its memory and load time) many times larger.
+        delattr(vectorizer, "stop_words_")
     out = os.path.join(MODEL_SRC, "sentiment", "model.joblib")
     os.makedirs(os.path.dirname(out), exist_ok=True)
     joblib.dump(model, out, compress=3)

@@ -29,6 +29,7 @@ import math
 import os
 import threading
 import time
+import weakref
 from contextlib import contextmanager
 from http import HTTPStatus
 
@@ -573,7 +574,7 @@ class ModelCache:
                 self.stats["peak_bytes"] = max(self.stats["peak_bytes"], self.used_bytes)
                 break
         if freed:
-            _free_memory()
+            _free_memory(freed)
         start = time.perf_counter()
         try:
             model = self.loader(spec)
@@ -628,11 +629,12 @@ class ModelCache:
                                             "instance", 507)
 
     def _make_room(self, spec):
-        """Evict LRU idle unpinned models until ``spec`` fits. Returns the number evicted, or
-        None (evicting nothing) when it cannot fit yet because models are in use or loading."""
+        """Evict LRU idle unpinned models until ``spec`` fits. Returns weak references to the
+        evicted models, or None (evicting nothing) when it cannot fit yet because models are
+        in use or loading."""
         excess = self.used_bytes + spec.memory_bytes - self.budget
         if excess <= 0:
-            return 0
+            return []
         idle = sorted((e for e in self._entries.values() if e.state == "loaded" and e.refs == 0 and not e.spec.pinned),
                       key=lambda e: e.last_used)
         victims = []
@@ -643,23 +645,39 @@ class ModelCache:
             excess -= e.spec.memory_bytes
         if excess > 0:
             return None
+        gone = []
         for victim in victims:
+            gone.append((victim.spec.name, _weak(victim.model)))
             victim.model, victim.state = None, "absent"
             self.used_bytes -= victim.spec.memory_bytes
             self.stats["evictions"][victim.spec.name] = self.stats["evictions"].get(victim.spec.name, 0) + 1
             LOG.info("evicted model '%s' (%s, least recently used) to make room for '%s' (%s); resident %s of %s",
                      victim.spec.name, _mb(victim.spec.memory_bytes), spec.name, _mb(spec.memory_bytes),
                      _mb(self.used_bytes), _mb(self.budget))
-        return len(victims)
+        return gone
 
     def _load_error(self, entry):
         return _bad("model_load_failed", f"model '{entry.spec.name}' could not be loaded: {entry.error}; "
                                          f"it is retried on a request after {self.retry_seconds:g} s", 500)
 
 
-def _free_memory():
-    """Really release evicted models: collect cycles and return cached CUDA blocks."""
-    gc.collect()
+def _weak(obj):
+    try:
+        return weakref.ref(obj)
+    except TypeError:  # not weak-referenceable: assume it may need a collection
+        return lambda: obj
+
+
+def _free_memory(gone):
+    """Really release evicted models: models still alive after their last reference was
+    dropped sit in reference cycles, so collect those (a full collection can take a few
+    hundred ms in a big process, hence only then); then return cached CUDA blocks."""
+    if any(ref() is not None for _, ref in gone):
+        gc.collect()
+        for name, ref in gone:
+            if ref() is not None:
+                LOG.warning("evicted model '%s' is still referenced after garbage collection; "
+                            "its memory is not freed", name)
     torch = importlib.sys.modules.get("torch")
     if torch is not None and torch.cuda.is_available():
         torch.cuda.empty_cache()

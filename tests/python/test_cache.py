@@ -1,5 +1,4 @@
 """The memory-bounded LRU model cache of inference.py, with real TorchScript models on CPU."""
-import gc
 import json
 import logging
 import os
@@ -95,10 +94,30 @@ def test_an_evicted_model_is_really_freed(tmp_path):
     with router.cache.use("a") as model:
         handler, module = weakref.ref(model), weakref.ref(model.module)
     del model
-    ask(router, "b")
-    gc.collect()
+    ask(router, "b")  # no gc.collect() here: the eviction itself must free the model
     assert router.cache.resident() == ["b"]
     assert handler() is None and module() is None
+
+
+def test_an_evicted_model_caught_in_a_reference_cycle_is_collected_at_eviction(tmp_path):
+    import gc
+
+    def cyclic_loader(spec):
+        model = inference.load_model(spec)
+        model.myself = model  # a cycle: reference counting alone never frees it
+        return model
+    root = make_model_dir(tmp_path, [("a", 2, False), ("b", 2, False)])
+    router = inference.Router.from_dir(root, environ={"MODEL_CACHE_BYTES": str(3 * UNIT)}, loader=cyclic_loader)
+    gc.disable()  # only the cache's own collection may free it
+    try:
+        ask(router, "a")
+        with router.cache.use("a") as model:
+            handler = weakref.ref(model)
+        del model
+        ask(router, "b")
+        assert router.cache.resident() == ["b"] and handler() is None
+    finally:
+        gc.enable()
 
 
 def test_pinned_models_are_loaded_at_start_and_never_evicted(tmp_path):

@@ -13,6 +13,10 @@ const STACKS = {
     prod: { region: "us-west-2", instanceType: "ml.g5.xlarge", count: 2, forceDestroy: false, protect: true, prefix: "prod/models", logLevel: "20" },
 };
 const BUCKET = "ep-artifacts-0a1b2c3";
+/** Inputs owned by the production rollout (issue 6, tested in its own specs), left out of the comparison. */
+const PRODUCTION_FIELDS = ["deploymentConfig", "dataCaptureConfig"];
+const issue2Inputs = (inputs: Record<string, any>) =>
+    Object.fromEntries(Object.entries(inputs).filter(([k]) => !PRODUCTION_FIELDS.includes(k)));
 const GUARDS = ["ep-artifacts", "ep-artifacts-public-access", "ep-artifacts-ownership", "ep-artifacts-encryption", "ep-artifacts-tls-only"];
 
 for (const [stack, e] of Object.entries(STACKS)) {
@@ -30,15 +34,19 @@ for (const [stack, e] of Object.entries(STACKS)) {
             out = await deploy(stackSettings(stack, "model"), base);
         });
 
-        it("declares exactly the component, the bucket with its four guards, the archive, role, policy, model, configuration and endpoint", () => {
-            assert.deepStrictEqual(allResources().map((r) => `${r.type} ${r.name}`).sort(), [
+        it("declares the component, the bucket with its four guards, the archive, role, policy, model, configuration and endpoint", () => {
+            // Exactly these in dev; prod may add the production-rollout resources of issue 6 (tested there).
+            const ours = new Set<string>([GPU_MODEL_ENDPOINT_TYPE, ...Object.values(T)]);
+            const declared = allResources().filter((r) => stack === "dev" || ours.has(r.type));
+            assert.deepStrictEqual(declared.map((r) => `${r.type} ${r.name}`).sort(), [
                 `${GPU_MODEL_ENDPOINT_TYPE} ep`, `${T.bucket} ep-artifacts`, `${T.pab} ep-artifacts-public-access`,
                 `${T.own} ep-artifacts-ownership`, `${T.sse} ep-artifacts-encryption`, `${T.policy} ep-artifacts-tls-only`,
                 `${T.object} ep-model-archive`, `${T.role} ep-execution-role`, `${T.rolePolicy} ep-execution-policy`,
                 `${T.model} ep-model`, `${T.config} ep-endpoint-config`, `${T.endpoint} ep-endpoint`,
             ].sort());
             assert.deepStrictEqual(oneOfType(GPU_MODEL_ENDPOINT_TYPE).inputs, {});
-            assert.deepStrictEqual(recordedCalls(), ["aws:index/getCallerIdentity:getCallerIdentity"]);
+            assert.ok(recordedCalls().includes("aws:index/getCallerIdentity:getCallerIdentity"));
+            if (stack === "dev") assert.deepStrictEqual(recordedCalls(), ["aws:index/getCallerIdentity:getCallerIdentity"]);
         });
 
         it("makes every resource a child of the component and never deletes before replacing", () => {
@@ -101,14 +109,14 @@ for (const [stack, e] of Object.entries(STACKS)) {
         });
 
         it(`declares the auto-named configuration with ${e.count} x ${e.instanceType} and the endpoint named ${endpointName}`, () => {
-            assert.deepStrictEqual(oneOfType(T.config).inputs, {
+            assert.deepStrictEqual(issue2Inputs(oneOfType(T.config).inputs), {
                 productionVariants: [{
                     variantName: "AllTraffic", modelName: "ep-model-a1b2c3d", instanceType: e.instanceType, initialInstanceCount: e.count,
                     initialVariantWeight: 1, containerStartupHealthCheckTimeoutInSeconds: 900, modelDataDownloadTimeoutInSeconds: 600,
                 }],
                 tags,
             });
-            assert.deepStrictEqual(oneOfType(T.endpoint).inputs, { name: endpointName, endpointConfigName: "ep-endpoint-config-a1b2c3d", tags });
+            assert.deepStrictEqual(issue2Inputs(oneOfType(T.endpoint).inputs), { name: endpointName, endpointConfigName: "ep-endpoint-config-a1b2c3d", tags });
         });
 
         it("exports the eight outputs", () => {

@@ -132,8 +132,9 @@ def _reject_constant(name):
 
 
 def _type_name(value):
-    return {bool: "boolean", int: "number", float: "number", str: "string", list: "list",
-            dict: "object", type(None): "null"}.get(type(value), type(value).__name__)
+    """The JSON type of ``value`` with its article, for messages: 'a number', 'null', ..."""
+    return {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "a list",
+            dict: "an object", type(None): "null"}.get(type(value), f"a {type(value).__name__}")
 
 
 def parse_request(body, content_type):
@@ -153,7 +154,7 @@ def parse_request(body, content_type):
         raise _bad("malformed_json", f"request body is not valid JSON: {e}")
     if not isinstance(obj, dict):
         raise _bad("invalid_body", 'request body must be a JSON object {"model": "<name>", "inputs": [...]}, '
-                                   f"got a {_type_name(obj)}")
+                                   f"got {_type_name(obj)}")
     problems = [f"missing field '{k}'" for k in ("model", "inputs") if k not in obj]
     if problems:
         raise _bad("missing_field", "; ".join(problems) +
@@ -163,10 +164,10 @@ def parse_request(body, content_type):
         raise _bad("unknown_field", f"unknown field(s) {', '.join(repr(k) for k in unknown)}; "
                                     "the body has only 'model' and 'inputs'")
     if not isinstance(obj["model"], str):
-        raise _bad("invalid_field", f"field 'model' must be a string (a model name), got a {_type_name(obj['model'])}")
+        raise _bad("invalid_field", f"field 'model' must be a string (a model name), got {_type_name(obj['model'])}")
     if not isinstance(obj["inputs"], list):
         raise _bad("invalid_field", "field 'inputs' must be a list (a batch; send one input as [input]), "
-                                    f"got a {_type_name(obj['inputs'])}")
+                                    f"got {_type_name(obj['inputs'])}")
     return Request(obj["model"], obj["inputs"])
 
 
@@ -203,7 +204,7 @@ def _validate_texts(spec, inputs):
     problems = []
     for i, item in enumerate(inputs):
         if not isinstance(item, str):
-            problems.append(f"inputs[{i}] is a {_type_name(item)}, expected a string")
+            problems.append(f"inputs[{i}] is {_type_name(item)}, expected a string")
         elif max_len is not None and len(item) > max_len:
             problems.append(f"inputs[{i}] has {len(item)} characters, expected at most {max_len}")
     _raise_problems(spec, problems, "a list of strings")
@@ -227,8 +228,8 @@ def _validate_arrays(spec, inputs):
                 problems.append(p)
             if len(problems) > _MAX_PROBLEMS:
                 break
-        if not problems:  # every item is fine alone, so the batch itself is the problem
-            problems.append(f"field 'inputs' has shape {list(arr.shape) if arr is not None else '?'}")
+        if not problems:  # every item has the right shape and types: a number numpy cannot hold
+            problems.append("a number is too large to convert (beyond 64-bit range)")
         if shape and _item_problem(inputs, shape, "inputs") is None:
             problems = [f"inputs looks like ONE input of shape {list(shape)}; send a batch: [input]"]
         _raise_problems(spec, problems, what)
@@ -269,10 +270,10 @@ def _item_problem(item, shape, path):
     """First problem of one input against ``shape`` (None when it fits)."""
     if not shape:
         if isinstance(item, bool) or not isinstance(item, (int, float)):
-            return f"{path} is a {_type_name(item)}, expected a number"
+            return f"{path} is {_type_name(item)}, expected a number"
         return None
     if not isinstance(item, list):
-        return f"{path} is a {_type_name(item)}, expected a list of {shape[0]}"
+        return f"{path} is {_type_name(item)}, expected a list of {shape[0]}"
     if len(item) != shape[0]:
         return f"{path} has {len(item)} items, expected {shape[0]}"
     for k, sub in enumerate(item):
@@ -556,7 +557,7 @@ class ModelCache:
                     return entry
                 if entry.state == "loading":
                     waited_on = entry.attempt
-                    self._wait(deadline, spec)
+                    self._wait(deadline, spec, loading=True)
                     continue
                 if not counted:
                     self.stats["misses"] += 1
@@ -567,7 +568,7 @@ class ModelCache:
                 self._check_fits(spec)
                 freed = self._make_room(spec)
                 if freed is None:  # in-use models must finish first
-                    self._wait(deadline, spec)
+                    self._wait(deadline, spec, loading=False)
                     continue
                 entry.state, entry.attempt = "loading", entry.attempt + 1
                 self.used_bytes += spec.memory_bytes
@@ -610,12 +611,13 @@ class ModelCache:
         self._tick += 1
         entry.last_used = self._tick
 
-    def _wait(self, deadline, spec):
+    def _wait(self, deadline, spec, loading):
         remaining = deadline - self.clock()
         if remaining <= 0:
-            raise _bad("cache_busy", f"model '{spec.name}' ({_mb(spec.memory_bytes)}) could not be loaded within "
-                                     f"{self.wait_seconds:g} s: the cache budget {_mb(self.budget)} is held by models "
-                                     "in use; retry, or raise MODEL_CACHE_BYTES", 503)
+            why = ("is still loading in another request" if loading else
+                   f"could not get room: the cache budget {_mb(self.budget)} is held by models in use")
+            raise _bad("cache_busy", f"model '{spec.name}' ({_mb(spec.memory_bytes)}) {why} after "
+                                     f"{self.wait_seconds:g} s (MODEL_CACHE_WAIT_SECONDS); retry the request", 503)
         self._cond.wait(remaining)
 
     def _check_fits(self, spec):

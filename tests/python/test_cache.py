@@ -218,7 +218,8 @@ def test_a_request_that_cannot_get_room_in_time_gets_503(tmp_path):
     with router.cache.use("a"):
         err = error_of(router, {"model": "b", "inputs": [[0] * N_IN]})
     assert (err.status_code, err.body["error"]["code"]) == (503, "cache_busy")
-    assert "model 'b' (0.2 MiB) could not be loaded within 0.2 s" in err.body["error"]["message"]
+    assert ("model 'b' (0.2 MiB) could not get room: the cache budget 0.3 MiB is held by models in use after 0.2 s "
+            "(MODEL_CACHE_WAIT_SECONDS); retry the request") == err.body["error"]["message"]
     assert ask(router, "b") == "c1"  # and it works once 'a' is free
 
 
@@ -330,3 +331,17 @@ def test_idle_models_are_not_evicted_for_nothing_while_the_room_still_cannot_be_
         assert err.status_code == 503 and router.cache.resident() == ["a", "b"]
     assert ask(router, "c") == "c2"
     assert router.cache.resident() == ["c"] and router.cache.stats["evictions"] == {"a": 1, "b": 1}
+
+
+def test_a_request_waiting_longer_than_the_wait_limit_for_another_requests_load_gets_503(tmp_path):
+    root = make_model_dir(tmp_path, [("a", 1, False)])
+    router = inference.Router.from_dir(root, environ={"MODEL_CACHE_BYTES": str(2 * UNIT),
+                                                      "MODEL_CACHE_WAIT_SECONDS": "0.1"}, loader=slow_loader(0.6))
+    first = threading.Thread(target=ask, args=(router, "a"))
+    first.start()
+    time.sleep(0.2)  # the first request is loading 'a'
+    err = error_of(router, {"model": "a", "inputs": [[0] * N_IN]})
+    first.join(10)
+    assert (err.status_code, err.body["error"]["code"]) == (503, "cache_busy")
+    assert err.body["error"]["message"].startswith("model 'a' (0.1 MiB) is still loading in another request after 0.1 s")
+    assert router.cache.stats["loads"] == {"a": 1} and ask(router, "a") == "c0"

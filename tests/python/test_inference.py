@@ -179,7 +179,7 @@ CASES = [
     ("string pixel", {"model": "fashion", "inputs": [image_with("7")]}, None, None, 400, "invalid_input",
      "inputs[0][3][4] is a string, expected a number"),
     ("null pixel", {"model": "fashion", "inputs": [image_with(None)]}, None, None, 400, "invalid_input",
-     "inputs[0][3][4] is a null, expected a number"),
+     "inputs[0][3][4] is null, expected a number"),
     ("boolean pixel", {"model": "fashion", "inputs": [image_with(True)]}, None, None, 400, "invalid_input",
      "inputs[0][3][4] is a boolean, expected a number"),
     ("all-boolean image", {"model": "fashion", "inputs": [[[False] * 28] * 28]}, None, None, 400, "invalid_input",
@@ -193,6 +193,10 @@ CASES = [
     ("overflowing number", '{"model": "fashion", "inputs": [[' + ",".join(["[" + ",".join(["1e999"] + ["0"] * 27)
                                                                            + "]"] * 28) + "]]}",
      None, None, 400, "invalid_input", "inputs[0][0][0] is inf, expected a finite number"),
+    ("integer beyond 64 bits", {"model": "fashion", "inputs": [image_with(10 ** 30)]}, None, None, 400,
+     "invalid_input", "a number is too large to convert (beyond 64-bit range)"),
+    ("object in a text batch", {"model": "sentiment", "inputs": [{"text": "hi"}]}, None, None, 400, "invalid_input",
+     "inputs[0] is an object, expected a string"),
     ("number in a text batch", {"model": "sentiment", "inputs": ["ok", 5]}, None, None, 400, "invalid_input",
      "inputs[1] is a number, expected a string"),
     ("text over maxLength", {"model": "sentiment", "inputs": ["x" * 1001]}, None, None, 400, "invalid_input",
@@ -339,3 +343,28 @@ def test_the_debug_script_runs_the_four_functions_in_sequence(model, expect):
     for step in ("1. model_fn(", "2. input_fn(", "3. predict_fn(", "4. output_fn("):
         assert step in res.stdout
     assert "3 predictions" in res.stdout and expect in res.stdout
+
+
+# ---------------------------------------------------------------- any body: a 4xx or an answer, never a crash
+
+def test_any_json_body_gets_an_answer_or_a_4xx_error_never_an_unhandled_exception(router):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+    scalars = st.one_of(st.none(), st.booleans(), st.integers(-300, 300), st.floats(allow_nan=False),
+                        st.text(max_size=5))
+    values = st.recursive(scalars, lambda kids: st.lists(kids, max_size=4) | st.dictionaries(st.text(max_size=3), kids,
+                                                                                                max_size=2),
+                          max_leaves=12)
+    bodies = st.one_of(values, st.fixed_dictionaries({"model": st.sampled_from(["fashion", "sentiment", "x"]),
+                                                      "inputs": values}))
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(bodies)
+    def check(body):
+        try:
+            out = invoke(router, body)
+        except inference.InferenceError as e:
+            assert 400 <= e.status_code < 500 and json.loads(e.message)["error"]["message"]
+        else:
+            assert len(out["predictions"]) == len(body["inputs"])
+    check()

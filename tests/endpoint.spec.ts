@@ -50,8 +50,11 @@ for (const [stack, e] of Object.entries(STACKS)) {
         });
 
         it("makes every resource a child of the component and never deletes before replacing", () => {
+            const ours = new Set<string>(Object.values(T));
             for (const r of allResources().filter((x) => x.custom)) {
-                assert.strictEqual(optionsOf(r.name)?.parent, "ep", r.name);
+                // issue 6's resources sit in their own child components (parent ep-alarms, ...).
+                if (ours.has(r.type)) assert.strictEqual(optionsOf(r.name)?.parent, "ep", r.name);
+                else assert.match(optionsOf(r.name)?.parent ?? "", /^ep(-|$)/, r.name);
                 assert.notStrictEqual(optionsOf(r.name)?.deleteBeforeReplace, true, r.name);
             }
         });
@@ -88,11 +91,17 @@ for (const [stack, e] of Object.entries(STACKS)) {
                 assumeRolePolicy: JSON.stringify(trustPolicy()),
                 description: "SageMaker execution role of a gpu-multi-model-endpoint stack (least privilege).", tags,
             });
-            assert.deepStrictEqual(oneOfType(T.rolePolicy).inputs, {
-                role: "ep-execution-role-7d8e9f0",
-                policy: JSON.stringify(executionRolePolicy({ partition: "aws", region: e.region, accountId: MOCK_ACCOUNT, bucket: BUCKET,
-                    prefix: e.prefix, imageUri: image, endpointName })),
-            });
+            const expected = executionRolePolicy({ partition: "aws", region: e.region, accountId: MOCK_ACCOUNT, bucket: BUCKET,
+                prefix: e.prefix, imageUri: image, endpointName });
+            const { role, policy } = oneOfType(T.rolePolicy).inputs;
+            assert.strictEqual(role, "ep-execution-role-7d8e9f0");
+            if (stack === "dev") assert.strictEqual(policy, JSON.stringify(expected));
+            else {
+                // prod may add issue 6's statements (data capture); the issue-2 statements stay exactly these.
+                const sids = new Set(expected.Statement.map((x) => x.Sid));
+                const actual = JSON.parse(policy);
+                assert.deepStrictEqual({ ...actual, Statement: actual.Statement.filter((x: { Sid: string }) => sids.has(x.Sid)) }, expected);
+            }
         });
 
         it("declares the auto-named Model with the image, the archive URL and the container environment", () => {

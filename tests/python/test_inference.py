@@ -336,13 +336,22 @@ def test_both_artifacts_together_are_well_under_5_mb():
 # ---------------------------------------------------------------- debug script
 
 @pytest.mark.parametrize("model,expect", [("fashion", "Ankle boot"), ("sentiment", "Positive")])
-def test_the_debug_script_runs_the_four_functions_in_sequence(model, expect):
-    res = subprocess.run([sys.executable, os.path.join(REPO, "scripts", "debug.py"), "--model", model],
-                         capture_output=True, text=True, timeout=60)
-    assert res.returncode == 0, res.stderr
-    for step in ("1. model_fn(", "2. input_fn(", "3. predict_fn(", "4. output_fn("):
-        assert step in res.stdout
-    assert "3 predictions" in res.stdout and expect in res.stdout
+def test_the_debug_script_runs_the_four_functions_in_sequence(model, expect, capsys):
+    import debug  # scripts/debug.py, run in-process (npm run debug -- --model NAME runs the same main)
+    assert debug.main(["--model", model]) == 0
+    out = capsys.readouterr().out
+    steps = [out.index(step) for step in ("1. model_fn(", "2. input_fn(", "3. predict_fn(", "4. output_fn(")]
+    assert steps == sorted(steps)
+    assert "3 predictions" in out and expect in out
+
+
+def test_the_debug_script_exits_non_zero_with_the_error_when_a_step_fails(tmp_path, capsys):
+    import debug
+    (tmp_path / "models.json").write_text(json.dumps({"models": [{
+        "name": "sentiment", "framework": "sklearn", "path": "missing.joblib", "labels": ["a"], "memoryBytes": 1,
+        "input": {"kind": "text", "maxBatch": 8}}]}))
+    assert debug.main(["--model", "sentiment", "--model-dir", str(tmp_path)]) == 1
+    assert "FAILED with HTTP 500 Internal Server Error" in capsys.readouterr().err
 
 
 # ---------------------------------------------------------------- any body: a 4xx or an answer, never a crash

@@ -31,9 +31,18 @@ export interface FixtureOptions {
     inference?: string | null;
 }
 
+const created: string[] = [];
+
+/** Removes every temp folder makeModelDir created (registered as a root after-hook below). */
+export function removeModelDirs(): void {
+    for (const dir of created.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+}
+if (typeof after === "function") after(removeModelDirs);
+
 /** Creates a valid model dir under a fresh temp folder; returns the folder (base) and dir. */
 export function makeModelDir(o: FixtureOptions = {}): { base: string; dir: string } {
     const base = fs.mkdtempSync(path.join(os.tmpdir(), "gmme-endpoint-"));
+    created.push(base);
     const dir = path.join(base, "model");
     fs.mkdirSync(path.join(dir, "code"), { recursive: true });
     fs.mkdirSync(path.join(dir, "tiny"), { recursive: true });

@@ -231,6 +231,7 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<{ body: Buf
         });
         req.on("end", () => resolve({ body: bytes <= limit ? Buffer.concat(chunks) : Buffer.alloc(0), bytes, tooLarge: bytes > limit }));
         req.on("error", reject);
+        req.on("close", () => { if (!req.complete) reject(new Error("the client closed the connection before sending the whole body")); });
     });
 }
 
@@ -290,7 +291,8 @@ export function createRuntimeApi(opts: RuntimeApiOptions): RuntimeApi {
         }, opts.credentials, now());
         if (authError) return fail(authError);
         const region = parseAuthorization(req.headers.authorization as string) as ParsedAuthorization; // verified above
-        const name = decodeURIComponent(match[1]);
+        let name: string;
+        try { name = decodeURIComponent(match[1]); } catch { name = match[1]; }
         if (name !== opts.endpointName) {
             return fail(awsError(404, "ValidationError", `Endpoint ${name} of account ${LOCAL_ACCOUNT_ID} not found.`));
         }

@@ -28,7 +28,8 @@ Local-only:
   LOCAL_SERVE_THREADS          waitress threads, default 8
   LOCAL_APPEND_TRACEBACK=1     append the traceback to error bodies, as the
                                real toolkit does ("<message>\\n<traceback>")
-  LOCAL_EXIT_ON_STDIN_CLOSE=1  exit when stdin closes (the parent died)
+  LOCAL_EXIT_ON_STDIN_CLOSE=1  exit when stdin closes (the parent died), killing our process
+                               group too when we lead it (a handler's subprocesses)
 
 When it listens it prints ``LOCAL_SERVE_PORT=<port>`` on stdout.
 """
@@ -258,6 +259,9 @@ def watch_stdin():
         except Exception:  # noqa: BLE001
             pass
         log.warning("stdin closed: the parent process is gone; exiting")
+        if os.getpgrp() == os.getpid():
+            # we lead our own process group (started detached): take the handler's subprocesses with us
+            os.killpg(os.getpgrp(), signal.SIGKILL)
         os._exit(0)
     threading.Thread(target=run, name="stdin-watch", daemon=True).start()
 

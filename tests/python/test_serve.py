@@ -293,13 +293,30 @@ def test_the_process_serves_on_a_free_port_and_stops_on_sigterm(tmp_path):
         proc.stderr.close()
 
 
-def test_the_process_exits_when_its_parent_closes_stdin(tmp_path):
-    base = make_model_dir(tmp_path)
+def alive(pid):
+    """True while pid runs (a zombie waiting to be reaped counts as gone)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
+def test_the_process_and_its_group_exit_when_its_parent_closes_stdin(tmp_path):
+    handler = HANDLER.replace("def model_fn(model_dir):", "def model_fn(model_dir):\n"
+                              "    import subprocess\n"
+                              "    open(os.path.join(model_dir, 'helper.pid'), 'w').write("
+                              "str(subprocess.Popen(['/bin/sleep', '300']).pid))")
+    base = make_model_dir(tmp_path, handler=handler)
     proc, port = start_process(base, LOCAL_EXIT_ON_STDIN_CLOSE="1")
     try:
         assert wait_healthy(port)
+        helper = int((base / "model" / "helper.pid").read_text())
         proc.stdin.close()
-        assert proc.wait(timeout=5) == 0
+        assert proc.wait(timeout=5) in (0, -signal.SIGKILL)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and alive(helper):
+            time.sleep(0.05)
+        assert not alive(helper), "the handler's subprocess must not be orphaned"
     finally:
         if proc.poll() is None:
             proc.kill()

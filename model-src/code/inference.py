@@ -226,8 +226,6 @@ def _validate_arrays(spec, inputs):
             p = _item_problem(item, shape, f"inputs[{i}]")
             if p:
                 problems.append(p)
-            if len(problems) > _MAX_PROBLEMS:
-                break
         if not problems:  # every item has the right shape and types: a number numpy cannot hold
             problems.append("a number is too large to convert (beyond 64-bit range)")
         if shape and _item_problem(inputs, shape, "inputs") is None:
@@ -238,28 +236,29 @@ def _validate_arrays(spec, inputs):
         where = _find_bool(item, len(shape), f"inputs[{i}]")
         if where:
             problems.append(f"{where} is a boolean, expected a number")
+    total = len(problems)
     if not problems and arr.dtype.kind == "f":
-        bad = ~np.isfinite(arr)
-        if bad.any():
-            idx = np.argwhere(bad)[:_MAX_PROBLEMS]
-            problems += [f"{_index_path(ix)} is {arr[tuple(ix)]}, expected a finite number" for ix in idx]
-        elif dtype.startswith(("int", "uint")):
-            frac = arr != np.floor(arr)
-            idx = np.argwhere(frac)[:_MAX_PROBLEMS]
-            problems += [f"{_index_path(ix)} is {arr[tuple(ix)]}, expected an integer ({dtype})" for ix in idx]
+        problems, total = _value_problems(arr, ~np.isfinite(arr), "expected a finite number")
+        if not problems and dtype.startswith(("int", "uint")):
+            problems, total = _value_problems(arr, arr != np.floor(arr), f"expected an integer ({dtype})")
     if not problems:
-        out = (arr < lo) | (arr > hi)
-        idx = np.argwhere(out)[:_MAX_PROBLEMS]
-        problems += [f"{_index_path(ix)} is {arr[tuple(ix)]}, expected a value in {lo}..{hi}" for ix in idx]
-    _raise_problems(spec, problems, what)
+        problems, total = _value_problems(arr, (arr < lo) | (arr > hi), f"expected a value in {lo}..{hi}")
+    _raise_problems(spec, problems, what, total)
     return arr.astype(dtype if dtype in _NUMERIC_DTYPES else "float32", copy=False)
 
 
-def _raise_problems(spec, problems, what):
+def _value_problems(arr, mask, expected):
+    """Messages for the first values where ``mask`` is set, and how many there are in all."""
+    idx = np.argwhere(mask)
+    return [f"{_index_path(ix)} is {arr[tuple(ix)]}, {expected}" for ix in idx[:_MAX_PROBLEMS]], len(idx)
+
+
+def _raise_problems(spec, problems, what, total=None):
+    """Raise 400 invalid_input listing the first problems and how many more there are."""
     if problems:
-        more = " (and more)" if len(problems) > _MAX_PROBLEMS else ""
-        raise _bad("invalid_input", f"model '{spec.name}' expects 'inputs' as {what}: "
-                                    + "; ".join(problems[:_MAX_PROBLEMS]) + more)
+        total = max(total or 0, len(problems))
+        shown = problems[:_MAX_PROBLEMS] + ([f"and {total - _MAX_PROBLEMS} more"] if total > _MAX_PROBLEMS else [])
+        raise _bad("invalid_input", f"model '{spec.name}' expects 'inputs' as {what}: " + "; ".join(shown))
 
 
 def _index_path(ix):

@@ -108,7 +108,7 @@ function textBlob(bytes: number, r: () => number): Buffer {
 }
 
 /** Writes a synthetic model directory of about `mib` MiB; returns its exact size in bytes. */
-function makeSyntheticDir(dir: string, mib: number): number {
+export function makeSyntheticDir(dir: string, mib: number): number {
     const r = rng(mib * 7919);
     const total = mib * MIB;
     const write = (rel: string, data: Buffer | string) => {
@@ -228,4 +228,4 @@ async function main(): Promise<void> {
     }
 }
 
-main().catch((e) => { console.error(e); process.exitCode = 1; });
+if (require.main === module) main().catch((e) => { console.error(e); process.exitCode = 1; });

@@ -228,13 +228,17 @@ describe("modelArchive", function () {
         assert.deepEqual([normalisedMode(false, 0o600), normalisedMode(false, 0o100), normalisedMode(true, 0o700)], [0o644, 0o755, 0o755]);
     });
 
-    it("stores random chunks, uses Z_RLE for float weights and the default strategy for text", () => {
+    it("stores random and float-weight chunks, uses Z_RLE for sparse weights and the default strategy for text", () => {
         const { Z_RLE, Z_DEFAULT_STRATEGY } = zlib.constants;
         const floats = Buffer.from(new Float32Array(Array.from({ length: 65536 }, (_, i) => Math.sin(i * 12.9898) * 0.02)).buffer);
+        // pruned weights: every other block of 64 floats is zero
+        const sparse = Buffer.from(new Float32Array(Array.from({ length: 65536 }, (_, i) => (Math.floor(i / 64) % 2 ? Math.sin(i * 12.9898) * 0.02 : 0))).buffer);
         const text = Buffer.from("label,score\nT-shirt,0.25\nTrouser,0.5\n".repeat(8000));
         const random = seededBytes(262144, "r");
-        assert.deepEqual(chooseDeflate(random, 1, "auto"), { level: 0, strategy: Z_DEFAULT_STRATEGY });
-        assert.deepEqual(chooseDeflate(floats, 1, "auto"), { level: 1, strategy: Z_RLE });
+        const store = { level: 0, strategy: Z_DEFAULT_STRATEGY };
+        assert.deepEqual(chooseDeflate(random, 1, "auto"), store);
+        assert.deepEqual(chooseDeflate(floats, 1, "auto"), store);
+        assert.deepEqual(chooseDeflate(sparse, 1, "auto"), { level: 1, strategy: Z_RLE });
         assert.deepEqual(chooseDeflate(text, 1, "auto"), { level: 1, strategy: Z_DEFAULT_STRATEGY });
         assert.deepEqual(chooseDeflate(text, 6, "auto"), { level: 6, strategy: Z_DEFAULT_STRATEGY });
         assert.deepEqual(chooseDeflate(random, 1, "default"), { level: 1, strategy: Z_DEFAULT_STRATEGY });

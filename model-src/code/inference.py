@@ -152,6 +152,8 @@ def parse_request(body, content_type):
         obj = json.loads(body, parse_constant=_reject_constant)
     except ValueError as e:
         raise _bad("malformed_json", f"request body is not valid JSON: {e}")
+    except RecursionError:
+        raise _bad("malformed_json", "request body nests lists or objects too deeply to parse")
     if not isinstance(obj, dict):
         raise _bad("invalid_body", 'request body must be a JSON object {"model": "<name>", "inputs": [...]}, '
                                    f"got {_type_name(obj)}")

@@ -154,6 +154,8 @@ CASES = [
      "request body is not valid JSON"),
     ("NaN literal", '{"model": "fashion", "inputs": [NaN]}', None, None, 400, "malformed_json",
      "NaN is not valid JSON; send finite numbers"),
+    ("nesting too deep", '{"model": "fashion", "inputs": [' + "[" * 100000 + "]" * 100000 + "]}", None, None, 400,
+     "malformed_json", "request body nests lists or objects too deeply to parse"),
     ("non-UTF-8 bytes", b'{"model": "\xff"}', None, None, 400, "malformed_json", "request body is not UTF-8 text"),
     ("body is a list", [1, 2], None, None, 400, "invalid_body", "request body must be a JSON object"),
     ("missing both fields", {}, None, None, 400, "missing_field", "missing field 'model'; missing field 'inputs'"),

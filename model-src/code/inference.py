@@ -348,20 +348,29 @@ def read_manifest(model_dir):
             entries = json.load(f)["models"]
     except (OSError, ValueError, KeyError, TypeError) as e:
         raise ValueError(f"{path}: cannot read the manifest {{\"models\": [...]}}: {e}") from e
-    problems, specs = [], {}
+    problems, specs, names = [], {}, set()
     for i, entry in enumerate(entries):
         where = f"{path}: models[{i}]"
+        if not isinstance(entry, dict):
+            problems.append(f"{where} is not an object")
+            continue
         missing = [k for k in ("name", "framework", "path", "labels", "memoryBytes") if k not in entry]
         if missing:
             problems.append(f"{where} lacks {', '.join(missing)}")
             continue
+        found = []
         if entry["framework"] not in FRAMEWORKS:
-            problems.append(f"{where}.framework is {entry['framework']!r}, expected one of {', '.join(FRAMEWORKS)}")
-        if entry["name"] in specs:
-            problems.append(f"{where}.name {entry['name']!r} is not unique")
-        if not isinstance(entry["memoryBytes"], int) or entry["memoryBytes"] <= 0:
-            problems.append(f"{where}.memoryBytes must be a positive integer (bytes)")
-        if not problems:
+            found.append(f"{where}.framework is {entry['framework']!r}, expected one of {', '.join(FRAMEWORKS)}")
+        if entry["name"] in names:
+            found.append(f"{where}.name {entry['name']!r} is not unique")
+        names.add(entry["name"])
+        if not isinstance(entry["labels"], list) or not entry["labels"]:
+            found.append(f"{where}.labels must be a non-empty list of class names")
+        memory = entry["memoryBytes"]
+        if isinstance(memory, bool) or not isinstance(memory, int) or memory <= 0:
+            found.append(f"{where}.memoryBytes must be a positive integer (bytes)")
+        problems += found
+        if not found:
             specs[entry["name"]] = ModelSpec(entry, model_dir)
     if problems:
         raise ValueError("; ".join(problems))
@@ -580,15 +589,17 @@ class ModelCache:
         start = time.perf_counter()
         try:
             model = self.loader(spec)
-        except BaseException as e:  # noqa: BLE001 - recorded, answered as 500, retried later
+        except BaseException as e:  # recorded (never stuck "loading"), answered as 500, retried later
             with self._cond:
                 entry.state, entry.failed_at = "failed", self.clock()
-                entry.error = f"{type(e).__name__}: {e}"
+                entry.error = f"{type(e).__name__}: {e}"[:1000]
                 self.used_bytes -= spec.memory_bytes
                 self.stats["failures"][name] = self.stats["failures"].get(name, 0) + 1
                 self._cond.notify_all()
-            LOG.error("model '%s' failed to load (%s); requests get 500 and it is retried after %.0f s",
+            LOG.error("model '%s' failed to load (%s); requests get 500 and it is retried after %g s",
                       name, entry.error, self.retry_seconds)
+            if not isinstance(e, Exception):  # KeyboardInterrupt, SystemExit: not ours to answer
+                raise
             raise self._load_error(entry) from e
         seconds = time.perf_counter() - start
         with self._cond:

@@ -317,13 +317,15 @@ def test_a_manifest_with_problems_is_refused_listing_all_of_them(tmp_path):
     (tmp_path / "models.json").write_text(json.dumps({"models": [
         {"name": "a", "framework": "onnx", "path": "a", "labels": ["x"], "memoryBytes": 1},
         {"name": "b", "framework": "pytorch", "path": "b", "labels": ["x"], "memoryBytes": 0},
-        {"name": "c"}]}))
+        {"name": "c"}, {"name": "a", "framework": "sklearn", "path": "x", "labels": [], "memoryBytes": True}, 3]}))
     with pytest.raises(ValueError) as info:
         inference.model_fn(str(tmp_path))
     msg = str(info.value)
     assert "models[0].framework is 'onnx', expected one of pytorch, sklearn, tensorflow" in msg
     assert "models[1].memoryBytes must be a positive integer (bytes)" in msg
     assert "models[2] lacks framework, path, labels, memoryBytes" in msg
+    assert "models[3].name 'a' is not unique" in msg and "models[3].labels must be a non-empty list" in msg
+    assert "models[3].memoryBytes must be a positive integer (bytes)" in msg and "models[4] is not an object" in msg
 
 
 def test_the_requirements_pin_the_versions_that_saved_the_sentiment_artifact():

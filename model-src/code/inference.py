@@ -43,12 +43,15 @@ JSON = "application/json"
 # The four handler functions (the container contract)
 # --------------------------------------------------------------------------------------
 
-def model_fn(model_dir):
+def model_fn(model_dir, context=None):
     """Read models.json, size the cache and load the pinned models. Returns the Router
     that ``predict_fn`` receives; ``router.ready()`` is True once every pinned model is
-    resident. Raises if the manifest is invalid or a pinned model cannot be loaded."""
+    resident. Raises if the manifest is invalid or a pinned model cannot be loaded.
+    ``context`` (passed by the toolkit because this function accepts it) names the GPU
+    TorchServe gave this worker (``system_properties["gpu_id"]``): its models and budget
+    use that GPU, so workers on a multi-GPU instance spread over the GPUs."""
     _ensure_log_handler()
-    return Router.from_dir(model_dir)
+    return Router.from_dir(model_dir, gpu_id=_gpu_id(context))
 
 
 def input_fn(request_body, content_type):
@@ -385,14 +388,14 @@ class Router:
         self.cache = cache
 
     @classmethod
-    def from_dir(cls, model_dir, environ=None, loader=None):
+    def from_dir(cls, model_dir, environ=None, loader=None, gpu_id=None):
         environ = os.environ if environ is None else environ
         specs = read_manifest(model_dir)
-        budget, source = cache_budget(environ, specs)
+        budget, source = cache_budget(environ, specs, gpu_id)
         LOG.info("models: %s; cache budget %s (%s)", ", ".join(
             f"{s.name} ({s.framework}, {_mb(s.memory_bytes)}{', pinned' if s.pinned else ''})" for s in specs.values()),
             _mb(budget), source)
-        cache = ModelCache(specs, budget, loader=loader or load_model,
+        cache = ModelCache(specs, budget, loader=loader or (lambda spec: load_model(spec, gpu_id)),
                            retry_seconds=_env_float(environ, "MODEL_LOAD_RETRY_SECONDS", 5.0),
                            wait_seconds=_env_float(environ, "MODEL_CACHE_WAIT_SECONDS", 30.0))
         cache.load_pinned()
@@ -425,7 +428,7 @@ class Router:
 DEFAULT_FRACTION = 0.5  # of device memory, divided by SAGEMAKER_MODEL_SERVER_WORKERS
 
 
-def cache_budget(environ, specs):
+def cache_budget(environ, specs, gpu_id=None):
     """Return (bytes, explanation). MODEL_CACHE_BYTES wins; else MODEL_CACHE_FRACTION
     (default 0.5 / SAGEMAKER_MODEL_SERVER_WORKERS) of the device's total memory: the CUDA
     device's (torch.cuda.mem_get_info) when a pytorch model is listed and CUDA is available,
@@ -448,16 +451,17 @@ def cache_budget(environ, specs):
     else:
         fraction = DEFAULT_FRACTION / max(1.0, workers)
         why = f"default fraction {DEFAULT_FRACTION:g} / {workers:g} worker(s)"
-    total, device = device_total_memory(any(s.framework == "pytorch" for s in specs.values()))
+    total, device = device_total_memory(any(s.framework == "pytorch" for s in specs.values()), gpu_id)
     return int(total * fraction), f"{why} of {_mb(total)} {device} memory"
 
 
-def device_total_memory(may_use_cuda):
+def device_total_memory(may_use_cuda, gpu_id=None):
     if may_use_cuda:
         try:
             torch = importlib.import_module("torch")
             if torch.cuda.is_available():
-                return int(torch.cuda.mem_get_info()[1]), f"CUDA ({torch.cuda.get_device_name()})"
+                dev = torch.device("cuda", gpu_id or 0)
+                return int(torch.cuda.mem_get_info(dev)[1]), f"CUDA {dev} ({torch.cuda.get_device_name(dev)})"
         except ImportError:
             pass
     total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
@@ -704,10 +708,20 @@ def _free_memory(gone):
 _PACKAGES = {"pytorch": "torch", "sklearn": "scikit-learn", "tensorflow": "tensorflow"}
 
 
-def load_model(spec):
+def _gpu_id(context):
+    props = getattr(context, "system_properties", None) or {}
+    try:
+        return int(props["gpu_id"]) if props.get("gpu_id") is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def load_model(spec, gpu_id=None):
     if not os.path.isfile(spec.path) and not os.path.isdir(spec.path):
         raise FileNotFoundError(f"{spec.path} does not exist (models.json path {spec.rel_path!r})")
-    return {"pytorch": TorchModel, "sklearn": SklearnModel, "tensorflow": TensorFlowModel}[spec.framework](spec)
+    if spec.framework == "pytorch":
+        return TorchModel(spec, gpu_id)
+    return {"sklearn": SklearnModel, "tensorflow": TensorFlowModel}[spec.framework](spec)
 
 
 def _require(module, spec):
@@ -721,11 +735,12 @@ def _require(module, spec):
 
 
 class TorchModel:
-    """TorchScript module; CUDA when available, else CPU; batches under inference_mode."""
+    """TorchScript module; CUDA when available (the worker's GPU), else CPU; batches under
+    inference_mode."""
 
-    def __init__(self, spec):
+    def __init__(self, spec, gpu_id=None):
         torch = self.torch = _require("torch", spec)
-        self.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        self.device = torch.device("cuda", gpu_id or 0) if torch.cuda.is_available() else torch.device("cpu")
         self.module = torch.jit.load(spec.path, map_location=self.device).eval()
         tensors = list(self.module.parameters()) + list(self.module.buffers())
         self.nbytes = sum(t.numel() * t.element_size() for t in tensors)

@@ -31,6 +31,18 @@ def test_model_fn_reads_the_manifest_and_loads_only_the_pinned_model_at_start():
     assert router.ready() is True and inference.ready(router) is True
 
 
+def test_model_fn_takes_the_toolkits_context_and_uses_the_gpu_it_names_when_there_is_one():
+    import inspect
+    import torch
+    # the toolkit passes the context when the function has one parameter more than its arguments
+    assert list(inspect.signature(inference.model_fn).parameters) == ["model_dir", "context"]
+    context = type("Context", (), {"system_properties": {"gpu_id": "0", "model_dir": MODEL_SRC}})()
+    router = inference.model_fn(MODEL_SRC, context)
+    with router.cache.use("fashion") as model:
+        assert str(model.device) == ("cuda:0" if torch.cuda.is_available() else "cpu")
+    assert [inference._gpu_id(c) for c in (None, object(), context)] == [None, None, 0]
+
+
 def test_input_fn_accepts_the_body_as_str_or_bytes_and_a_charset_parameter():
     body = '{"model": "sentiment", "inputs": ["héllo"]}'
     for b, ctype in [(body, "application/json"), (body.encode("utf-8"), "application/json"),
@@ -109,7 +121,7 @@ def test_fashion_runs_a_batch_as_one_forward_call_under_inference_mode(router, f
     finally:
         model.module = original
     assert calls == [((7, 28, 28), True)]
-    assert str(model.device) == ("cuda" if torch.cuda.is_available() else "cpu")
+    assert str(model.device) == ("cuda:0" if torch.cuda.is_available() else "cpu")
 
 
 def sentiment_rows(n_per_label=100):

@@ -113,7 +113,7 @@ describe("npm start settings from the environment", () => {
         assert.deepStrictEqual(r.errors, [
             "unknown argument --nope; see --help",
             "PORT=80000 must be an integer port number 0..65535 (0 picks a free port)",
-            "ENDPOINT_NAME=bad_name is not a SageMaker endpoint name: 1-63 letters, digits and single hyphens, starting and ending with a letter or digit",
+            "ENDPOINT_NAME=bad_name is not a SageMaker endpoint name: 1-63 letters, digits and hyphens, starting and ending with a letter or digit",
             "set LOCAL_AWS_ACCESS_KEY_ID and LOCAL_AWS_SECRET_ACCESS_KEY together (or neither for local / local-secret)",
             "SAGEMAKER_MODEL_SERVER_TIMEOUT=-1 must be a number of seconds > 0",
         ]);

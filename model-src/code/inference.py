@@ -19,7 +19,8 @@ Models are described by ../models.json and loaded through a memory-bounded LRU c
 MODEL_CACHE_WAIT_SECONDS; see ``cache_budget`` and the README.
 
 Frameworks are imported only when a model of that framework is loaded; this module
-imports with only numpy installed.
+imports with only numpy installed. It is one file on purpose: the container imports it
+from code/ and needs nothing else from there.
 """
 import gc
 import importlib

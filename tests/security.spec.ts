@@ -69,7 +69,7 @@ describe("security: no credentials or secrets in the repository", () => {
             `const id = "${fakeKeyId}";`,
             "-----BEGIN RSA " + "PRIVATE KEY-----",
             `aws_secret_access_key = ${fakeSecret}`,
-            `credentials: { accessKeyId: "x", secretAccessKey: "${fakeSecret}" }`,
+            `credentials: { accessKeyId: "x", ${"secret" + "AccessKey"}: "${fakeSecret}" }`,
             `const apiToken = "${"A".repeat(40)}";`,
             `token ${"ghp_" + "a".repeat(36)}`,
         ].join("\n");

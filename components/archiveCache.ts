@@ -14,7 +14,7 @@ import * as fs from "fs";
 import type { ArchiveEntry } from "./archiveEntries";
 
 /** Bump when the archive layout or encoding changes (invalidates every record). */
-export const ARCHIVE_FORMAT = "ustar-sorted-1980+gzip-members-v1";
+export const ARCHIVE_FORMAT = "ustar-sorted-1980+gzip-members-v2";
 
 export interface CachedArchive {
     sha256: string;

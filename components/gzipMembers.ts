@@ -70,31 +70,67 @@ export function chooseDeflate(chunk: Buffer, level: number, strategy: GzipStrate
     return rle <= normal * AUTO_TOLERANCE ? { level, strategy: Z_RLE } : { level, strategy: Z_DEFAULT_STRATEGY };
 }
 
-/** Compresses one chunk into a gzip member with a fixed header (no name, mtime 0, OS 255). */
-export async function gzipMember(chunk: Buffer, level: number, strategy: GzipStrategy = "auto"): Promise<Buffer> {
+const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, GZIP_OS_BYTE]);
+/** Largest deflate stored block. */
+const STORED_BLOCK = 65535;
+
+/**
+ * A gzip member holding `chunk` in deflate stored blocks, built without zlib and without
+ * copying the data: header, (5-byte block header, data view) per 65535 bytes, CRC32 + size.
+ * Needs `zlib.crc32` (Node >= 20.15).
+ */
+export function storedMember(chunk: Buffer): Buffer[] {
+    const blocks = Math.max(1, Math.ceil(chunk.length / STORED_BLOCK));
+    const heads = Buffer.alloc(5 * blocks);
+    const parts: Buffer[] = [GZIP_HEADER];
+    for (let i = 0; i < blocks; i++) {
+        const start = i * STORED_BLOCK;
+        const len = Math.min(STORED_BLOCK, chunk.length - start);
+        const h = heads.subarray(5 * i, 5 * i + 5);
+        h[0] = i === blocks - 1 ? 1 : 0; // BFINAL, BTYPE 00 (stored)
+        h.writeUInt16LE(len, 1);
+        h.writeUInt16LE(~len & 0xffff, 3);
+        parts.push(h);
+        if (len > 0) parts.push(chunk.subarray(start, start + len));
+    }
+    const trailer = Buffer.alloc(8);
+    trailer.writeUInt32LE(zlib.crc32(chunk) >>> 0, 0);
+    trailer.writeUInt32LE(chunk.length >>> 0, 4);
+    parts.push(trailer);
+    return parts;
+}
+
+/**
+ * Compresses one chunk into a gzip member with a fixed header (no name, mtime 0, OS 255),
+ * returned as pieces to write in order. Stored chunks are built by {@link storedMember}.
+ */
+export async function gzipMember(chunk: Buffer, level: number, strategy: GzipStrategy = "auto"): Promise<Buffer[]> {
+    const choice = chooseDeflate(chunk, level, strategy);
+    if (choice.level === 0 && typeof zlib.crc32 === "function") return storedMember(chunk);
     const out = await gzipAsync(chunk, {
-        ...chooseDeflate(chunk, level, strategy), memLevel: 9,
+        ...choice, memLevel: 9,
         chunkSize: Math.max(64 * 1024, Math.min(chunk.length + 1024, 4 << 20)),
     });
     // zlib already writes no name and mtime 0; pin the OS byte (offset 9) as well.
     out[9] = GZIP_OS_BYTE;
-    return out;
+    return [out];
 }
 
 /**
- * Reads `source` (any chunking), re-cuts it at fixed offsets of `opts.chunkBytes`,
- * compresses up to `opts.jobs` members at once and hands each member to `sink`
- * strictly in order. `onChunk` reports uncompressed bytes consumed after each member is sunk.
- * `compress` replaces the member compressor (the benchmark compares a worker_threads one).
+ * Reads `source` (any chunking), re-cuts it at fixed offsets of `opts.chunkBytes` (without
+ * copying pieces that already are whole chunks), compresses up to `opts.jobs` members at
+ * once and hands each member's pieces to `sink` strictly in order. `onChunk` reports
+ * uncompressed bytes consumed after each member is sunk. `compress` replaces the member
+ * compressor (the benchmark compares a worker_threads one).
  */
 export async function writeGzipMembers(
     source: AsyncIterable<Buffer>,
     opts: GzipMemberOptions,
-    sink: (member: Buffer) => Promise<void>,
+    sink: (parts: Buffer[]) => Promise<void>,
     onChunk?: (uncompressedBytes: number) => void,
-    compress: (chunk: Buffer) => Promise<Buffer> = (chunk) => gzipMember(chunk, opts.level, opts.strategy),
+    compress: (chunk: Buffer) => Promise<Buffer[]> = (chunk) => gzipMember(chunk, opts.level, opts.strategy),
 ): Promise<void> {
-    const inFlight: Array<{ promise: Promise<Buffer>; size: number }> = [];
+    const inFlight: Array<{ promise: Promise<Buffer[]>; size: number }> = [];
     const drainOne = async (): Promise<void> => {
         const head = inFlight.shift()!;
         await sink(await head.promise);
@@ -113,6 +149,11 @@ export async function writeGzipMembers(
         sawInput = true;
         let offset = 0;
         while (offset < piece.length) {
+            if (pendingBytes === 0 && piece.length - offset >= opts.chunkBytes) {
+                await submit(piece.subarray(offset, offset + opts.chunkBytes));
+                offset += opts.chunkBytes;
+                continue;
+            }
             const take = Math.min(piece.length - offset, opts.chunkBytes - pendingBytes);
             pending.push(piece.subarray(offset, offset + take));
             pendingBytes += take;

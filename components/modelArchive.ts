@@ -22,8 +22,8 @@ export const ARCHIVE_MTIME = new Date(Date.UTC(1980, 0, 1));
 export const DEFAULT_LEVEL = 1;
 /** Default uncompressed bytes per gzip member. */
 export const DEFAULT_CHUNK_BYTES = 4 * 1024 * 1024;
-/** Bytes read from a file at a time. */
-const READ_BYTES = 1024 * 1024;
+/** Bytes read from a file at a time (at most; never past the current chunk). */
+const READ_BYTES = 4 * 1024 * 1024;
 
 export interface ArchiveProgress {
     /** Uncompressed tar bytes compressed and written so far. */
@@ -107,22 +107,54 @@ export function tarSize(entries: readonly ArchiveEntry[]): number {
     return total;
 }
 
-/** The uncompressed tar stream: headers, file data (exactly the listed size), padding, two zero blocks. */
-export async function* tarStream(entries: readonly ArchiveEntry[]): AsyncGenerator<Buffer> {
+/**
+ * The uncompressed tar stream (headers, file data of exactly the listed size, padding, two
+ * zero blocks) in buffers of exactly `chunkBytes` (the last one shorter). File data is read
+ * straight into the chunk buffers: no per-read buffers, no concatenation.
+ */
+export async function* tarChunks(entries: readonly ArchiveEntry[], chunkBytes = DEFAULT_CHUNK_BYTES): AsyncGenerator<Buffer> {
+    let buf = Buffer.allocUnsafe(chunkBytes);
+    let pos = 0;
+    const full: Buffer[] = [];
+    const advance = (n: number): void => {
+        pos += n;
+        if (pos === chunkBytes) {
+            full.push(buf);
+            buf = Buffer.allocUnsafe(chunkBytes);
+            pos = 0;
+        }
+    };
+    const put = (data: Buffer): void => {
+        for (let off = 0; off < data.length;) {
+            const n = Math.min(data.length - off, chunkBytes - pos);
+            data.copy(buf, pos, off, off + n);
+            off += n;
+            advance(n);
+        }
+    };
+    const zeros = (count: number): void => {
+        while (count > 0) {
+            const n = Math.min(count, chunkBytes - pos);
+            buf.fill(0, pos, pos + n);
+            count -= n;
+            advance(n);
+        }
+    };
     for (const entry of entries) {
-        yield entryHeader(entry);
+        put(entryHeader(entry));
+        yield* full.splice(0);
         if (entry.type !== "file" || entry.size === 0) continue;
         const fh = await fs.promises.open(entry.abs, "r");
         try {
-            let done = 0;
-            while (done < entry.size) {
-                const buf = Buffer.allocUnsafe(Math.min(READ_BYTES, entry.size - done));
-                const { bytesRead } = await fh.read(buf, 0, buf.length, done);
+            for (let done = 0; done < entry.size;) {
+                const want = Math.min(entry.size - done, chunkBytes - pos, READ_BYTES);
+                const { bytesRead } = await fh.read(buf, pos, want, done);
                 if (bytesRead === 0) {
                     throw new Error(`${entry.abs}: file shrank while packaging (expected ${entry.size} bytes); retry when nothing writes to the model directory`);
                 }
                 done += bytesRead;
-                yield bytesRead === buf.length ? buf : buf.subarray(0, bytesRead);
+                advance(bytesRead);
+                yield* full.splice(0);
             }
             const st = await fh.stat();
             if (st.size !== entry.size) {
@@ -131,10 +163,25 @@ export async function* tarStream(entries: readonly ArchiveEntry[]): AsyncGenerat
         } finally {
             await fh.close();
         }
-        const pad = (512 - (entry.size % 512)) % 512;
-        if (pad > 0) yield Buffer.alloc(pad);
+        zeros((512 - (entry.size % 512)) % 512);
+        yield* full.splice(0);
     }
-    yield Buffer.alloc(1024);
+    zeros(1024);
+    yield* full.splice(0);
+    if (pos > 0) yield buf.subarray(0, pos);
+}
+
+/** Writes every byte of `parts` in order (writev, retrying short writes). */
+async function writeAll(fh: fs.promises.FileHandle, parts: Buffer[]): Promise<void> {
+    let rest = parts.filter((p) => p.length > 0);
+    while (rest.length > 0) {
+        let { bytesWritten } = await fh.writev(rest.slice(0, 1024));
+        while (rest.length > 0 && bytesWritten >= rest[0].length) {
+            bytesWritten -= rest[0].length;
+            rest.shift();
+        }
+        if (bytesWritten > 0) rest[0] = rest[0].subarray(bytesWritten);
+    }
 }
 
 /** True when `child` is `parent` or inside it. */
@@ -175,11 +222,10 @@ export async function buildModelArchive(dir: string, outFile: string, opts: Arch
         const hash = crypto.createHash("sha256");
         let bytesWritten = 0;
         let bytesDone = 0;
-        await writeGzipMembers(tarStream(entries), o, async (member) => {
-            hash.update(member);
-            let off = 0;
-            while (off < member.length) off += (await fh.write(member, off, member.length - off)).bytesWritten;
-            bytesWritten += member.length;
+        await writeGzipMembers(tarChunks(entries, o.chunkBytes), o, async (parts) => {
+            for (const part of parts) hash.update(part);
+            await writeAll(fh, parts);
+            for (const part of parts) bytesWritten += part.length;
         }, (n) => {
             bytesDone += n;
             opts.onProgress?.({ bytesDone, bytesTotal, bytesWritten, elapsedMs: Date.now() - started });

@@ -19,8 +19,8 @@ import { parseArgs } from "node:util";
 import { pipeline } from "stream/promises";
 import { Readable } from "stream";
 import { listArchiveEntries } from "../components/archiveEntries";
-import { chooseDeflate, GZIP_OS_BYTE, writeGzipMembers } from "../components/gzipMembers";
-import { buildModelArchive, DEFAULT_CHUNK_BYTES, DEFAULT_LEVEL, tarStream } from "../components/modelArchive";
+import { chooseDeflate, GZIP_OS_BYTE, storedMember, writeGzipMembers } from "../components/gzipMembers";
+import { buildModelArchive, DEFAULT_CHUNK_BYTES, DEFAULT_LEVEL, tarChunks } from "../components/modelArchive";
 import { hashModelFiles } from "../components/uncompressedModelData";
 
 const MIB = 1048576;
@@ -43,13 +43,17 @@ parentPort.on("message", ({ id, buf, choice }) => {
     let next = 0;
     const fh = await fs.promises.open(out, "w");
     try {
-        await writeGzipMembers(tarStream(listArchiveEntries(dir)), { level: DEFAULT_LEVEL, strategy: "auto", chunkBytes: DEFAULT_CHUNK_BYTES, jobs: workers.length },
-            async (m) => { await fh.write(m); }, undefined, (chunk) => new Promise<Buffer>((resolve) => {
-                const id = next++;
-                waiting.set(id, resolve);
-                const ab = chunk.buffer.slice(chunk.byteOffset, chunk.byteOffset + chunk.length) as ArrayBuffer;
-                workers[id % workers.length].postMessage({ id, buf: ab, choice: chooseDeflate(chunk, DEFAULT_LEVEL, "auto") }, [ab]);
-            }));
+        await writeGzipMembers(tarChunks(listArchiveEntries(dir)), { level: DEFAULT_LEVEL, strategy: "auto", chunkBytes: DEFAULT_CHUNK_BYTES, jobs: workers.length },
+            async (parts) => { await fh.writev(parts); }, undefined, async (chunk) => {
+                const choice = chooseDeflate(chunk, DEFAULT_LEVEL, "auto");
+                if (choice.level === 0) return storedMember(chunk); // as ours: no zlib for stored chunks
+                return [await new Promise<Buffer>((resolve) => {
+                    const id = next++;
+                    waiting.set(id, resolve);
+                    const ab = chunk.buffer.slice(chunk.byteOffset, chunk.byteOffset + chunk.length) as ArrayBuffer;
+                    workers[id % workers.length].postMessage({ id, buf: ab, choice }, [ab]);
+                })];
+            });
     } finally {
         await fh.close();
         await Promise.all(workers.map((w) => w.terminate()));
@@ -65,7 +69,7 @@ const OURS: Record<string, (dir: string, out: string) => Promise<number | void>>
     "ours-strategy-default": async (d, o) => (await buildModelArchive(d, o, { cache: false, strategy: "default" })).bytes,
     "ours-level6": async (d, o) => (await buildModelArchive(d, o, { cache: false, level: 6 })).bytes,
     "node-zlib-stream": async (d, o) => {
-        await pipeline(Readable.from(tarStream(listArchiveEntries(d))), zlib.createGzip({ level: 1 }), fs.createWriteStream(o));
+        await pipeline(Readable.from(tarChunks(listArchiveEntries(d), MIB)), zlib.createGzip({ level: 1 }), fs.createWriteStream(o));
         return fs.statSync(o).size;
     },
     "ours-cached": async (d, o) => (await buildModelArchive(d, o)).bytes, // the parent builds once before timing

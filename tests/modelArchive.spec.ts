@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { compareBytewise, isIgnored, listArchiveEntries, normalisedMode } from "../components/archiveEntries";
 import * as zlib from "zlib";
-import { chooseDeflate, GZIP_OS_BYTE } from "../components/gzipMembers";
+import { chooseDeflate, GZIP_OS_BYTE, storedMember } from "../components/gzipMembers";
 import { ARCHIVE_MTIME, buildModelArchive } from "../components/modelArchive";
 import {
     cleanupTempDirs, makeModelDir, seededBytes, sha256File, tempDir, treeDigest, validModelFiles, writeFiles,
@@ -254,6 +254,19 @@ describe("modelArchive", function () {
             const dest = tempDir("extract-gnu-");
             execFileSync("tar", ["-xzf", out, "-C", dest]);
             assert.deepEqual(treeDigest(dest), treeDigest(dir), strategy);
+            const py = tempDir("extract-py-");
+            execFileSync(PY, ["-c", PY_EXTRACT, out, py]);
+            assert.deepEqual(treeDigest(py), treeDigest(dir), strategy);
+        }
+    });
+
+    it("builds stored gzip members that gunzip to the chunk, for any length around the 65535-byte block limit", () => {
+        for (const n of [0, 1, 65535, 65536, 131070, 300_001]) {
+            const chunk = seededBytes(n, `s${n}`);
+            const member = Buffer.concat(storedMember(chunk));
+            assert.deepEqual(zlib.gunzipSync(member), chunk, `length ${n}`);
+            assert.deepEqual([...member.subarray(0, 10)], [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, GZIP_OS_BYTE]);
+            assert.equal(member.length, 10 + 5 * Math.max(1, Math.ceil(n / 65535)) + n + 8);
         }
     });
 });

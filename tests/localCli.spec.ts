@@ -14,8 +14,9 @@ const ROOT = path.resolve(__dirname, "..");
 
 interface Started { proc: ChildProcess; ready: string; stderr: () => string; modelServerPid: number; exit: Promise<number | null> }
 
-async function startCli(env: Record<string, string> = {}): Promise<Started> {
-    const proc = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "local/start.ts"], {
+async function startCli(env: Record<string, string> = {}, viaNpm = false): Promise<Started> {
+    const [cmd, args] = viaNpm ? ["npm", ["start", "--silent"]] : [process.execPath, ["-r", "ts-node/register/transpile-only", "local/start.ts"]];
+    const proc = spawn(cmd, args, {
         cwd: ROOT, env: { ...process.env, PORT: "0", ...env }, stdio: ["ignore", "pipe", "pipe"],
     });
     let out = "", err = "";
@@ -99,6 +100,23 @@ describe("npm start as a process", function () {
             assert.ok(!processAlive(-pid), "the model server's process group must be gone");
         } finally {
             if (proc.exitCode === null) proc.kill("SIGKILL");
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    it("stops everything when `npm start` itself gets SIGTERM (npm forwards it to the exec'd node)", async () => {
+        const dir = makeFixtureModelDir();
+        try {
+            started = await startCli({ LOCAL_MODEL_DIR: dir }, true);
+            assert.match(started.ready, /^ready http:\/\/127\.0\.0\.1:\d+\/endpoints\/local\/invocations /);
+            started.proc.kill("SIGTERM");
+            await within(started.exit, 5000, "npm's exit");
+            assert.ok(await new Promise((r) => {
+                const end = Date.now() + 5000;
+                const poll = () => (!processAlive(-started!.modelServerPid) ? r(true) : Date.now() > end ? r(false) : setTimeout(poll, 100));
+                poll();
+            }), "the model server's process group must be gone");
+        } finally {
             fs.rmSync(dir, { recursive: true, force: true });
         }
     });

@@ -26,6 +26,8 @@ Environment (as in the container):
 Local-only:
   LOCAL_SERVE_HOST             bind address, default 127.0.0.1
   LOCAL_SERVE_THREADS          waitress threads, default 8
+  LOCAL_SERVE_MAX_STUCK        timed-out invocations still running before new ones get 503, default 4
+  LOCAL_SERVE_LOG_LEVEL        logging level, default INFO
   LOCAL_APPEND_TRACEBACK=1     append the traceback to error bodies, as the
                                real toolkit does ("<message>\\n<traceback>")
   LOCAL_EXIT_ON_STDIN_CLOSE=1  exit when stdin closes (the parent died), killing our process

@@ -344,3 +344,16 @@ def test_the_process_logs_the_cause_when_loading_fails(tmp_path):
         proc.stdin.close()
         proc.stdout.close()
         proc.stderr.close()
+
+
+def test_stuck_invocations_over_the_limit_get_503_server_busy_until_they_finish(tmp_path):
+    base = make_model_dir(tmp_path)
+    sys.modules.pop("inference", None)
+    server = serve.ModelServer(env_for(base, SAGEMAKER_MODEL_SERVER_TIMEOUT="0.2", LOCAL_SERVE_MAX_STUCK="1"))
+    server.load()
+    assert call(server, "POST", "/invocations", b'{"sleep": 0.8}', "application/json")[0] == 504
+    status, _, body = call(server, "POST", "/invocations", b"{}", "application/json")
+    assert (status, json.loads(body)["error"]["code"]) == (503, "ServerBusy")
+    time.sleep(0.9)
+    assert call(server, "POST", "/invocations", b"{}", "application/json")[0] == 200
+    sys.modules.pop("inference", None)

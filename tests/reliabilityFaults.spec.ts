@@ -4,7 +4,8 @@
  * a corrupted or missing model file in the archive (/ping, the log, npm start and the smoke test
  * report it), the model server dying under in-flight requests, many handlers over the time limit
  * at once, SIGTERM of `npm start` with requests in flight and a handler subprocess (no process may
- * outlive it; checked on the process tree). Cases that fail today: tests/fixtures/pendingReliability.ts.
+ * outlive it; checked on the process tree), and SIGKILL of `npm start` (its model server and the
+ * handler's subprocess must still go). Cases that fail today: tests/fixtures/pendingReliability.ts.
  */
 import * as assert from "assert";
 import * as fs from "fs";
@@ -179,5 +180,13 @@ describe("faults: npm start stopped with requests in flight", function () {
         assert.ok(await waitFor(() => tree.every((p) => !running(p)), 3000),
             `left running: ${tree.filter(running).map((p) => `${p} ${cmdline(p)}`).join("; ")}`);
         c.destroy();
+    });
+
+    it("when killed with SIGKILL (no cleanup possible), its model server and the handler's subprocess still go away", async () => {
+        const started = await startWithHelper();
+        started.proc.kill("SIGKILL");
+        await started.exit;
+        assert.ok(await waitFor(() => tree.every((p) => !running(p)), 5000),
+            `orphaned: ${tree.filter(running).map((p) => `${p} ${cmdline(p)}`).join("; ")}`);
     });
 });

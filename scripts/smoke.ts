@@ -36,7 +36,7 @@ export interface SmokeTarget {
 
 export const HELP = `npm run smoke -- [--local URL | --stack NAME | --outputs FILE] [--max-attempts N] [--batch-size N]
 
-Invokes the endpoint with InvokeEndpointCommand: ${"100"} Fashion-MNIST test images and 12 sentiment
+Invokes the endpoint with InvokeEndpointCommand: 100 Fashion-MNIST test images and 12 sentiment
 texts (local/smoke-data/), and one bad request that must fail as ModelError with a 4xx
 original status without being retried. Prints requests, accuracy, p50/p95 latency per model.
 Exits 1 with the reason on any failure.

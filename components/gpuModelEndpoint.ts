@@ -114,7 +114,9 @@ export class GpuModelEndpoint extends pulumi.ComponentResource {
         }
 
         // Archive (content-addressed) and upload.
-        const progress = throttleProgress((p) => pulumi.log.info(formatProgress(s.modelDir, p), this), 2000);
+        // Progress only for builds that take a while (every 2 s after the first 2 s).
+        const report = throttleProgress((p) => pulumi.log.info(formatProgress(s.modelDir, p), this), 2000);
+        const progress = (p: ArchiveProgress) => { if (p.elapsedMs >= 2000) report(p); };
         const archive = pulumi.output(buildArchiveInto(plan.dir, buildDir, progress));
         const object = new aws.s3.BucketObject(n.archive, {
             bucket: bucketName,

@@ -105,10 +105,11 @@ describe("faults: the model server under in-flight requests", function () {
     });
 
     it("answers every in-flight request 503 naming the model server within seconds when it is killed", async () => {
-        ep = await startLocalEndpoint({ modelDir: dir, port: 0, log: () => undefined });
+        const logs: string[] = [];
+        ep = await startLocalEndpoint({ modelDir: dir, port: 0, log: (l) => logs.push(l) });
         const c = client(ep.endpoint);
         const inflight = [1, 2, 3].map(() => settle(c, { sleep: 20 }));
-        await sleep(400);
+        assert.ok(await waitFor(() => logs.filter((l) => l.includes("fault-predict sleeping")).length === 3, 15000), "the requests never reached the handler");
         process.kill(ep.modelServerPid, "SIGKILL");
         const results = await within(Promise.all(inflight), 5000, "in-flight requests after the kill");
         for (const r of results) {
@@ -166,9 +167,9 @@ describe("faults: npm start stopped with requests in flight", function () {
     it("on SIGTERM finishes short requests, fails long ones cleanly, exits 0 and leaves no process behind", async () => {
         const started = await startWithHelper();
         const c = client(started.endpoint);
-        const short = [settle(c, { sleep: 0.5 }), settle(c, { sleep: 1 })];
+        const short = [settle(c, { sleep: 1.5 }), settle(c, { sleep: 2 })];
         const long = [settle(c, { sleep: 30 }), settle(c, { sleep: 30 })];
-        await sleep(300);
+        assert.ok(await waitFor(() => (started.stderr().match(/fault-predict sleeping/g) ?? []).length === 4, 15000), "the requests never reached the handler");
         started.proc.kill("SIGTERM");
         const [s, l] = await within(Promise.all([Promise.all(short), Promise.all(long)]), 9000, "in-flight requests after SIGTERM");
         for (const r of s) assert.ok(r.ok, `a short in-flight request did not finish: ${JSON.stringify(r)}`);

@@ -4,8 +4,10 @@
  * `/opt/ml/model`. Identical content gives identical bytes: entries sorted bytewise,
  * fixed mtime, uid/gid 0 with no owner names, modes 0644 / 0755, ustar headers
  * (a pax record only for paths ustar cannot hold, with fixed fields), fixed gzip headers.
- * Tar headers are encoded by the npm `tar` package; the stream is hashed while written
- * and renamed into place only when complete.
+ * Tar headers are encoded by the npm `tar` package. The tar stream is cut into 4 MiB
+ * chunks, each one gzip member compressed on libuv's thread pool (gzipMembers.ts; float
+ * weights are stored, text deflated), hashed while written, renamed into place only when
+ * complete, and reused while nothing changed (archiveCache.ts).
  */
 import * as crypto from "crypto";
 import * as fs from "fs";

@@ -5,11 +5,11 @@
  * lines), and the Model points its `modelDataSource` at it (S3Prefix, CompressionType None).
  * Nothing is compressed locally and SageMaker copies the files without un-tarring.
  *
- * Use: `const layout = await prepareUncompressedModelData(dir)` (hashes every file once;
- * pass `cacheFile` to skip unchanged files next time), then
- * `new UncompressedModelData(name, { bucket, prefix, layout }, { parent })` and set the
- * Model's `primaryContainer.modelDataSource` to its `modelDataSource` output (which
- * resolves only after every object is uploaded).
+ * Use: `new UncompressedModelData(name, { dir, bucket, prefix, hashCacheFile }, { parent })`
+ * and set the Model's `primaryContainer.modelDataSource` to its `modelDataSource` output
+ * (which resolves only after every object is uploaded). The pure pieces
+ * (`uncompressedLayout`, `objectKey`, `modelDataSourceFor`) and `prepareUncompressedModelData`
+ * are exported for other uses.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
@@ -150,12 +150,14 @@ export async function prepareUncompressedModelData(dir: string, opts: HashOption
 }
 
 export interface UncompressedModelDataArgs {
+    /** The model directory (validated beforehand); every file `buildModelArchive` would pack is uploaded. */
+    dir: string;
     /** Name of the (private, encrypted) bucket receiving the objects. */
     bucket: pulumi.Input<string>;
-    /** Key prefix without leading or trailing `/`, e.g. `models`; objects go under `<prefix>/<layout.id>/`. */
+    /** Key prefix without leading or trailing `/`, e.g. `models`; objects go under `<prefix>/<id>/`. */
     prefix: string;
-    /** From {@link prepareUncompressedModelData}. */
-    layout: UncompressedLayout;
+    /** Hash record (see {@link HashOptions.cacheFile}); unchanged files are not re-hashed. @default no cache */
+    hashCacheFile?: string;
     /** KMS key for SSE-KMS on every object. @default SSE-S3 (AES256) */
     kmsKeyArn?: string;
     /** Tags on every object. @default none */
@@ -164,25 +166,37 @@ export interface UncompressedModelDataArgs {
     retainOnDelete?: boolean;
 }
 
-/** One S3 object per model file under a content-addressed prefix; outputs the Model's `modelDataSource`. */
+/**
+ * One S3 object per model file under a content-addressed prefix; outputs the Model's
+ * `modelDataSource`. The objects are registered synchronously from the directory listing
+ * (so `pulumi preview` shows them); their keys resolve once the files are hashed.
+ */
 export class UncompressedModelData extends pulumi.ComponentResource {
     /** `s3://<bucket>/<prefix>/<id>/` */
     public readonly s3Uri: pulumi.Output<string>;
     /** For `aws.sagemaker.Model` `primaryContainer.modelDataSource`; resolves after every upload. */
     public readonly modelDataSource: pulumi.Output<ModelDataSource>;
     /** The layout id (first 16 hex of the content digest). */
-    public readonly layoutId: string;
+    public readonly layoutId: pulumi.Output<string>;
     public readonly objects: aws.s3.BucketObject[];
 
     constructor(name: string, args: UncompressedModelDataArgs, opts?: pulumi.ComponentResourceOptions) {
-        super(UNCOMPRESSED_MODEL_DATA_TYPE, name, {}, opts);
-        const problems = layoutProblems(args.layout.files);
+        const files = listArchiveEntries(args.dir).filter((e) => e.type === "file");
+        const problems = layoutProblems(files);
         if (problems.length > 0) throw new Error(problems.join("\n"));
-        this.layoutId = args.layout.id;
-        this.objects = args.layout.files.map((f) => new aws.s3.BucketObject(
+        super(UNCOMPRESSED_MODEL_DATA_TYPE, name, {}, opts);
+        const layout = pulumi.output(prepareUncompressedModelData(args.dir, { cacheFile: args.hashCacheFile }).then((l) => {
+            const listed = files.map((f) => f.path).join("\n");
+            if (l.files.map((f) => f.path).join("\n") !== listed) {
+                throw new Error(`${args.dir}: files were added, removed or renamed while packaging; run again when nothing writes to it`);
+            }
+            return l;
+        }));
+        this.layoutId = layout.apply((l) => l.id);
+        this.objects = files.map((f) => new aws.s3.BucketObject(
             `${name}-file-${crypto.createHash("sha256").update(f.path).digest("hex").slice(0, 12)}`, {
                 bucket: args.bucket,
-                key: objectKey(args.prefix, args.layout, f),
+                key: layout.apply((l) => objectKey(args.prefix, l, f)),
                 source: new pulumi.asset.FileAsset(f.abs),
                 contentType: "application/octet-stream",
                 serverSideEncryption: args.kmsKeyArn ? "aws:kms" : "AES256",
@@ -190,8 +204,8 @@ export class UncompressedModelData extends pulumi.ComponentResource {
                 tags: args.tags,
             }, { parent: this, retainOnDelete: args.retainOnDelete ?? false }));
         const uploaded = pulumi.all(this.objects.map((o) => o.id));
-        this.modelDataSource = pulumi.all([args.bucket, uploaded])
-            .apply(([bucket]) => modelDataSourceFor(bucket, args.prefix, args.layout));
+        this.modelDataSource = pulumi.all([args.bucket, layout, uploaded])
+            .apply(([bucket, l]) => modelDataSourceFor(bucket, args.prefix, l));
         this.s3Uri = this.modelDataSource.apply((m) => m.s3DataSources[0].s3Uri);
         this.registerOutputs({ s3Uri: this.s3Uri, modelDataSource: this.modelDataSource, layoutId: this.layoutId });
     }

@@ -4,8 +4,9 @@ import { execFileSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
+import type * as aws from "@pulumi/aws";
 import {
-    hashModelFiles, layoutPrefix, modelDataSourceFor, objectKey, prepareUncompressedModelData, UNCOMPRESSED_MODEL_DATA_TYPE,
+    ModelDataSource, hashModelFiles, layoutPrefix, modelDataSourceFor, objectKey, prepareUncompressedModelData, UNCOMPRESSED_MODEL_DATA_TYPE,
     UncompressedModelData, uncompressedLayout,
 } from "../components/uncompressedModelData";
 import { cleanupTempDirs, makeModelDir, tempDir, validModelFiles } from "./support/archiveFixtures";
@@ -16,8 +17,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function declare(dir: string, args: { kmsKeyArn?: string; retainOnDelete?: boolean } = {}) {
     const layout = await prepareUncompressedModelData(dir);
-    const c = new UncompressedModelData("weights", { bucket: "my-bucket", prefix: "models", layout, tags: { stack: "dev" }, ...args },
+    const c = new UncompressedModelData("weights", { dir, bucket: "my-bucket", prefix: "models", tags: { stack: "dev" }, ...args },
         { transformations: [recordOptions] });
+    assert.equal(await unwrap(c.layoutId), layout.id);
     const source = await unwrap(c.modelDataSource);
     const s3Uri = await unwrap(c.s3Uri);
     await settle();
@@ -73,6 +75,9 @@ describe("uncompressed model data (S3Prefix, CompressionType None)", function ()
         assert.equal(resourcesOfType(UNCOMPRESSED_MODEL_DATA_TYPE).length, 1);
         assert.equal(s3Uri, `s3://my-bucket/models/${layout.id}/`);
         assert.deepEqual(source, { s3DataSources: [{ s3Uri, s3DataType: "S3Prefix", compressionType: "None" }] });
+        // Type check (tsc): the output fits aws.sagemaker.Model's primaryContainer.modelDataSource.
+        const fits: aws.types.input.sagemaker.ModelPrimaryContainerModelDataSource = source as ModelDataSource;
+        assert.ok(fits);
     });
 
     it("uses SSE-KMS with the given key and retains objects when asked", async () => {
@@ -81,6 +86,14 @@ describe("uncompressed model data (S3Prefix, CompressionType None)", function ()
         for (const o of resourcesOfType(OBJECT)) {
             assert.deepEqual([o.inputs.serverSideEncryption, o.inputs.kmsKeyId, optionsOf(o.name)?.retainOnDelete], ["aws:kms", kms, true]);
         }
+    });
+
+    it("refuses, before registering anything, a file name SageMaker would reject", () => {
+        const dir = makeModelDir({ ...validModelFiles(), "assets/ ": "blank name" });
+        assert.throws(() => new UncompressedModelData("bad", { dir, bucket: "b", prefix: "models" }), {
+            message: 'assets/ : SageMaker rejects the name segment " " of uncompressed model data (blank, ".", "..", NUL or over 255 bytes); rename it or use the model.tar.gz mode',
+        });
+        assert.equal(resourcesOfType(OBJECT).length + resourcesOfType(UNCOMPRESSED_MODEL_DATA_TYPE).length, 0);
     });
 
     it("keeps every key for the same content and moves every key when one byte changes", async () => {

@@ -6,7 +6,8 @@
  *   stacks and a KMS + VPC variant: each bucket private (public access block, ACLs disabled, no
  *   `acl` anywhere), encrypted and TLS-only by policy; every policy document found in any input has
  *   no wildcard action, no public Allow, `Resource: "*"` only where AWS allows nothing narrower,
- *   S3 access only under the artifact prefix; no managed (e.g. *FullAccess) policies;
+ *   S3 reads only under the artifact prefix, writes only under the data-capture prefix (never over
+ *   the artifacts); no managed (e.g. *FullAccess) policies;
  * - no credentials or private keys in any file `git ls-files` lists (the documented local default
  *   secret `local-secret` allowed);
  * - the runtime API refuses a signed header changed after signing, a scope for another service and
@@ -200,8 +201,16 @@ describe("security: every declared resource (Pulumi mocks)", function () {
                 }
             });
 
-            it("lets the role touch S3 only under the artifact prefix of the artifact bucket", () => {
+            it("lets the role read S3 only under the artifact prefix, and write only under the data-capture prefix, never over the artifacts", () => {
                 const bucket = allResources().find((r) => r.type === "aws:s3/bucketObject:BucketObject")!.inputs.bucket;
+                const capture = allResources().find((r) => r.type === "aws:sagemaker/endpointConfiguration:EndpointConfiguration")?.inputs.dataCaptureConfig;
+                const capturePrefix = capture ? String(capture.destinationS3Uri).replace(`s3://${bucket}/`, "") : undefined;
+                if (stack === "prod") assert.ok(capture, "Pulumi.prod.yaml turns data capture on");
+                if (capture) {
+                    assert.ok(String(capture.destinationS3Uri).startsWith(`s3://${bucket}/`), capture.destinationS3Uri);
+                    assert.ok(!`${capturePrefix}/`.startsWith(`${prefix}/`) && !`${prefix}/`.startsWith(`${capturePrefix}/`),
+                        `the capture prefix ${capturePrefix} overlaps the artifact prefix ${prefix}`);
+                }
                 const docs = allResources().filter((r) => r.type === "aws:iam/rolePolicy:RolePolicy").flatMap((r) => policyDocuments(r.inputs, r.name));
                 const s3 = docs.flatMap(({ doc }) => doc.Statement).filter((s) => s.Effect === "Allow" && list(s.Action).some((a) => a.startsWith("s3:")));
                 assert.ok(s3.length >= 1);
@@ -210,9 +219,11 @@ describe("security: every declared resource (Pulumi mocks)", function () {
                         if (r === `arn:aws:s3:::${bucket}`) {
                             assert.deepStrictEqual(list(s.Action), ["s3:ListBucket"]);
                             assert.deepStrictEqual(s.Condition, { StringLike: { "s3:prefix": [`${prefix}/*`] } });
+                        } else if (capturePrefix !== undefined && r === `arn:aws:s3:::${bucket}/${capturePrefix}/*`) {
+                            assert.deepStrictEqual(list(s.Action), ["s3:PutObject"], "data capture may only write");
                         } else {
                             assert.strictEqual(r, `arn:aws:s3:::${bucket}/${prefix}/*`);
-                            assert.ok(list(s.Action).every((a) => a === "s3:GetObject"), `S3 actions ${s.Action}`);
+                            assert.deepStrictEqual(list(s.Action), ["s3:GetObject"], "the artifacts are read-only to the role");
                         }
                     }
                 }

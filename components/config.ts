@@ -8,6 +8,7 @@ import { parseEnvironment } from "./containerEnv";
 import { resolveImageUri, parseEcrImage, partitionOf } from "./imageUri";
 import { checkGpuInstanceType, closest, gpuInstanceInfo } from "./instanceTypes";
 import { bucketNameProblem, defaultEndpointName, keyPrefixProblem, sageMakerNameProblem, toSageMakerName } from "./names";
+import { parseProductionSettings, PRODUCTION_CONFIG_KEYS, PRODUCTION_KEY_NAMES } from "./productionConfig";
 import type { Settings } from "./settings";
 
 export type { Settings } from "./settings";
@@ -61,7 +62,7 @@ export function parseSettings(raw: RawConfig, ctx: ParseContext): ParseResult {
     const errors: string[] = [];
     const warnings: string[] = [];
     for (const key of Object.keys(raw)) {
-        if (!(key in CONFIG_TYPES) && !(ctx.otherKeys ?? []).includes(key)) {
+        if (!(key in CONFIG_TYPES) && !PRODUCTION_KEY_NAMES.has(key) && !(ctx.otherKeys ?? []).includes(key)) {
             const hint = closest(key, CONFIG_KEYS);
             errors.push(`${K(key)}: unknown config key${hint ? `; did you mean ${K(hint)}?` : ""} ` +
                 `Remove it, or use one of the keys declared in Pulumi.yaml.`);
@@ -221,6 +222,11 @@ export function parseSettings(raw: RawConfig, ctx: ParseContext): ParseResult {
     if (vpcSubnetIds.length > 0 && vpcSecurityGroupIds.length === 0) errors.push(`${K("vpcSubnetIds")} is set without ${K("vpcSecurityGroupIds")}; set both (or neither) to run the model in a VPC.`);
     if (vpcSecurityGroupIds.length > 0 && vpcSubnetIds.length === 0) errors.push(`${K("vpcSecurityGroupIds")} is set without ${K("vpcSubnetIds")}; set both (or neither) to run the model in a VPC.`);
     const enableNetworkIsolation = bool("enableNetworkIsolation");
+    // Issue 6. requirements.txt is checked with the model directory (deployChecks.ts), hence false here.
+    const prod = parseProductionSettings(raw, { project: ctx.project, stack: ctx.stack, initialInstanceCount,
+        requirementsNonEmpty: false, enableNetworkIsolation, kmsKeyArn });
+    errors.push(...prod.errors);
+    warnings.push(...prod.warnings);
     const protectEndpoint = bool("protectEndpoint");
 
     if (errors.length > 0 || !region || !imageUri || !gpu) return { errors, warnings };
@@ -232,7 +238,7 @@ export function parseSettings(raw: RawConfig, ctx: ParseContext): ParseResult {
             frameworkVersion: image ? undefined : resolvedVersion, pythonVersion: image ? undefined : pythonVersion,
             instanceType, gpu, initialInstanceCount, volumeSizeInGb, containerStartupHealthCheckTimeoutInSeconds,
             modelDataDownloadTimeoutInSeconds, endpointName, variantName, modelServerWorkers, containerLogLevel,
-            environment, vpcSubnetIds, vpcSecurityGroupIds, enableNetworkIsolation, protectEndpoint,
+            environment, vpcSubnetIds, vpcSecurityGroupIds, enableNetworkIsolation, protectEndpoint, production: prod.production!,
         },
     };
 }
@@ -263,7 +269,8 @@ export function requireSettings(raw: RawConfig, ctx: ParseContext): { settings: 
 /** Reads the stack config through pulumi.Config, logs warnings, throws one error listing all problems. */
 export function loadSettings(): Settings {
     const cfg = new pulumi.Config(PROJECT);
-    const raw: RawConfig = Object.fromEntries(CONFIG_KEYS.map((k) => [k, cfg.get(k)]));
+    const keys = [...CONFIG_KEYS, ...PRODUCTION_CONFIG_KEYS.map((k) => k.key)];
+    const raw: RawConfig = Object.fromEntries(keys.map((k) => [k, cfg.get(k)]));
     const region = new pulumi.Config("aws").get("region");
     const { settings, warnings } = requireSettings(raw, { project: pulumi.getProject(), stack: pulumi.getStack(), region });
     for (const w of warnings) pulumi.log.warn(w);

@@ -2,8 +2,8 @@
  * The container environment the program sets, and the deploy-side framework check of issue 3. Pure.
  */
 
-/** Environment variables the program sets itself; `environment` must not override them. */
-export const RESERVED_ENV_KEYS: readonly string[] = [
+/** Environment variables the program always sets. */
+export const ALWAYS_SET_ENV_KEYS: readonly string[] = [
     "SAGEMAKER_PROGRAM",
     "SAGEMAKER_SUBMIT_DIRECTORY",
     "SAGEMAKER_CONTAINER_LOG_LEVEL",
@@ -11,6 +11,17 @@ export const RESERVED_ENV_KEYS: readonly string[] = [
     "SAGEMAKER_MODEL_SERVER_WORKERS",
     "TF_FORCE_GPU_ALLOW_GROWTH",
 ];
+
+/** Environment variables the program sets from their own config key, only when that key is set. */
+export const CONFIG_KEY_OF_ENV: Readonly<Record<string, string>> = {
+    SAGEMAKER_MODEL_SERVER_WORKERS: "modelServerWorkers",
+    SAGEMAKER_CONTAINER_LOG_LEVEL: "containerLogLevel",
+    CA_REPOSITORY_ARN: "codeArtifactRepositoryArn",
+};
+const OPTIONAL_ENV_KEYS = Object.keys(CONFIG_KEY_OF_ENV).filter((k) => !ALWAYS_SET_ENV_KEYS.includes(k));
+
+/** Environment variables the program sets itself; `environment` must not override them. */
+export const RESERVED_ENV_KEYS: readonly string[] = [...ALWAYS_SET_ENV_KEYS, ...OPTIONAL_ENV_KEYS];
 
 /** SageMaker's limits on a container's Environment map. */
 export const ENV_MAX_ENTRIES = 100;
@@ -24,12 +35,21 @@ export interface ContainerEnvInput {
     modelServerWorkers: number;
     /** User entries from `environment` (already checked against RESERVED_ENV_KEYS). */
     environment: Record<string, string>;
+    /**
+     * Entries the program sets from their own config keys, only when set (CA_REPOSITORY_ARN from
+     * isolation.ts). Every key must be one of RESERVED_ENV_KEYS (throws otherwise). @default {}
+     */
+    programEnvironment?: Record<string, string>;
 }
 
 /** The primary container's Environment, sorted by key so equal settings give equal inputs. */
 export function containerEnvironment(input: ContainerEnvInput): Record<string, string> {
+    const program = input.programEnvironment ?? {};
+    const unknown = Object.keys(program).filter((k) => !OPTIONAL_ENV_KEYS.includes(k));
+    if (unknown.length > 0) throw new Error(`containerEnvironment: ${unknown.join(", ")} not in RESERVED_ENV_KEYS (containerEnv.ts); add them there.`);
     const env: Record<string, string> = {
         ...input.environment,
+        ...program,
         SAGEMAKER_PROGRAM: "inference.py",
         SAGEMAKER_SUBMIT_DIRECTORY: "/opt/ml/model/code",
         SAGEMAKER_CONTAINER_LOG_LEVEL: String(input.containerLogLevel),
@@ -55,9 +75,9 @@ export function parseEnvironment(v: string | undefined, key: string, k: (name: s
     const env: Record<string, string> = {};
     for (const [name, value] of Object.entries(obj)) {
         if (RESERVED_ENV_KEYS.includes(name)) {
+            const own = CONFIG_KEY_OF_ENV[name];
             errors.push(`${key}: "${name}" is set by the program and cannot be overridden; remove it` +
-                (name === "SAGEMAKER_MODEL_SERVER_WORKERS" ? ` and set ${k("modelServerWorkers")} instead.` :
-                    name === "SAGEMAKER_CONTAINER_LOG_LEVEL" ? ` and set ${k("containerLogLevel")} instead.` : "."));
+                (own ? ` and set ${k(own)} instead.` : "."));
         } else if (!ENV_KEY_PATTERN.test(name) || name.length > ENV_MAX_LENGTH) {
             errors.push(`${key}: "${name}" is not an environment variable name; use letters, digits and _ (not starting with a digit).`);
         } else if (!["string", "number", "boolean"].includes(typeof value)) {
@@ -69,7 +89,8 @@ export function parseEnvironment(v: string | undefined, key: string, k: (name: s
         }
     }
     if (Object.keys(env).length + RESERVED_ENV_KEYS.length > ENV_MAX_ENTRIES) {
-        errors.push(`${key}: ${Object.keys(env).length} entries plus the program's ${RESERVED_ENV_KEYS.length} exceed SageMaker's ${ENV_MAX_ENTRIES}; remove some.`);
+        errors.push(`${key}: ${Object.keys(env).length} entries plus the up to ${RESERVED_ENV_KEYS.length} the program sets ` +
+            `(${RESERVED_ENV_KEYS.join(", ")}) may exceed SageMaker's ${ENV_MAX_ENTRIES}; remove some.`);
     }
     return env;
 }

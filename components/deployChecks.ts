@@ -1,11 +1,12 @@
 /**
  * Checks of the model directory against the settings, run before any resource is declared:
  * the archive engineer's `validateModelDir`, plus the deploy-side framework check of issue 3 and
- * the network-isolation warning. Reads files synchronously; never throws.
+ * the network-isolation error (issue 6). Reads files synchronously; never throws.
  */
 import * as fs from "fs";
 import * as path from "path";
-import { frameworkWarnings, parseRequirements } from "./containerEnv";
+import { frameworkWarnings } from "./containerEnv";
+import { requirementsIsolationProblem } from "./isolation";
 import { validateModelDir, REQUIREMENTS_FILE } from "./modelDir";
 import type { Manifest } from "./manifest";
 import type { Settings } from "./settings";
@@ -35,9 +36,7 @@ export function checkModelDirForDeploy(settings: Settings, baseDir: string): Mod
             requirementsPath: reqPath,
         }));
     }
-    if (settings.enableNetworkIsolation && requirementsText !== undefined && parseRequirements(requirementsText).length > 0) {
-        warnings.push(`gpu-multi-model-endpoint:enableNetworkIsolation: the container cannot pip-install ${reqPath} ` +
-            `without network access; vendor the packages into the image, or configure a CodeArtifact repository.`);
-    }
+    const isolation = requirementsIsolationProblem(settings.project, settings.enableNetworkIsolation, requirementsText, reqPath);
+    if (isolation) errors.push(isolation);
     return { dir, errors, warnings, manifest: check.manifest };
 }

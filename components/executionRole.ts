@@ -6,6 +6,9 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ecrRepositoryArn } from "./imageUri";
 import { bucketArn, PolicyDocument, policyDocument, PolicyStatement } from "./policy";
+import { dataCapturePolicyStatements } from "./dataCapture";
+import { codeArtifactPolicyStatements } from "./isolation";
+import type { DataCaptureSettings } from "./productionConfig";
 
 /**
  * Actions for which AWS supports no resource-level permissions, so their statement must use
@@ -19,6 +22,7 @@ export const WILDCARD_RESOURCE_ACTIONS: readonly string[] = [
     "cloudwatch:PutMetricData",
     "ec2:DescribeVpcs", "ec2:DescribeDhcpOptions", "ec2:DescribeSubnets",
     "ec2:DescribeSecurityGroups", "ec2:DescribeNetworkInterfaces",
+    "sts:GetServiceBearerToken", // CodeArtifact login, narrowed by an sts:AWSServiceName condition
 ];
 
 /** The namespace SageMaker endpoint instances publish their metrics to. */
@@ -51,6 +55,10 @@ export interface RolePolicyInput {
     endpointName: string;
     /** VPC config of the model, when set. */
     vpc?: { subnetIds: string[]; securityGroupIds: string[] };
+    /** Data capture (issue 6): s3:PutObject under its prefix of the artifact bucket, kms on its key. */
+    dataCapture?: DataCaptureSettings;
+    /** CodeArtifact repository for pip (issue 6): the toolkit's login and reads. */
+    codeArtifactRepositoryArn?: string;
 }
 
 /** The role's inline policy. Every statement is scoped; see WILDCARD_RESOURCE_ACTIONS for the exceptions. */
@@ -109,6 +117,8 @@ export function executionRolePolicy(i: RolePolicyInput): PolicyDocument {
             },
         );
     }
+    if (i.dataCapture) statements.push(...dataCapturePolicyStatements(i.dataCapture, i.bucket, i.partition));
+    if (i.codeArtifactRepositoryArn) statements.push(...codeArtifactPolicyStatements(i.codeArtifactRepositoryArn));
     return policyDocument(statements);
 }
 

@@ -12,7 +12,12 @@ import * as pulumi from "@pulumi/pulumi";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
+import { EndpointAlarms } from "./alarms";
 import { declareArtifactBucket } from "./artifactBucket";
+import { EndpointAutoscaling } from "./autoscaling";
+import { buildDataCaptureConfig } from "./dataCapture";
+import { buildDeploymentConfig } from "./deploymentConfig";
+import { buildIsolation } from "./isolation";
 import { containerEnvironment } from "./containerEnv";
 import { checkModelDirForDeploy } from "./deployChecks";
 import { declareExecutionRole } from "./executionRole";
@@ -141,6 +146,7 @@ export class GpuModelEndpoint extends pulumi.ComponentResource {
                     partition: s.partition, region: s.region, prefix: s.artifactPrefix, kmsKeyArn: s.kmsKeyArn,
                     imageUri: s.imageUri, endpointName: s.endpointName,
                     vpc: s.vpcSubnetIds.length > 0 ? { subnetIds: s.vpcSubnetIds, securityGroupIds: s.vpcSecurityGroupIds } : undefined,
+                    dataCapture: s.production.dataCapture, codeArtifactRepositoryArn: s.production.codeArtifactRepositoryArn,
                 },
                 bucket: bucketName, accountId: identity.accountId, tags,
             }, this);
@@ -149,17 +155,22 @@ export class GpuModelEndpoint extends pulumi.ComponentResource {
         }
 
         // Model, configuration, endpoint. Model and configuration are auto-named (no name inputs).
+        const isolation = buildIsolation({ vpcSubnetIds: s.vpcSubnetIds, vpcSecurityGroupIds: s.vpcSecurityGroupIds,
+            enableNetworkIsolation: s.enableNetworkIsolation, codeArtifactRepositoryArn: s.production.codeArtifactRepositoryArn });
+        // Prod (protectEndpoint) keeps replaced Models and configurations: after a rollback SageMaker still uses them
+        // (terraform-provider-aws #48997: the provider reports a rolled-back update as a success).
+        const retainRevisions = { retainOnDelete: s.protectEndpoint };
         const model = new aws.sagemaker.Model(n.model, {
             executionRoleArn: roleArn,
             primaryContainer: {
                 image: s.imageUri,
                 modelDataUrl,
-                environment: containerEnvironment(s),
+                environment: containerEnvironment({ ...s, programEnvironment: { ...isolation.environment } }),
             },
-            vpcConfig: s.vpcSubnetIds.length > 0 ? { subnets: s.vpcSubnetIds, securityGroupIds: s.vpcSecurityGroupIds } : undefined,
-            enableNetworkIsolation: s.enableNetworkIsolation,
+            vpcConfig: isolation.vpcConfig,
+            enableNetworkIsolation: isolation.enableNetworkIsolation,
             tags,
-        }, { ...parent, dependsOn: modelDeps });
+        }, { ...parent, ...retainRevisions, dependsOn: modelDeps });
 
         const config = new aws.sagemaker.EndpointConfiguration(n.endpointConfig, {
             productionVariants: [{
@@ -174,14 +185,24 @@ export class GpuModelEndpoint extends pulumi.ComponentResource {
             }],
             // SageMaker rejects a KMS key for instance types with local NVMe storage.
             kmsKeyArn: s.kmsKeyArn && !s.gpu.instanceStorage ? s.kmsKeyArn : undefined,
+            dataCaptureConfig: buildDataCaptureConfig(s.production.dataCapture, bucketName),
             tags,
-        }, parent);
+        }, { ...parent, ...retainRevisions });
 
+        // Rollback alarms are named from the settings' endpoint name, so they exist before the endpoint lists them.
+        const p = s.production;
+        const alarms = p.alarms ? new EndpointAlarms(`${name}-alarms`, { endpointName: s.endpointName, variantName: s.variantName,
+            alarms: p.alarms, gpusPerInstance: s.gpu.gpuCount, tags }, parent) : undefined;
         const endpoint = new aws.sagemaker.Endpoint(n.endpoint, {
             name: s.endpointName,
             endpointConfigName: config.name,
+            deploymentConfig: buildDeploymentConfig(p.deployment, alarms?.alarmNames),
             tags,
-        }, { ...parent, protect: s.protectEndpoint });
+        }, { ...parent, protect: s.protectEndpoint, dependsOn: alarms ? [alarms] : [] });
+        if (p.autoscaling) {
+            new EndpointAutoscaling(`${name}-autoscaling`, { endpointName: endpoint.name, variantName: s.variantName,
+                autoscaling: p.autoscaling, gpusPerInstance: s.gpu.gpuCount }, parent);
+        }
 
         this.endpointName = endpoint.name;
         this.endpointArn = endpoint.arn;

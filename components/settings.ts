@@ -1,4 +1,5 @@
 import type { GpuInstanceInfo } from "./instanceTypes";
+import type { ProductionSettings } from "./productionConfig";
 
 /**
  * Validated stack settings (the output of `parseSettings`), the input of `GpuModelEndpoint`.
@@ -86,4 +87,10 @@ export interface Settings {
     enableNetworkIsolation: boolean;
     /** Protect the Endpoint from deletion (`pulumi destroy` fails until unprotected). Prod stack: true. @default false */
     protectEndpoint: boolean;
+    /**
+     * Production rollout (issue 6): autoscaling, alarms, deployment policy, data capture, CodeArtifact.
+     * Each part is undefined when off (every key's default), so the dev stack declares none of them.
+     * Keys and defaults: components/productionConfigKeys.ts.
+     */
+    production: ProductionSettings;
 }

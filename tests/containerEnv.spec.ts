@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { containerEnvironment, frameworkWarnings, parseRequirements, RESERVED_ENV_KEYS } from "../components/containerEnv";
+import { ALWAYS_SET_ENV_KEYS, containerEnvironment, frameworkWarnings, parseRequirements, RESERVED_ENV_KEYS } from "../components/containerEnv";
 
 describe("container environment and the deploy-side framework check", () => {
     it("sets the serving contract, the region, workers and log level, and keeps user entries", () => {
@@ -14,9 +14,18 @@ describe("container environment and the deploy-side framework check", () => {
         });
     });
 
-    it("reserves exactly the keys the program sets", () => {
-        const env = containerEnvironment({ region: "r", containerLogLevel: 10, modelServerWorkers: 2, environment: {} });
+    it("reserves exactly the keys the program sets, those of their own config keys only when given", () => {
+        const base = { region: "r", containerLogLevel: 10, modelServerWorkers: 2, environment: {} };
+        assert.deepStrictEqual(Object.keys(containerEnvironment(base)).sort(), [...ALWAYS_SET_ENV_KEYS].sort());
+        const program = { CA_REPOSITORY_ARN: "arn:aws:codeartifact:us-east-1:111122223333:repository/d/r" };
+        const env = containerEnvironment({ ...base, programEnvironment: program });
         assert.deepStrictEqual(Object.keys(env).sort(), [...RESERVED_ENV_KEYS].sort());
+        assert.strictEqual(env.CA_REPOSITORY_ARN, program.CA_REPOSITORY_ARN);
+    });
+
+    it("refuses a program entry that is not reserved, so a user could not have set it too", () => {
+        assert.throws(() => containerEnvironment({ region: "r", containerLogLevel: 10, modelServerWorkers: 1, environment: {}, programEnvironment: { OTHER: "1" } }),
+            /^Error: containerEnvironment: OTHER not in RESERVED_ENV_KEYS \(containerEnv\.ts\); add them there\.$/);
     });
 
     it("parses requirement names, extras, markers and pins; skips comments and options", () => {

@@ -15,8 +15,20 @@ const STACKS = {
 const BUCKET = "ep-artifacts-0a1b2c3";
 /** Inputs owned by the production rollout (issue 6, tested in its own specs), left out of the comparison. */
 const PRODUCTION_FIELDS = ["deploymentConfig", "dataCaptureConfig"];
-const issue2Inputs = (inputs: Record<string, any>) =>
+/** dev: every input exactly (no production field at all); prod: all but the production fields. */
+const issue2Inputs = (stack: string, inputs: Record<string, any>) => stack === "dev" ? inputs :
     Object.fromEntries(Object.entries(inputs).filter(([k]) => !PRODUCTION_FIELDS.includes(k)));
+/** Pulumi.prod.yaml's production rollout (issue 6; inputs tested in tests/production*.spec.ts): name -> type, parent. */
+const PROD_CHILDREN: Record<string, { type: string; parent: string }> = {
+    "ep-alarms": { type: "gpu-multi-model-endpoint:alarms:EndpointAlarms", parent: "ep" },
+    "ep-alarms-invocation-5xx-errors": { type: "aws:cloudwatch/metricAlarm:MetricAlarm", parent: "ep-alarms" },
+    "ep-alarms-model-latency-p99": { type: "aws:cloudwatch/metricAlarm:MetricAlarm", parent: "ep-alarms" },
+    "ep-alarms-gpu-memory-utilization": { type: "aws:cloudwatch/metricAlarm:MetricAlarm", parent: "ep-alarms" },
+    "ep-autoscaling": { type: "gpu-multi-model-endpoint:autoscaling:EndpointAutoscaling", parent: "ep" },
+    "ep-autoscaling-target": { type: "aws:appautoscaling/target:Target", parent: "ep-autoscaling" },
+    "ep-autoscaling-invocations": { type: "aws:appautoscaling/policy:Policy", parent: "ep-autoscaling" },
+    "ep-autoscaling-gpu-utilization": { type: "aws:appautoscaling/policy:Policy", parent: "ep-autoscaling" },
+};
 const GUARDS = ["ep-artifacts", "ep-artifacts-public-access", "ep-artifacts-ownership", "ep-artifacts-encryption", "ep-artifacts-tls-only"];
 
 for (const [stack, e] of Object.entries(STACKS)) {
@@ -35,26 +47,20 @@ for (const [stack, e] of Object.entries(STACKS)) {
         });
 
         it("declares the component, the bucket with its four guards, the archive, role, policy, model, configuration and endpoint", () => {
-            // Exactly these in dev; prod may add the production-rollout resources of issue 6 (tested there).
-            const ours = new Set<string>([GPU_MODEL_ENDPOINT_TYPE, ...Object.values(T)]);
-            const declared = allResources().filter((r) => stack === "dev" || ours.has(r.type));
-            assert.deepStrictEqual(declared.map((r) => `${r.type} ${r.name}`).sort(), [
+            assert.deepStrictEqual(allResources().map((r) => `${r.type} ${r.name}`).sort(), [
                 `${GPU_MODEL_ENDPOINT_TYPE} ep`, `${T.bucket} ep-artifacts`, `${T.pab} ep-artifacts-public-access`,
                 `${T.own} ep-artifacts-ownership`, `${T.sse} ep-artifacts-encryption`, `${T.policy} ep-artifacts-tls-only`,
                 `${T.object} ep-model-archive`, `${T.role} ep-execution-role`, `${T.rolePolicy} ep-execution-policy`,
                 `${T.model} ep-model`, `${T.config} ep-endpoint-config`, `${T.endpoint} ep-endpoint`,
+                ...(stack === "prod" ? Object.entries(PROD_CHILDREN).map(([n, c]) => `${c.type} ${n}`) : []),
             ].sort());
             assert.deepStrictEqual(oneOfType(GPU_MODEL_ENDPOINT_TYPE).inputs, {});
-            assert.ok(recordedCalls().includes("aws:index/getCallerIdentity:getCallerIdentity"));
-            if (stack === "dev") assert.deepStrictEqual(recordedCalls(), ["aws:index/getCallerIdentity:getCallerIdentity"]);
+            assert.deepStrictEqual(recordedCalls(), ["aws:index/getCallerIdentity:getCallerIdentity"]);
         });
 
-        it("makes every resource a child of the component and never deletes before replacing", () => {
-            const ours = new Set<string>(Object.values(T));
-            for (const r of allResources().filter((x) => x.custom)) {
-                // issue 6's resources sit in their own child components (parent ep-alarms, ...).
-                if (ours.has(r.type)) assert.strictEqual(optionsOf(r.name)?.parent, "ep", r.name);
-                else assert.match(optionsOf(r.name)?.parent ?? "", /^ep(-|$)/, r.name);
+        it("makes every resource a child of the component (issue 6's of their own components) and never deletes before replacing", () => {
+            for (const r of allResources().filter((x) => x.name !== "ep")) {
+                assert.strictEqual(optionsOf(r.name)?.parent, PROD_CHILDREN[r.name]?.parent ?? "ep", r.name);
                 assert.notStrictEqual(optionsOf(r.name)?.deleteBeforeReplace, true, r.name);
             }
         });
@@ -91,17 +97,17 @@ for (const [stack, e] of Object.entries(STACKS)) {
                 assumeRolePolicy: JSON.stringify(trustPolicy()),
                 description: "SageMaker execution role of a gpu-multi-model-endpoint stack (least privilege).", tags,
             });
+            // Pulumi.prod.yaml turns data capture on: the role may also PutObject under its prefix (DataCaptureWrite).
+            const dataCapture = stackSettings(stack, "model").production.dataCapture;
+            assert.strictEqual(dataCapture !== undefined, stack === "prod");
             const expected = executionRolePolicy({ partition: "aws", region: e.region, accountId: MOCK_ACCOUNT, bucket: BUCKET,
-                prefix: e.prefix, imageUri: image, endpointName });
+                prefix: e.prefix, imageUri: image, endpointName, dataCapture });
             const { role, policy } = oneOfType(T.rolePolicy).inputs;
             assert.strictEqual(role, "ep-execution-role-7d8e9f0");
-            if (stack === "dev") assert.strictEqual(policy, JSON.stringify(expected));
-            else {
-                // prod may add issue 6's statements (data capture); the issue-2 statements stay exactly these.
-                const sids = new Set(expected.Statement.map((x) => x.Sid));
-                const actual = JSON.parse(policy);
-                assert.deepStrictEqual({ ...actual, Statement: actual.Statement.filter((x: { Sid: string }) => sids.has(x.Sid)) }, expected);
-            }
+            assert.strictEqual(policy, JSON.stringify(expected));
+            const capture = expected.Statement.filter((x) => x.Sid === "DataCaptureWrite");
+            assert.deepStrictEqual(capture, stack === "prod"
+                ? [{ Sid: "DataCaptureWrite", Effect: "Allow", Action: ["s3:PutObject"], Resource: `arn:aws:s3:::${BUCKET}/data-capture/*` }] : []);
         });
 
         it("declares the auto-named Model with the image, the archive URL and the container environment", () => {
@@ -118,14 +124,14 @@ for (const [stack, e] of Object.entries(STACKS)) {
         });
 
         it(`declares the auto-named configuration with ${e.count} x ${e.instanceType} and the endpoint named ${endpointName}`, () => {
-            assert.deepStrictEqual(issue2Inputs(oneOfType(T.config).inputs), {
+            assert.deepStrictEqual(issue2Inputs(stack, oneOfType(T.config).inputs), {
                 productionVariants: [{
                     variantName: "AllTraffic", modelName: "ep-model-a1b2c3d", instanceType: e.instanceType, initialInstanceCount: e.count,
                     initialVariantWeight: 1, containerStartupHealthCheckTimeoutInSeconds: 900, modelDataDownloadTimeoutInSeconds: 600,
                 }],
                 tags,
             });
-            assert.deepStrictEqual(issue2Inputs(oneOfType(T.endpoint).inputs), { name: endpointName, endpointConfigName: "ep-endpoint-config-a1b2c3d", tags });
+            assert.deepStrictEqual(issue2Inputs(stack, oneOfType(T.endpoint).inputs), { name: endpointName, endpointConfigName: "ep-endpoint-config-a1b2c3d", tags });
         });
 
         it("exports the eight outputs", () => {

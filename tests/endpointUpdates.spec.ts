@@ -68,11 +68,33 @@ describe("deploy-time checks of the model directory", () => {
         ]);
     });
 
-    it("warns that network isolation prevents installing a non-empty requirements.txt", () => {
+    it("refuses network isolation with a requirements.txt that downloads packages, naming the file and the ways out", () => {
+        const { base, dir } = makeModelDir();
+        const req = path.join(dir, "code", "requirements.txt");
+        const plan = checkModelDirForDeploy(stackSettings("dev", "model", { enableNetworkIsolation: "true" }), base);
+        assert.deepStrictEqual(plan.warnings, []);
+        assert.strictEqual(plan.errors.length, 1);
+        assert.ok(plan.errors[0].startsWith(`gpu-multi-model-endpoint:enableNetworkIsolation: ${req} lists packages to download, ` +
+            "but under network isolation the container has no outbound network and no AWS credentials"), plan.errors[0]);
+        assert.match(plan.errors[0], /"--no-index" and "--find-links \/opt\/ml\/model\/code\/wheels"/);
+        assert.match(plan.errors[0], /gpu-multi-model-endpoint:codeArtifactRepositoryArn/);
+    });
+
+    it("accepts network isolation with an empty or offline (--no-index) requirements.txt", () => {
+        for (const requirements of ["", "# nothing\n", "--no-index\n--find-links /opt/ml/model/code/wheels\nscikit-learn==1.2.1\n"]) {
+            const { base } = makeModelDir({ requirements, frameworks: ["pytorch"] });
+            const plan = checkModelDirForDeploy(stackSettings("dev", "model", { enableNetworkIsolation: "true" }), base);
+            assert.deepStrictEqual(plan.errors, [], JSON.stringify(requirements));
+        }
+    });
+
+    it("throws for network isolation with a downloading requirements.txt and registers nothing", async () => {
+        resetRecorded();
         const { base } = makeModelDir();
-        const w = checkModelDirForDeploy(stackSettings("dev", "model", { enableNetworkIsolation: "true" }), base).warnings;
-        assert.strictEqual(w.length, 1);
-        assert.match(w[0], /^gpu-multi-model-endpoint:enableNetworkIsolation: the container cannot pip-install .*requirements\.txt without network access/);
+        assert.throws(() => new GpuModelEndpoint("ep", { settings: stackSettings("dev", "model", { enableNetworkIsolation: "true" }), baseDir: base,
+            buildDir: path.join(base, "build") }), (e: Error) => pulumi.RunError.isInstance(e) && /enableNetworkIsolation: .*requirements\.txt lists packages to download/.test(e.message));
+        await settle();
+        assert.deepStrictEqual(allResources(), []);
     });
 });
 

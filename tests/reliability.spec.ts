@@ -55,6 +55,27 @@ describe("the malformed-request corpus against one local endpoint", function () 
         });
     });
 
+    it("answers malformed and valid requests sent together at concurrency 8 each as if alone", async () => {
+        const small = CORPUS.filter((c) => c.body().length < 1024 * 1024);
+        const jobs: Array<() => Promise<string | undefined>> = [];
+        small.forEach((c, i) => {
+            jobs.push(async () => mismatch(c, await sendCase(c, ep.endpoint, ep.endpointName, client)));
+            jobs.push(async () => { await validRequest(client, ep.endpointName, i); return undefined; });
+        });
+        const problems: string[] = [];
+        let next = 0;
+        await Promise.all(Array.from({ length: 8 }, async () => {
+            while (next < jobs.length) {
+                const job = jobs[next++];
+                const p = await job().catch((e: Error) => e.message);
+                if (p) problems.push(p);
+            }
+        }));
+        assert.ok(small.length >= 50, `${small.length} cases`);
+        assert.deepStrictEqual(problems, []);
+        peak = Math.max(peak, rssBytes(ep.modelServerPid));
+    });
+
     it(`keeps the model server's RSS growth across the corpus under ${RSS_GROWTH_BOUND_BYTES / 2 ** 20} MiB`, async () => {
         await validRequest(client, ep.endpointName, 0);
         const after = rssBytes(ep.modelServerPid);

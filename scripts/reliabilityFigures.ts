@@ -118,7 +118,7 @@ function run(cmd: string, args: string[]): Promise<{ code: number; stdout: strin
 }
 
 async function suiteFigures(): Promise<string> {
-    const specs = ["tests/badConfig.spec.ts", "tests/reliability.spec.ts", "tests/reliabilityFaults.spec.ts", "tests/security.spec.ts"];
+    const specs = ["tests/badConfig.spec.ts", "tests/reliability.spec.ts", "tests/reliabilityFaults.spec.ts", "tests/reliabilityBench.spec.ts", "tests/security.spec.ts"];
     const m = await run(process.execPath, [path.join(ROOT, "node_modules", "mocha", "bin", "mocha.js"), "--no-config", "-r", "ts-node/register/transpile-only",
         "--extension", "ts", "--timeout", "120000", "--reporter", "json", ...specs]);
     const rows = ["| suite | tests | passed | failed | seconds in tests (hooks excluded) |", "|---|---:|---:|---:|---:|"];

@@ -269,4 +269,21 @@ describe("modelArchive", function () {
             assert.equal(member.length, 10 + 5 * Math.max(1, Math.ceil(n / 65535)) + n + 8);
         }
     });
+
+    for (const [what, edit, message] of [
+        ["shrinks", (f: string) => fs.truncateSync(f, 1000), (f: string) => `${f}: file shrank while packaging (expected 200000 bytes); retry when nothing writes to the model directory`],
+        ["grows", (f: string) => fs.appendFileSync(f, "0123456789"), (f: string) => `${f}: file changed size while packaging (200000 -> 200010 bytes); retry when nothing writes to the model directory`],
+    ] as const) {
+        it(`fails naming the file when a file ${what} while it is packed, keeping no partial archive`, async () => {
+            const dir = makeModelDir({ ...validModelFiles(), "z/a.bin": seededBytes(200_000, "a"), "z/b.bin": seededBytes(200_000, "b") });
+            const victim = path.join(dir, "z/b.bin");
+            const out = outPath();
+            let edited = false;
+            await assert.rejects(buildModelArchive(dir, out, {
+                chunkBytes: 65536, jobs: 1, cache: false,
+                onProgress: () => { if (!edited) { edited = true; edit(victim); } },
+            }), { message: message(victim) });
+            assert.deepEqual(fs.readdirSync(path.dirname(out)), []);
+        });
+    }
 });

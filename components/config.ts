@@ -8,6 +8,7 @@ import { parseEnvironment } from "./containerEnv";
 import { resolveImageUri, parseEcrImage, partitionOf } from "./imageUri";
 import { checkGpuInstanceType, closest, gpuInstanceInfo } from "./instanceTypes";
 import { bucketNameProblem, defaultEndpointName, keyPrefixProblem, sageMakerNameProblem, toSageMakerName } from "./names";
+import { MODEL_CACHE_CONFIG_KEYS, MODEL_CACHE_KEY_NAMES, parseModelCacheSettings } from "./modelCacheConfig";
 import { parseProductionSettings, PRODUCTION_CONFIG_KEYS, PRODUCTION_KEY_NAMES } from "./productionConfig";
 import type { Settings } from "./settings";
 
@@ -62,8 +63,8 @@ export function parseSettings(raw: RawConfig, ctx: ParseContext): ParseResult {
     const errors: string[] = [];
     const warnings: string[] = [];
     for (const key of Object.keys(raw)) {
-        if (!(key in CONFIG_TYPES) && !PRODUCTION_KEY_NAMES.has(key) && !(ctx.otherKeys ?? []).includes(key)) {
-            const hint = closest(key, CONFIG_KEYS);
+        if (!(key in CONFIG_TYPES) && !PRODUCTION_KEY_NAMES.has(key) && !MODEL_CACHE_KEY_NAMES.has(key) && !(ctx.otherKeys ?? []).includes(key)) {
+            const hint = closest(key, [...CONFIG_KEYS, ...MODEL_CACHE_KEY_NAMES, ...PRODUCTION_KEY_NAMES]);
             errors.push(`${K(key)}: unknown config key${hint ? `; did you mean ${K(hint)}?` : ""} ` +
                 `Remove it, or use one of the keys declared in Pulumi.yaml.`);
         }
@@ -201,8 +202,8 @@ export function parseSettings(raw: RawConfig, ctx: ParseContext): ParseResult {
 
     // --- container
     const modelServerWorkers = int("modelServerWorkers", WORKERS_RANGE[0], WORKERS_RANGE[1], "workers");
-    if (modelServerWorkers > 1) {
-        warnings.push(`${K("modelServerWorkers")}: ${modelServerWorkers} workers each load their own copy of every model onto the same GPU; keep 1 unless the models fit ${modelServerWorkers} times.`);
+    if (gpu && modelServerWorkers > gpu.gpuCount) {
+        warnings.push(`${K("modelServerWorkers")}: ${modelServerWorkers} workers on ${gpu.gpuCount} GPU(s): the workers sharing a GPU each load their own copy of the models they serve; keep one per GPU unless the models fit that many times (preview checks the pinned ones).`);
     }
     const levelText = str("containerLogLevel").toUpperCase();
     let containerLogLevel = LOG_LEVELS[levelText] ?? (Object.values(LOG_LEVELS).includes(Number(levelText)) ? Number(levelText) : undefined);
@@ -211,6 +212,8 @@ export function parseSettings(raw: RawConfig, ctx: ParseContext): ParseResult {
         containerLogLevel = LOG_LEVELS.INFO;
     }
     const environment = parseEnvironment(given("environment"), K("environment"), K, errors);
+    const { modelCache, errors: cacheErrors } = parseModelCacheSettings(raw, ctx.project);
+    errors.push(...cacheErrors);
 
     // --- network
     const vpcSubnetIds = list("vpcSubnetIds");
@@ -238,7 +241,7 @@ export function parseSettings(raw: RawConfig, ctx: ParseContext): ParseResult {
             frameworkVersion: image ? undefined : resolvedVersion, pythonVersion: image ? undefined : pythonVersion,
             instanceType, gpu, initialInstanceCount, volumeSizeInGb, containerStartupHealthCheckTimeoutInSeconds,
             modelDataDownloadTimeoutInSeconds, endpointName, variantName, modelServerWorkers, containerLogLevel,
-            environment, vpcSubnetIds, vpcSecurityGroupIds, enableNetworkIsolation, protectEndpoint, production: prod.production!,
+            environment, modelCache, vpcSubnetIds, vpcSecurityGroupIds, enableNetworkIsolation, protectEndpoint, production: prod.production!,
         },
     };
 }
@@ -269,7 +272,7 @@ export function requireSettings(raw: RawConfig, ctx: ParseContext): { settings: 
 /** Reads the stack config through pulumi.Config, logs warnings, throws one error listing all problems. */
 export function loadSettings(): Settings {
     const cfg = new pulumi.Config(PROJECT);
-    const keys = [...CONFIG_KEYS, ...PRODUCTION_CONFIG_KEYS.map((k) => k.key)];
+    const keys = [...CONFIG_KEYS, ...MODEL_CACHE_CONFIG_KEYS.map((k) => k.key), ...PRODUCTION_CONFIG_KEYS.map((k) => k.key)];
     const raw: RawConfig = Object.fromEntries(keys.map((k) => [k, cfg.get(k)]));
     const region = new pulumi.Config("aws").get("region");
     const { settings, warnings } = requireSettings(raw, { project: pulumi.getProject(), stack: pulumi.getStack(), region });

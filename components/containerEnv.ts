@@ -1,6 +1,7 @@
 /**
  * The container environment the program sets, and the deploy-side framework check of issue 3. Pure.
  */
+import { MODEL_CACHE_CONFIG_KEYS } from "./modelCacheConfig";
 
 /** Environment variables the program always sets. */
 export const ALWAYS_SET_ENV_KEYS: readonly string[] = [
@@ -17,6 +18,7 @@ export const CONFIG_KEY_OF_ENV: Readonly<Record<string, string>> = {
     SAGEMAKER_MODEL_SERVER_WORKERS: "modelServerWorkers",
     SAGEMAKER_CONTAINER_LOG_LEVEL: "containerLogLevel",
     CA_REPOSITORY_ARN: "codeArtifactRepositoryArn",
+    ...Object.fromEntries(MODEL_CACHE_CONFIG_KEYS.map((k) => [k.env, k.key])),
 };
 const OPTIONAL_ENV_KEYS = Object.keys(CONFIG_KEY_OF_ENV).filter((k) => !ALWAYS_SET_ENV_KEYS.includes(k));
 
@@ -37,7 +39,7 @@ export interface ContainerEnvInput {
     environment: Record<string, string>;
     /**
      * Entries the program sets from their own config keys, only when set (CA_REPOSITORY_ARN from
-     * isolation.ts). Every key must be one of RESERVED_ENV_KEYS (throws otherwise). @default {}
+     * isolation.ts, MODEL_CACHE_* from modelCacheConfig.ts). Every key must be one of RESERVED_ENV_KEYS (throws otherwise). @default {}
      */
     programEnvironment?: Record<string, string>;
 }

@@ -1,14 +1,15 @@
 /**
  * Checks of the model directory against the settings, run before any resource is declared:
  * the archive engineer's `validateModelDir`, plus the deploy-side framework check of issue 3 and
- * the network-isolation error (issue 6). Reads files synchronously; never throws.
+ * the network-isolation error (issue 6) and the GPU memory budget (issue 5, memoryBudget.ts). Reads files synchronously; never throws.
  */
 import * as fs from "fs";
 import * as path from "path";
 import { frameworkWarnings } from "./containerEnv";
 import { requirementsIsolationProblem } from "./isolation";
+import { checkMemoryBudget } from "./memoryBudget";
 import { validateModelDir, REQUIREMENTS_FILE } from "./modelDir";
-import type { Manifest } from "./manifest";
+import { MANIFEST_FILE, Manifest } from "./manifest";
 import type { Settings } from "./settings";
 
 export interface ModelDirPlan {
@@ -35,6 +36,10 @@ export function checkModelDirForDeploy(settings: Settings, baseDir: string): Mod
             imageHasPyTorch: settings.imageSource === "dlc" || /pytorch/i.test(settings.imageUri),
             requirementsPath: reqPath,
         }));
+        const memory = checkMemoryBudget({ project: settings.project, models: check.manifest.models, manifestPath: path.join(dir, MANIFEST_FILE),
+            gpu: settings.gpu, modelServerWorkers: settings.modelServerWorkers, modelCache: settings.modelCache });
+        errors.push(...memory.errors);
+        warnings.push(...memory.warnings);
     }
     const isolation = requirementsIsolationProblem(settings.project, settings.enableNetworkIsolation, requirementsText, reqPath);
     if (isolation) errors.push(isolation);

@@ -19,6 +19,7 @@ import { buildDataCaptureConfig } from "./dataCapture";
 import { buildDeploymentConfig } from "./deploymentConfig";
 import { buildIsolation } from "./isolation";
 import { containerEnvironment } from "./containerEnv";
+import { modelCacheEnvironment } from "./modelCacheConfig";
 import { checkModelDirForDeploy } from "./deployChecks";
 import { declareExecutionRole } from "./executionRole";
 import { formatProgress, throttleProgress } from "./archiveProgress";
@@ -165,7 +166,7 @@ export class GpuModelEndpoint extends pulumi.ComponentResource {
             primaryContainer: {
                 image: s.imageUri,
                 modelDataUrl,
-                environment: containerEnvironment({ ...s, programEnvironment: { ...isolation.environment } }),
+                environment: containerEnvironment({ ...s, programEnvironment: { ...isolation.environment, ...modelCacheEnvironment(s.modelCache) } }),
             },
             vpcConfig: isolation.vpcConfig,
             enableNetworkIsolation: isolation.enableNetworkIsolation,

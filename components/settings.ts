@@ -1,4 +1,5 @@
 import type { GpuInstanceInfo } from "./instanceTypes";
+import type { ModelCacheSettings } from "./modelCacheConfig";
 import type { ProductionSettings } from "./productionConfig";
 
 /**
@@ -67,18 +68,25 @@ export interface Settings {
     /** Production variant name (SageMaker pattern, <= 63 chars). @default "AllTraffic" */
     variantName: string;
     /**
-     * SAGEMAKER_MODEL_SERVER_WORKERS (1-64). Each worker loads its own copy of every model on the same GPU.
+     * SAGEMAKER_MODEL_SERVER_WORKERS (1-64). Each worker is its own process with its own model cache; TorchServe gives
+     * worker i GPU i mod gpuCount, so on a multi-GPU instance ceil(workers / gpuCount) workers share each GPU.
      * Conflicts: environment.SAGEMAKER_MODEL_SERVER_WORKERS. @default 1
      */
     modelServerWorkers: number;
     /** SAGEMAKER_CONTAINER_LOG_LEVEL as a Python level number (config: DEBUG/INFO/WARNING/ERROR/CRITICAL or 10-50). @default 20 (INFO) */
     containerLogLevel: number;
     /**
-     * Extra container environment (<= 94 entries, names [A-Za-z_][A-Za-z0-9_]*, values <= 1024 chars).
-     * Conflicts: the program's own keys (SAGEMAKER_PROGRAM, SAGEMAKER_SUBMIT_DIRECTORY, SAGEMAKER_CONTAINER_LOG_LEVEL,
-     * SAGEMAKER_REGION, SAGEMAKER_MODEL_SERVER_WORKERS, TF_FORCE_GPU_ALLOW_GROWTH). @default {}
+     * Extra container environment (<= 89 entries, names [A-Za-z_][A-Za-z0-9_]*, values <= 1024 chars).
+     * Conflicts: the program's own keys (RESERVED_ENV_KEYS in containerEnv.ts: SAGEMAKER_*, TF_FORCE_GPU_ALLOW_GROWTH,
+     * CA_REPOSITORY_ARN, MODEL_CACHE_*, MODEL_LOAD_RETRY_SECONDS). @default {}
      */
     environment: Record<string, string>;
+    /**
+     * The router's model cache (issue 5), passed as MODEL_CACHE_BYTES / MODEL_CACHE_FRACTION / MODEL_LOAD_RETRY_SECONDS /
+     * MODEL_CACHE_WAIT_SECONDS only for the fields set. Conflicts: bytes with fraction. Keys: modelCacheConfig.ts.
+     * @default {} (inference.py's defaults: 0.5 / workers of the GPU's memory, retry after 5 s, wait 30 s)
+     */
+    modelCache: ModelCacheSettings;
     /** Subnets for the model's VPC config (1-16 subnet-ids). Conflicts: requires vpcSecurityGroupIds. @default [] */
     vpcSubnetIds: string[];
     /** Security groups for the model's VPC config (1-5 sg-ids). Conflicts: requires vpcSubnetIds. @default [] */

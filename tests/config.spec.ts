@@ -110,6 +110,7 @@ describe("config: parseSettings defaults and values", () => {
         assert.strictEqual(s.kmsKeyArn, undefined);
         assert.strictEqual(s.executionRoleArn, undefined);
         assert.deepStrictEqual(s.environment, {});
+        assert.deepStrictEqual(s.modelCache, {});
         assert.deepStrictEqual([s.vpcSubnetIds, s.vpcSecurityGroupIds], [[], []]);
         assert.strictEqual(s.gpu.gpuCount, 1);
         assert.deepStrictEqual(r.warnings, []);
@@ -117,11 +118,11 @@ describe("config: parseSettings defaults and values", () => {
 
     it("accepts Pulumi structured config (JSON strings) for environment and the VPC lists", () => {
         const s = run({
-            environment: JSON.stringify({ MODEL_CACHE_FRACTION: 0.5, FEATURE: true, NAME: "x" }),
+            environment: JSON.stringify({ MY_FRACTION: 0.5, FEATURE: true, NAME: "x" }),
             vpcSubnetIds: JSON.stringify(["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]),
             vpcSecurityGroupIds: "sg-0123456789abcdef0",
         }).settings!;
-        assert.deepStrictEqual(s.environment, { MODEL_CACHE_FRACTION: "0.5", FEATURE: "true", NAME: "x" });
+        assert.deepStrictEqual(s.environment, { MY_FRACTION: "0.5", FEATURE: "true", NAME: "x" });
         assert.deepStrictEqual(s.vpcSubnetIds, ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]);
         assert.deepStrictEqual(s.vpcSecurityGroupIds, ["sg-0123456789abcdef0"]);
     });
@@ -193,7 +194,9 @@ describe("config: every validation error, by its message", () => {
         ["a nested environment value", { environment: '{"A":{"b":1}}' }, /^gpu-multi-model-endpoint:environment: the value of "A" is not a string, number or boolean/],
         ["an environment value over 1024 characters", { environment: JSON.stringify({ A: "x".repeat(1025) }) }, /the value of "A" is 1025 characters long; SageMaker accepts at most 1024/],
         ["too many environment entries", { environment: JSON.stringify(Object.fromEntries(Array.from({ length: 95 }, (_, i) => [`V${i}`, "1"]))) },
-            /^gpu-multi-model-endpoint:environment: 95 entries plus the up to 7 the program sets \(SAGEMAKER_PROGRAM, .*, CA_REPOSITORY_ARN\) may exceed SageMaker's 100/],
+            /^gpu-multi-model-endpoint:environment: 95 entries plus the up to 11 the program sets \(SAGEMAKER_PROGRAM, .*, CA_REPOSITORY_ARN, MODEL_CACHE_BYTES, MODEL_CACHE_FRACTION, MODEL_LOAD_RETRY_SECONDS, MODEL_CACHE_WAIT_SECONDS\) may exceed SageMaker's 100/],
+        ["environment overriding MODEL_CACHE_FRACTION", { environment: '{"MODEL_CACHE_FRACTION":"0.6"}' },
+            /^gpu-multi-model-endpoint:environment: "MODEL_CACHE_FRACTION" is set by the program and cannot be overridden; remove it and set gpu-multi-model-endpoint:modelCacheFraction instead\./],
         ["environment overriding CA_REPOSITORY_ARN", { environment: '{"CA_REPOSITORY_ARN":"arn:aws:codeartifact:us-east-1:111122223333:repository/d/r"}' },
             /^gpu-multi-model-endpoint:environment: "CA_REPOSITORY_ARN" is set by the program and cannot be overridden; remove it and set gpu-multi-model-endpoint:codeArtifactRepositoryArn instead\./],
         ["a malformed subnet id", { vpcSubnetIds: '["net-1"]', vpcSecurityGroupIds: '["sg-0123456789abcdef0"]' }, /^gpu-multi-model-endpoint:vpcSubnetIds: "net-1" is not a subnet id/],
@@ -235,8 +238,10 @@ describe("config: warnings", () => {
     const warn = (raw: RawConfig) => { const r = run(raw); assert.deepStrictEqual(r.errors, []); return r.warnings; };
     it("warns that forceDestroyArtifacts does not delete a bucket the stack does not manage", () =>
         assert.match(warn({ artifactBucket: "shared-bucket", forceDestroyArtifacts: "true" }).join(), /the bucket "shared-bucket" is not managed by this stack/));
-    it("warns about one copy of every model per worker", () =>
-        assert.match(warn({ modelServerWorkers: "2" }).join(), /2 workers each load their own copy of every model/));
+    it("warns about one copy of the models per worker sharing a GPU, not for one worker per GPU", () => {
+        assert.match(warn({ modelServerWorkers: "2" }).join(), /^gpu-multi-model-endpoint:modelServerWorkers: 2 workers on 1 GPU\(s\): the workers sharing a GPU each load their own copy of the models they serve; keep one per GPU/);
+        assert.deepStrictEqual(warn({ modelServerWorkers: "4", instanceType: "ml.g5.12xlarge" }), []);
+    });
     it("warns that the KMS key is not passed to the endpoint configuration on instance-storage types", () =>
         assert.match(warn({ kmsKeyArn: "arn:aws:kms:us-east-1:111122223333:key/abcd" }).join(), /encrypts the model artifacts only; ml\.g4dn\.xlarge has local NVMe storage/));
     it("warns about a non-ECR image and an image in another region", () => {

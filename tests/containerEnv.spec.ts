@@ -3,8 +3,8 @@ import { ALWAYS_SET_ENV_KEYS, containerEnvironment, frameworkWarnings, parseRequ
 
 describe("container environment and the deploy-side framework check", () => {
     it("sets the serving contract, the region, workers and log level, and keeps user entries", () => {
-        assert.deepStrictEqual(containerEnvironment({ region: "us-west-2", containerLogLevel: 20, modelServerWorkers: 1, environment: { MODEL_CACHE_FRACTION: "0.5" } }), {
-            MODEL_CACHE_FRACTION: "0.5",
+        assert.deepStrictEqual(containerEnvironment({ region: "us-west-2", containerLogLevel: 20, modelServerWorkers: 1, environment: { MY_FLAG: "on" } }), {
+            MY_FLAG: "on",
             SAGEMAKER_CONTAINER_LOG_LEVEL: "20",
             SAGEMAKER_MODEL_SERVER_WORKERS: "1",
             SAGEMAKER_PROGRAM: "inference.py",
@@ -17,7 +17,8 @@ describe("container environment and the deploy-side framework check", () => {
     it("reserves exactly the keys the program sets, those of their own config keys only when given", () => {
         const base = { region: "r", containerLogLevel: 10, modelServerWorkers: 2, environment: {} };
         assert.deepStrictEqual(Object.keys(containerEnvironment(base)).sort(), [...ALWAYS_SET_ENV_KEYS].sort());
-        const program = { CA_REPOSITORY_ARN: "arn:aws:codeartifact:us-east-1:111122223333:repository/d/r" };
+        const program = { CA_REPOSITORY_ARN: "arn:aws:codeartifact:us-east-1:111122223333:repository/d/r", MODEL_CACHE_BYTES: "1000",
+            MODEL_CACHE_FRACTION: "0.4", MODEL_LOAD_RETRY_SECONDS: "7", MODEL_CACHE_WAIT_SECONDS: "20" };
         const env = containerEnvironment({ ...base, programEnvironment: program });
         assert.deepStrictEqual(Object.keys(env).sort(), [...RESERVED_ENV_KEYS].sort());
         assert.strictEqual(env.CA_REPOSITORY_ARN, program.CA_REPOSITORY_ARN);

@@ -161,19 +161,21 @@ describe("GpuModelEndpoint with settings beyond the stack files (Pulumi mocks)",
         assert.deepStrictEqual(recordedCalls(), []);
     });
 
-    it("passes KMS, VPC, isolation, volume and environment settings to the resources", async () => {
+    it("passes KMS, VPC, isolation, volume, model cache and environment settings to the resources", async () => {
         const { base } = makeModelDir({ requirements: "", frameworks: ["pytorch"] });
         const key = "arn:aws:kms:us-east-1:111122223333:key/abcd";
         await deploy(stackSettings("dev", "model", {
             kmsKeyArn: key, instanceType: "ml.p3.2xlarge", volumeSizeInGb: "80", enableNetworkIsolation: "true",
-            vpcSubnetIds: '["subnet-0123456789abcdef0"]', vpcSecurityGroupIds: '["sg-0123456789abcdef0"]', environment: '{"MODEL_CACHE_FRACTION":"0.6"}',
+            vpcSubnetIds: '["subnet-0123456789abcdef0"]', vpcSecurityGroupIds: '["sg-0123456789abcdef0"]', environment: '{"MY_FLAG":"1"}', modelCacheFraction: "0.6", modelCacheWaitSeconds: "20",
         }), base);
         assert.deepStrictEqual(oneOfType(T.sse).inputs.rules, [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: key }, bucketKeyEnabled: true }]);
         assert.deepStrictEqual([oneOfType(T.object).inputs.serverSideEncryption, oneOfType(T.object).inputs.kmsKeyId], ["aws:kms", key]);
         const model = oneOfType(T.model).inputs;
         assert.deepStrictEqual(model.vpcConfig, { subnets: ["subnet-0123456789abcdef0"], securityGroupIds: ["sg-0123456789abcdef0"] });
         assert.strictEqual(model.enableNetworkIsolation, true);
-        assert.strictEqual(model.primaryContainer.environment.MODEL_CACHE_FRACTION, "0.6");
+        const env = model.primaryContainer.environment;
+        assert.deepStrictEqual([env.MY_FLAG, env.MODEL_CACHE_FRACTION, env.MODEL_CACHE_WAIT_SECONDS, env.MODEL_CACHE_BYTES, env.MODEL_LOAD_RETRY_SECONDS],
+            ["1", "0.6", "20", undefined, undefined]);
         const cfg = oneOfType(T.config).inputs;
         assert.strictEqual(cfg.kmsKeyArn, key, "ml.p3 has no instance storage, so the key encrypts the endpoint volume");
         assert.strictEqual(cfg.productionVariants[0].volumeSizeInGb, 80);

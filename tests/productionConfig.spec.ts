@@ -73,7 +73,7 @@ describe("production config: parsing the stack's production keys", () => {
         const config = (YAML.parse(fs.readFileSync(file, "utf8")) as { config?: Record<string, any> }).config ?? {};
         for (const k of PRODUCTION_CONFIG_KEYS) {
             const declared = config[K(k.key)] ?? config[k.key];
-            if (declared === undefined) continue; // declared once the lead wires issue 6 in
+            assert.ok(declared, `Pulumi.yaml does not declare ${k.key}`);
             assert.strictEqual(declared.type, k.type, `${k.key}: type`);
             assert.deepStrictEqual(declared.default, k.default, `${k.key}: default`);
         }

@@ -6,7 +6,7 @@
  * - Every worker is a process with its OWN model cache: its pinned models are loaded at start and
  *   the others on first use, each counted at its models.json `memoryBytes` (`npm run measure-models`:
  *   parameters + one maxBatch batch).
- * - TorchServe gives worker i the GPU `i mod gpuCount` (model_fn gets it as the context's gpu_id), so
+ * - TorchServe hands GPUs to workers round-robin (WorkLoadManager.addThreads; model_fn gets it as the context's gpu_id), so
  *   a worker uses ONE GPU and ceil(workers / gpuCount) workers share each GPU: the limits below are
  *   per GPU (`memoryPerGpuBytes`), never the instance's total.
  * - A worker's cache budget is MODEL_CACHE_BYTES, else MODEL_CACHE_FRACTION (default 0.5 / workers)
@@ -166,7 +166,7 @@ export function checkMemoryBudget(a: MemoryBudgetArgs): MemoryBudgetResult {
     // 5. GPUs no worker uses.
     if (workers < gpu.gpuCount) {
         warnings.push(`${K("modelServerWorkers")}: ${gpu.instanceType} has ${gpu.gpuCount} GPUs but ${workers} worker(s); TorchServe gives ` +
-            `worker i GPU i mod ${gpu.gpuCount}, so ${gpu.gpuCount - workers} GPU(s) stay idle. Set ${K("modelServerWorkers")} to ` +
+            `GPUs to workers round-robin, so ${gpu.gpuCount - workers} GPU(s) stay idle. Set ${K("modelServerWorkers")} to ` +
             `${gpu.gpuCount} (one per GPU), or use a single-GPU instance type.`);
     }
     return { errors, warnings, estimate };

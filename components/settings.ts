@@ -69,7 +69,7 @@ export interface Settings {
     variantName: string;
     /**
      * SAGEMAKER_MODEL_SERVER_WORKERS (1-64). Each worker is its own process with its own model cache; TorchServe gives
-     * worker i GPU i mod gpuCount, so on a multi-GPU instance ceil(workers / gpuCount) workers share each GPU.
+     * GPUs to workers round-robin (WorkLoadManager.addThreads), so on a multi-GPU instance ceil(workers / gpuCount) workers share each GPU.
      * Conflicts: environment.SAGEMAKER_MODEL_SERVER_WORKERS. @default 1
      */
     modelServerWorkers: number;

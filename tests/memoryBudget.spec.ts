@@ -77,7 +77,7 @@ describe("GPU memory budget at preview (issue 5): pure check", () => {
 
     it("warns when a multi-GPU type has fewer workers than GPUs", () => {
         assert.deepStrictEqual(check("ml.g5.12xlarge", 1, [bert("bert-a", 1, true)]).warnings, [
-            `${P}:modelServerWorkers: ml.g5.12xlarge has 4 GPUs but 1 worker(s); TorchServe gives worker i GPU i mod 4, so 3 GPU(s) stay idle. ` +
+            `${P}:modelServerWorkers: ml.g5.12xlarge has 4 GPUs but 1 worker(s); TorchServe gives GPUs to workers round-robin, so 3 GPU(s) stay idle. ` +
             `Set ${P}:modelServerWorkers to 4 (one per GPU), or use a single-GPU instance type.`,
         ]);
     });

@@ -18,7 +18,7 @@ const K = (key: string) => `${PROJECT}:${key}`;
 
 /** Pulumi config type of each key (Pulumi.yaml declares `environment` untyped: Pulumi has no object type). */
 export const CONFIG_TYPES = {
-    modelDir: "string", artifactBucket: "string", artifactPrefix: "string", kmsKeyArn: "string",
+    modelDir: "string", modelDataMode: "string", artifactBucket: "string", artifactPrefix: "string", kmsKeyArn: "string",
     forceDestroyArtifacts: "boolean", executionRoleArn: "string", image: "string", frameworkVersion: "string",
     pythonVersion: "string", instanceType: "string", initialInstanceCount: "integer", volumeSizeInGb: "integer",
     containerStartupHealthCheckTimeoutInSeconds: "integer", modelDataDownloadTimeoutInSeconds: "integer",
@@ -34,7 +34,7 @@ export const CONFIG_KEYS = Object.keys(CONFIG_TYPES) as ConfigKey[];
  * so "not set" is spelled "" (strings) and 0 (volumeSizeInGb).
  */
 export const DEFAULTS: { readonly [k in ConfigKey]: string | number | boolean | string[] | Record<string, string> } = {
-    modelDir: "model-src", artifactBucket: "", artifactPrefix: "models", kmsKeyArn: "",
+    modelDir: "model-src", modelDataMode: "archive", artifactBucket: "", artifactPrefix: "models", kmsKeyArn: "",
     forceDestroyArtifacts: false, executionRoleArn: "", image: "", frameworkVersion: "2.5.1",
     pythonVersion: "py311", instanceType: "ml.g4dn.xlarge", initialInstanceCount: 1, volumeSizeInGb: 0,
     containerStartupHealthCheckTimeoutInSeconds: 900, modelDataDownloadTimeoutInSeconds: 600,
@@ -43,6 +43,8 @@ export const DEFAULTS: { readonly [k in ConfigKey]: string | number | boolean | 
     protectEndpoint: false,
 };
 
+/** How the model directory reaches SageMaker: one model.tar.gz, or every file under an S3 prefix (issue 7). */
+export const MODEL_DATA_MODES = ["archive", "uncompressed"] as const;
 export const LOG_LEVELS: Readonly<Record<string, number>> = { DEBUG: 10, INFO: 20, WARNING: 30, ERROR: 40, CRITICAL: 50 };
 export const TIMEOUT_RANGE = [60, 3600] as const;
 export const VOLUME_RANGE = [1, 512] as const;
@@ -121,6 +123,12 @@ export function parseSettings(raw: RawConfig, ctx: ParseContext): ParseResult {
 
     // --- artifacts
     const modelDir = str("modelDir");
+    const modeText = str("modelDataMode");
+    const modelDataMode = MODEL_DATA_MODES.find((m) => m === modeText);
+    if (!modelDataMode) {
+        errors.push(`${K("modelDataMode")}: "${modeText}" is not a model data mode; set it to ${MODEL_DATA_MODES.join(" or ")} ` +
+            `(archive: one model.tar.gz; uncompressed: every file under a content-addressed S3 prefix, for large models).`);
+    }
     const artifactBucket = optStr("artifactBucket");
     const bucketProblem = artifactBucket && bucketNameProblem(artifactBucket);
     if (bucketProblem) errors.push(`${K("artifactBucket")}: "${artifactBucket}" ${bucketProblem}; set it to an existing bucket's name, or unset it to create one.`);
@@ -236,7 +244,7 @@ export function parseSettings(raw: RawConfig, ctx: ParseContext): ParseResult {
     return {
         errors, warnings,
         settings: {
-            project: ctx.project, stack: ctx.stack, region, partition, modelDir, artifactBucket, artifactPrefix, kmsKeyArn,
+            project: ctx.project, stack: ctx.stack, region, partition, modelDir, modelDataMode: modelDataMode ?? "archive", artifactBucket, artifactPrefix, kmsKeyArn,
             forceDestroyArtifacts, executionRoleArn, imageUri, imageSource: image ? "config" : "dlc",
             frameworkVersion: image ? undefined : resolvedVersion, pythonVersion: image ? undefined : pythonVersion,
             instanceType, gpu, initialInstanceCount, volumeSizeInGb, containerStartupHealthCheckTimeoutInSeconds,

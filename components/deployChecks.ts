@@ -1,16 +1,37 @@
 /**
  * Checks of the model directory against the settings, run before any resource is declared:
  * the archive engineer's `validateModelDir`, plus the deploy-side framework check of issue 3 and
- * the network-isolation error (issue 6) and the GPU memory budget (issue 5, memoryBudget.ts). Reads files synchronously; never throws.
+ * the network-isolation error (issue 6), the GPU memory budget (issue 5, memoryBudget.ts) and, with
+ * modelDataMode uncompressed, the file names SageMaker rejects under an S3Prefix (issue 7). Reads files synchronously; never throws.
  */
 import * as fs from "fs";
 import * as path from "path";
 import { frameworkWarnings } from "./containerEnv";
 import { requirementsIsolationProblem } from "./isolation";
+import { listArchiveEntries } from "./archiveEntries";
 import { checkMemoryBudget } from "./memoryBudget";
+import { layoutProblems } from "./uncompressedModelData";
 import { validateModelDir, REQUIREMENTS_FILE } from "./modelDir";
 import { MANIFEST_FILE, Manifest } from "./manifest";
 import type { Settings } from "./settings";
+
+/** Above this many files, uncompressed mode warns: one S3 object and one Pulumi resource per file. */
+export const UNCOMPRESSED_FILES_WARNING = 1000;
+
+/**
+ * Pure: problems of uncompressed mode for the files the archive would pack (posix paths relative to `dir`):
+ * an error per name SageMaker rejects, a warning above UNCOMPRESSED_FILES_WARNING files.
+ */
+export function uncompressedModeProblems(project: string, dir: string, files: readonly string[]): { errors: string[]; warnings: string[] } {
+    const key = `${project}:modelDataMode`;
+    const errors = layoutProblems(files.map((p) => ({ path: p })))
+        .map((e) => `${dir}/${e.replace(/use the model\.tar\.gz mode$/, `set ${key} to archive`)}.`);
+    const warnings = files.length > UNCOMPRESSED_FILES_WARNING
+        ? [`${key}: ${dir} has ${files.length} files; uncompressed mode declares one S3 object (one Pulumi resource) per file, which makes ` +
+            `preview and state large. Merge small files (e.g. shard weights into fewer, larger files) or set ${key} to archive.`]
+        : [];
+    return { errors, warnings };
+}
 
 export interface ModelDirPlan {
     /** Absolute model directory. */
@@ -40,6 +61,16 @@ export function checkModelDirForDeploy(settings: Settings, baseDir: string): Mod
             gpu: settings.gpu, modelServerWorkers: settings.modelServerWorkers, modelCache: settings.modelCache });
         errors.push(...memory.errors);
         warnings.push(...memory.warnings);
+    }
+    if (settings.modelDataMode === "uncompressed" && check.errors.length === 0) {
+        try {
+            const files = listArchiveEntries(dir).filter((e) => e.type === "file").map((e) => e.path);
+            const u = uncompressedModeProblems(settings.project, dir, files);
+            errors.push(...u.errors);
+            warnings.push(...u.warnings);
+        } catch (e) {
+            errors.push((e as Error).message);
+        }
     }
     const isolation = requirementsIsolationProblem(settings.project, settings.enableNetworkIsolation, requirementsText, reqPath);
     if (isolation) errors.push(isolation);

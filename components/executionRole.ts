@@ -65,6 +65,9 @@ export interface RolePolicyInput {
 export function executionRolePolicy(i: RolePolicyInput): PolicyDocument {
     const s3 = bucketArn(i.partition, i.bucket);
     const logGroup = `arn:${i.partition}:logs:${i.region}:${i.accountId}:log-group:/aws/sagemaker/Endpoints/${i.endpointName}`;
+    // Both model data modes live under `<prefix>/`: model.tar.gz (S3Object: GetObject only) and the uncompressed files
+    // (S3Prefix `<prefix>/<id>/`: SageMaker enumerates the prefix, which S3 allows only with s3:ListBucket; the
+    // s3:prefix condition limits listing to keys under `<prefix>/`).
     const statements: PolicyStatement[] = [
         { Sid: "ReadModelArtifacts", Effect: "Allow", Action: ["s3:GetObject"], Resource: `${s3}/${i.prefix}/*` },
         {

@@ -1,5 +1,6 @@
 /**
- * GpuModelEndpoint: packs the model directory, uploads it content-addressed, and declares the
+ * GpuModelEndpoint: packs the model directory, uploads it content-addressed (one model.tar.gz, or with
+ * modelDataMode "uncompressed" every file under a content-addressed prefix), and declares the
  * SageMaker Model, EndpointConfiguration and real-time Endpoint on a GPU instance.
  *
  * Update semantics: one changed byte gives a new object key, so a new (auto-named) Model and
@@ -25,6 +26,7 @@ import { declareExecutionRole } from "./executionRole";
 import { formatProgress, throttleProgress } from "./archiveProgress";
 import { ArchiveProgress, buildModelArchive } from "./modelArchive";
 import { artifactKey, childNames } from "./names";
+import { ModelDataSource, UncompressedModelData } from "./uncompressedModelData";
 import type { Settings } from "./settings";
 
 export const GPU_MODEL_ENDPOINT_TYPE = "gpu-multi-model-endpoint:endpoint:GpuModelEndpoint";
@@ -76,9 +78,9 @@ export class GpuModelEndpoint extends pulumi.ComponentResource {
     public readonly endpointName: pulumi.Output<string>;
     public readonly endpointArn: pulumi.Output<string>;
     public readonly region: pulumi.Output<string>;
-    /** `s3://<bucket>/<prefix>/<sha16>/model.tar.gz` */
+    /** Archive mode: `s3://<bucket>/<prefix>/<sha16>/model.tar.gz`; uncompressed mode: the prefix `s3://<bucket>/<prefix>/<id>/`. */
     public readonly modelDataUrl: pulumi.Output<string>;
-    /** Hex SHA-256 of model.tar.gz. */
+    /** Archive mode: hex SHA-256 of model.tar.gz; uncompressed mode: hex SHA-256 over the sorted `sha256 size path` lines of the files. */
     public readonly artifactSha256: pulumi.Output<string>;
     public readonly imageUri: pulumi.Output<string>;
     public readonly executionRoleArn: pulumi.Output<string>;
@@ -119,21 +121,33 @@ export class GpuModelEndpoint extends pulumi.ComponentResource {
                 created.policy.id, created.ownership.id]).apply(([b]) => b);
         }
 
-        // Archive (content-addressed) and upload.
-        // Progress only for builds that take a while (every 2 s after the first 2 s).
-        const report = throttleProgress((p) => pulumi.log.info(formatProgress(s.modelDir, p), this), 2000);
-        const progress = (p: ArchiveProgress) => { if (p.elapsedMs >= 2000) report(p); };
-        const archive = pulumi.output(buildArchiveInto(plan.dir, buildDir, progress));
-        const object = new aws.s3.BucketObject(n.archive, {
-            bucket: bucketName,
-            key: archive.apply((a) => artifactKey(s.artifactPrefix, a.sha256)),
-            source: archive.apply((a) => new pulumi.asset.FileAsset(path.relative(process.cwd(), a.file) || a.file)),
-            contentType: "application/gzip",
-            serverSideEncryption: s.kmsKeyArn ? "aws:kms" : "AES256",
-            kmsKeyId: s.kmsKeyArn,
-            tags,
-        }, { ...parent, retainOnDelete: !s.forceDestroyArtifacts });
-        const modelDataUrl = pulumi.interpolate`s3://${object.bucket}/${object.key}`;
+        // Model data: one content-addressed archive, or (modelDataMode uncompressed) every file under a content-addressed prefix.
+        const retainArtifacts = !s.forceDestroyArtifacts;
+        let modelData: { modelDataUrl: pulumi.Output<string>; sha256: pulumi.Output<string>;
+            container: { modelDataUrl: pulumi.Output<string> } | { modelDataSource: pulumi.Output<ModelDataSource> } };
+        if (s.modelDataMode === "uncompressed") {
+            const files = new UncompressedModelData(n.modelFiles, {
+                dir: plan.dir, bucket: bucketName, prefix: s.artifactPrefix, hashCacheFile: path.join(buildDir, "uncompressed-hashes.json"),
+                kmsKeyArn: s.kmsKeyArn, tags, retainOnDelete: retainArtifacts,
+            }, parent);
+            modelData = { modelDataUrl: files.s3Uri, sha256: files.digest, container: { modelDataSource: files.modelDataSource } };
+        } else {
+            // Progress only for builds that take a while (every 2 s after the first 2 s).
+            const report = throttleProgress((p) => pulumi.log.info(formatProgress(s.modelDir, p), this), 2000);
+            const progress = (p: ArchiveProgress) => { if (p.elapsedMs >= 2000) report(p); };
+            const archive = pulumi.output(buildArchiveInto(plan.dir, buildDir, progress));
+            const object = new aws.s3.BucketObject(n.archive, {
+                bucket: bucketName,
+                key: archive.apply((a) => artifactKey(s.artifactPrefix, a.sha256)),
+                source: archive.apply((a) => new pulumi.asset.FileAsset(path.relative(process.cwd(), a.file) || a.file)),
+                contentType: "application/gzip",
+                serverSideEncryption: s.kmsKeyArn ? "aws:kms" : "AES256",
+                kmsKeyId: s.kmsKeyArn,
+                tags,
+            }, { ...parent, retainOnDelete: retainArtifacts });
+            const url = pulumi.interpolate`s3://${object.bucket}/${object.key}`;
+            modelData = { modelDataUrl: url, sha256: archive.apply((a) => a.sha256), container: { modelDataUrl: url } };
+        }
 
         // Execution role.
         let roleArn: pulumi.Output<string>;
@@ -165,7 +179,7 @@ export class GpuModelEndpoint extends pulumi.ComponentResource {
             executionRoleArn: roleArn,
             primaryContainer: {
                 image: s.imageUri,
-                modelDataUrl,
+                ...modelData.container,
                 environment: containerEnvironment({ ...s, programEnvironment: { ...isolation.environment, ...modelCacheEnvironment(s.modelCache) } }),
             },
             vpcConfig: isolation.vpcConfig,
@@ -208,8 +222,8 @@ export class GpuModelEndpoint extends pulumi.ComponentResource {
         this.endpointName = endpoint.name;
         this.endpointArn = endpoint.arn;
         this.region = pulumi.output(s.region);
-        this.modelDataUrl = modelDataUrl;
-        this.artifactSha256 = archive.apply((a) => a.sha256);
+        this.modelDataUrl = modelData.modelDataUrl;
+        this.artifactSha256 = modelData.sha256;
         this.imageUri = pulumi.output(s.imageUri);
         this.executionRoleArn = roleArn;
         this.variantName = pulumi.output(s.variantName);

@@ -67,6 +67,7 @@ export function childNames(name: string) {
         encryption: `${name}-artifacts-encryption`,
         bucketPolicy: `${name}-artifacts-tls-only`,
         archive: `${name}-model-archive`,
+        modelFiles: `${name}-model-files`,
         role: `${name}-execution-role`,
         rolePolicy: `${name}-execution-policy`,
         model: `${name}-model`,

@@ -18,6 +18,15 @@ export interface Settings {
     /** Model directory to package, relative to the project root or absolute. @default "model-src" */
     modelDir: string;
     /**
+     * How the model directory reaches /opt/ml/model (issue 7). "archive": one content-addressed model.tar.gz
+     * (`primaryContainer.modelDataUrl`). "uncompressed": every file as its own S3 object under
+     * `<artifactPrefix>/<id>/` (id = first 16 hex of the sha256 over the sorted `sha256 size path` lines) and
+     * `primaryContainer.modelDataSource` (S3Prefix, CompressionType None): nothing compressed locally, SageMaker
+     * copies the files without un-tarring. Works with network isolation, VPC, KMS and modelDataDownloadTimeoutInSeconds
+     * like the archive; file names SageMaker rejects (blank, ".", "..", over 255 bytes) are errors. @default "archive"
+     */
+    modelDataMode: "archive" | "uncompressed";
+    /**
      * Existing S3 bucket for the artifacts (3-63 chars, lowercase). When unset the stack creates a
      * private, encrypted, TLS-only bucket. @default undefined (config "")
      */
@@ -61,7 +70,7 @@ export interface Settings {
     volumeSizeInGb?: number;
     /** Seconds the container may take to pass /ping after start (60-3600). @default 900 */
     containerStartupHealthCheckTimeoutInSeconds: number;
-    /** Seconds SageMaker may take to download model.tar.gz (60-3600). @default 600 */
+    /** Seconds SageMaker may take to download (and, for the archive, extract) the model data (60-3600). @default 600 */
     modelDataDownloadTimeoutInSeconds: number;
     /** Endpoint name (SageMaker pattern, <= 63 chars). @default "<project>-<stack>" (config "") */
     endpointName: string;

@@ -178,6 +178,8 @@ export class UncompressedModelData extends pulumi.ComponentResource {
     public readonly modelDataSource: pulumi.Output<ModelDataSource>;
     /** The layout id (first 16 hex of the content digest). */
     public readonly layoutId: pulumi.Output<string>;
+    /** Hex sha256 over the sorted `sha256 size path` lines of the files (the content address). */
+    public readonly digest: pulumi.Output<string>;
     public readonly objects: aws.s3.BucketObject[];
 
     constructor(name: string, args: UncompressedModelDataArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -193,6 +195,7 @@ export class UncompressedModelData extends pulumi.ComponentResource {
             return l;
         }));
         this.layoutId = layout.apply((l) => l.id);
+        this.digest = layout.apply((l) => l.digest);
         this.objects = files.map((f) => new aws.s3.BucketObject(
             `${name}-file-${crypto.createHash("sha256").update(f.path).digest("hex").slice(0, 12)}`, {
                 bucket: args.bucket,
@@ -207,6 +210,6 @@ export class UncompressedModelData extends pulumi.ComponentResource {
         this.modelDataSource = pulumi.all([args.bucket, layout, uploaded])
             .apply(([bucket, l]) => modelDataSourceFor(bucket, args.prefix, l));
         this.s3Uri = this.modelDataSource.apply((m) => m.s3DataSources[0].s3Uri);
-        this.registerOutputs({ s3Uri: this.s3Uri, modelDataSource: this.modelDataSource, layoutId: this.layoutId });
+        this.registerOutputs({ s3Uri: this.s3Uri, modelDataSource: this.modelDataSource, layoutId: this.layoutId, digest: this.digest });
     }
 }

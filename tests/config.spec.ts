@@ -94,6 +94,7 @@ describe("config: parseSettings defaults and values", () => {
         assert.deepStrictEqual(r.errors, []);
         const s = r.settings!;
         assert.strictEqual(s.modelDir, "model-src");
+        assert.strictEqual(s.modelDataMode, "archive");
         assert.strictEqual(s.instanceType, "ml.g4dn.xlarge");
         assert.strictEqual(s.frameworkVersion, "2.5.1");
         assert.strictEqual(s.pythonVersion, "py311");
@@ -140,6 +141,14 @@ describe("config: parseSettings defaults and values", () => {
         assert.strictEqual(r.settings!.imageUri, image);
         assert.strictEqual(r.settings!.imageSource, "config");
         assert.strictEqual(r.settings!.frameworkVersion, undefined);
+    });
+
+    it("parses modelDataMode uncompressed, alone and with network isolation, a VPC, a KMS key and a download timeout", () => {
+        assert.strictEqual(run({ modelDataMode: "uncompressed" }).settings!.modelDataMode, "uncompressed");
+        const r = run({ modelDataMode: " uncompressed ", enableNetworkIsolation: "true", vpcSubnetIds: '["subnet-0123456789abcdef0"]',
+            vpcSecurityGroupIds: '["sg-0123456789abcdef0"]', kmsKeyArn: "arn:aws:kms:us-east-1:111122223333:key/abcd", modelDataDownloadTimeoutInSeconds: "1800" });
+        assert.deepStrictEqual(r.errors, []);
+        assert.deepStrictEqual([r.settings!.modelDataMode, r.settings!.modelDataDownloadTimeoutInSeconds], ["uncompressed", 1800]);
     });
 
     it("uses the China partition in cn-north-1", () => {
@@ -208,6 +217,9 @@ describe("config: every validation error, by its message", () => {
         ["more than 5 security groups", { vpcSubnetIds: '["subnet-0123456789abcdef0"]', vpcSecurityGroupIds: JSON.stringify(Array.from({ length: 6 }, (_, i) => `sg-${String(i).padStart(8, "0")}`)) },
             /^gpu-multi-model-endpoint:vpcSecurityGroupIds: 6 security groups given; SageMaker accepts at most 5/],
         ["a VPC list that is not a list of strings", { vpcSubnetIds: "[1, 2]" }, /^gpu-multi-model-endpoint:vpcSubnetIds: "\[1, 2\]" is not a list of strings/],
+        ["an unknown model data mode", { modelDataMode: "zip" },
+            /^gpu-multi-model-endpoint:modelDataMode: "zip" is not a model data mode; set it to archive or uncompressed \(archive: one model\.tar\.gz; uncompressed: every file under a content-addressed S3 prefix, for large models\)\.$/],
+        ["a model data mode in the wrong case", { modelDataMode: "Uncompressed" }, /^gpu-multi-model-endpoint:modelDataMode: "Uncompressed" is not a model data mode/],
         ["a boolean that is not true/false", { protectEndpoint: "yes" }, /^gpu-multi-model-endpoint:protectEndpoint: "yes" is not a boolean; set it to true or false\./],
     ];
     for (const [what, raw, message, region] of cases) {
@@ -223,8 +235,9 @@ describe("config: every validation error, by its message", () => {
     });
 
     it("reports every problem at once", () => {
-        const r = run({ instanceType: "ml.m5.xlarge", initialInstanceCount: "0", endpointName: "bad_name", protectEndpoint: "maybe", frameworkVersion: "1.0" });
-        assert.strictEqual(r.errors.length, 5, r.errors.join("\n"));
+        const r = run({ instanceType: "ml.m5.xlarge", initialInstanceCount: "0", endpointName: "bad_name", protectEndpoint: "maybe", frameworkVersion: "1.0",
+            modelDataMode: "tar" });
+        assert.strictEqual(r.errors.length, 6, r.errors.join("\n"));
         assert.strictEqual(r.settings, undefined);
     });
 

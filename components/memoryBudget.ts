@@ -9,8 +9,8 @@
  * - TorchServe hands GPUs to workers round-robin (WorkLoadManager.addThreads; model_fn gets it as the context's gpu_id), so
  *   a worker uses ONE GPU and ceil(workers / gpuCount) workers share each GPU: the limits below are
  *   per GPU (`memoryPerGpuBytes`), never the instance's total.
- * - A worker's cache budget is MODEL_CACHE_BYTES, else MODEL_CACHE_FRACTION (default 0.5 / workers)
- *   of its GPU's total memory (when a pytorch model is listed; else of the RAM, which this table
+ * - A worker's cache budget is MODEL_CACHE_BYTES, else MODEL_CACHE_FRACTION (default 0.5 / the workers sharing
+ *   its GPU, ceil(workers / gpuCount)) of its GPU's total memory (when a pytorch model is listed; else of the RAM, which this table
  *   does not know, so the budget checks are skipped then). Pinned models over the budget make model_fn
  *   fail: the endpoint never becomes healthy.
  * - pytorch and tensorflow models sit on the GPU; sklearn models in host RAM (they still count
@@ -74,9 +74,12 @@ const usable = (gpu: GpuInstanceInfo) => Math.floor(gpu.memoryPerGpuBytes * (1 -
 const perGpu = (workers: number, gpu: GpuInstanceInfo) => Math.ceil(workers / gpu.gpuCount);
 const describe = (gpu: GpuInstanceInfo) => `${gpu.instanceType} (${gpu.gpuCount} x ${gpu.gpu} ${formatBytes(gpu.memoryPerGpuBytes)})`;
 
-/** A worker's cache budget on `gpu`, as inference.py's cache_budget computes it (nominal memory less the headroom). */
+/**
+ * A worker's cache budget on `gpu`, as inference.py's cache_budget computes it on CUDA (of the nominal memory less the
+ * headroom): MODEL_CACHE_BYTES, else MODEL_CACHE_FRACTION, else 0.5 / the workers sharing its GPU (ceil(workers / gpuCount)).
+ */
 export function cacheBudgetBytes(c: ModelCacheSettings, workers: number, gpu: GpuInstanceInfo): number {
-    return c.bytes ?? Math.floor((c.fraction ?? DEFAULT_CACHE_FRACTION / workers) * usable(gpu));
+    return c.bytes ?? Math.floor((c.fraction ?? DEFAULT_CACHE_FRACTION / perGpu(workers, gpu)) * usable(gpu));
 }
 
 /** Whether every model fits on each GPU of `gpu`, once per worker sharing it, with its CUDA context. */
@@ -116,7 +119,7 @@ export function checkMemoryBudget(a: MemoryBudgetArgs): MemoryBudgetResult {
     const names = (ms: typeof pinned) => ms.map((m) => `${m.name} ${formatBytes(m.memoryBytes)}`).join(", ");
     const cacheKey = c.bytes !== undefined ? "modelCacheBytes" : "modelCacheFraction";
     const budgetSource = c.bytes !== undefined ? `set by ${K("modelCacheBytes")}`
-        : `${c.fraction !== undefined ? `${K("modelCacheFraction")} ${c.fraction}` : `the default ${DEFAULT_CACHE_FRACTION} / ${workers} worker(s)`} ` +
+        : `${c.fraction !== undefined ? `${K("modelCacheFraction")} ${c.fraction}` : `the default ${DEFAULT_CACHE_FRACTION} / ${e.workersPerGpu} worker(s) sharing a GPU`} ` +
           `of the ${formatBytes(e.usablePerGpuBytes)} usable on one ${gpu.gpu} of ${gpu.instanceType}`;
 
     // 1. Pinned models on each GPU, once per worker sharing it.

@@ -28,10 +28,10 @@ export const RETRY_SECONDS_RANGE = [0, 3600] as const;
 export const MODEL_CACHE_CONFIG_KEYS: readonly ModelCacheConfigKey[] = [
     { key: "modelCacheBytes", type: "integer", default: 0, env: "MODEL_CACHE_BYTES",
       description: "MODEL_CACHE_BYTES: bytes of models.json memoryBytes each worker keeps loaded (its own cache), >= 1; 0 = not set. " +
-        "Conflicts with modelCacheFraction. Unset both: 0.5 / modelServerWorkers of the worker's GPU memory." },
+        "Conflicts with modelCacheFraction. Unset both: 0.5 / the workers sharing a GPU (ceil(modelServerWorkers / GPUs per instance)) of the worker's GPU memory." },
     { key: "modelCacheFraction", type: "string", default: "", env: "MODEL_CACHE_FRACTION",
       description: "MODEL_CACHE_FRACTION: each worker's cache as a fraction of its GPU's memory, a number in (0, 1] written as a " +
-        "string (\"0.4\"); \"\" = not set (0.5 / modelServerWorkers). Conflicts with modelCacheBytes." },
+        "string (\"0.4\"); \"\" = not set (0.5 / the workers sharing a GPU, ceil(modelServerWorkers / GPUs)). Conflicts with modelCacheBytes." },
     { key: "modelLoadRetrySeconds", type: "integer", default: 5, env: "MODEL_LOAD_RETRY_SECONDS",
       description: "MODEL_LOAD_RETRY_SECONDS: after a model fails to load, its requests get a 500 for this many seconds, then the load is retried (0 to 3600)." },
     { key: "modelCacheWaitSeconds", type: "integer", default: 30, env: "MODEL_CACHE_WAIT_SECONDS",
@@ -41,9 +41,9 @@ export const MODEL_CACHE_KEY_NAMES: ReadonlySet<string> = new Set(MODEL_CACHE_CO
 
 /** The cache settings; each field undefined when its key is not set (inference.py's default applies). */
 export interface ModelCacheSettings {
-    /** Bytes per worker, >= 1. Conflicts with `fraction`. @default undefined (0.5 / workers of the GPU's memory) */
+    /** Bytes per worker, >= 1. Conflicts with `fraction`. @default undefined (0.5 / ceil(workers / GPUs) of the GPU's memory) */
     bytes?: number;
-    /** Fraction of the worker's GPU memory, in (0, 1]. Conflicts with `bytes`. @default undefined (0.5 / workers) */
+    /** Fraction of the worker's GPU memory, in (0, 1]. Conflicts with `bytes`. @default undefined (0.5 / ceil(workers / GPUs)) */
     fraction?: number;
     /** Seconds a failed load is answered with 500 before a retry, 0 to 3600. @default undefined (5 s) */
     loadRetrySeconds?: number;
@@ -79,7 +79,7 @@ export function parseModelCacheSettings(raw: Record<string, string | undefined>,
         const f = Number(fractionText);
         if (!/^(\d+(\.\d*)?|\.\d+)(e-?\d+)?$/i.test(fractionText) || !(f > 0 && f <= 1)) {
             errors.push(`${K("modelCacheFraction")}: "${fractionText}" is not a number in (0, 1]; set it like "0.4" (each worker's cache ` +
-                `as a fraction of its GPU's memory), or remove it for the default 0.5 / modelServerWorkers.`);
+                `as a fraction of its GPU's memory), or remove it for the default 0.5 / the workers sharing a GPU.`);
         } else {
             modelCache.fraction = f;
         }

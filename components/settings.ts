@@ -93,7 +93,7 @@ export interface Settings {
     /**
      * The router's model cache (issue 5), passed as MODEL_CACHE_BYTES / MODEL_CACHE_FRACTION / MODEL_LOAD_RETRY_SECONDS /
      * MODEL_CACHE_WAIT_SECONDS only for the fields set. Conflicts: bytes with fraction. Keys: modelCacheConfig.ts.
-     * @default {} (inference.py's defaults: 0.5 / workers of the GPU's memory, retry after 5 s, wait 30 s)
+     * @default {} (inference.py's defaults: 0.5 / ceil(workers / GPUs) of the GPU's memory, retry after 5 s, wait 30 s)
      */
     modelCache: ModelCacheSettings;
     /** Subnets for the model's VPC config (1-16 subnet-ids). Conflicts: requires vpcSecurityGroupIds. @default [] */

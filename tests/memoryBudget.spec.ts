@@ -33,7 +33,7 @@ describe("GPU memory budget at preview (issue 5): pure check", () => {
         assert.deepStrictEqual(r.errors, []);
         assert.deepStrictEqual(r.warnings, [
             `${P}:instanceType: the 4 models of ${MANIFEST} need 14.00 GiB together (14.00 GiB of them on the GPU) but each worker's model ` +
-            `cache holds 7.20 GiB (the default 0.5 / 1 worker(s) of the 14.40 GiB usable on one NVIDIA T4 of ml.g4dn.xlarge), so models are ` +
+            `cache holds 7.20 GiB (the default 0.5 / 1 worker(s) sharing a GPU of the 14.40 GiB usable on one NVIDIA T4 of ml.g4dn.xlarge), so models are ` +
             `loaded on first use and the least recently used evicted: a request for an evicted model waits for its load. To hold them all ` +
             `with 1 worker(s), use ml.g6.xlarge (1 x NVIDIA L4 22.35 GiB), ml.g5.xlarge (1 x NVIDIA A10G 24.00 GiB), ` +
             `ml.g6e.xlarge (1 x NVIDIA L40S 44.70 GiB), ml.p5.4xlarge (1 x NVIDIA H100 74.51 GiB), with ${P}:modelCacheBytes of at least ${14 * GIB}.`,
@@ -43,7 +43,7 @@ describe("GPU memory budget at preview (issue 5): pure check", () => {
     });
 
     it("still warns on ml.g5.xlarge (10.8 GiB default budget) and is silent on ml.g6e.xlarge (20.1 GiB)", () => {
-        assert.match(check("ml.g5.xlarge", 1, FOUR_BERTS).warnings.join("\n"), /need 14\.00 GiB together .* holds 10\.80 GiB \(the default 0\.5 \/ 1 worker\(s\) of the 21\.60 GiB usable on one NVIDIA A10G/);
+        assert.match(check("ml.g5.xlarge", 1, FOUR_BERTS).warnings.join("\n"), /need 14\.00 GiB together .* holds 10\.80 GiB \(the default 0\.5 \/ 1 worker\(s\) sharing a GPU of the 21\.60 GiB usable on one NVIDIA A10G/);
         assert.deepStrictEqual(check("ml.g6e.xlarge", 1, FOUR_BERTS), {
             errors: [], warnings: [],
             estimate: { workersPerGpu: 1, usablePerGpuBytes: 43.2e9, budgetPerWorkerBytes: 21.6e9, pinnedBytes: 2 * GIB, pinnedGpuBytes: 2 * GIB, allBytes: 14 * GIB, allGpuBytes: 14 * GIB },
@@ -62,7 +62,7 @@ describe("GPU memory budget at preview (issue 5): pure check", () => {
             `ml.g6.xlarge (1 x NVIDIA L4 22.35 GiB), ml.g6.12xlarge (4 x NVIDIA L4 22.35 GiB), ml.g5.xlarge (1 x NVIDIA A10G 24.00 GiB), ` +
             `ml.g5.12xlarge (4 x NVIDIA A10G 24.00 GiB) and 3 more.`,
             `${P}:modelCacheFraction: the pinned models of ${MANIFEST} (bert-a 4.00 GiB) need 4.00 GiB in each worker's model cache, but its ` +
-            `budget is 1.80 GiB (the default 0.5 / 4 worker(s) of the 14.40 GiB usable on one NVIDIA T4 of ml.g4dn.xlarge), so model_fn ` +
+            `budget is 1.80 GiB (the default 0.5 / 4 worker(s) sharing a GPU of the 14.40 GiB usable on one NVIDIA T4 of ml.g4dn.xlarge), so model_fn ` +
             `refuses to start and the endpoint never becomes healthy. Fix: set ${P}:modelCacheBytes to at least ${4 * GIB} (or raise ` +
             `${P}:modelCacheFraction), or unpin models in ${MANIFEST}.`,
         ]);
@@ -71,8 +71,27 @@ describe("GPU memory budget at preview (issue 5): pure check", () => {
     it("spreads workers over the GPUs of a multi-GPU type: 4 workers on ml.g4dn.12xlarge is one per GPU", () => {
         const r = check("ml.g4dn.12xlarge", 4, [bert("bert-a", 4, true)], { fraction: 0.5 });
         assert.deepStrictEqual([r.errors, r.warnings, r.estimate.workersPerGpu], [[], [], 1]);
-        // The default budget divides by ALL workers (inference.py), so without a fraction the pinned model does not fit it.
-        assert.match(check("ml.g4dn.12xlarge", 4, [bert("bert-a", 4, true)]).errors.join("\n"), /^gpu-multi-model-endpoint:modelCacheFraction: .* budget is 1\.80 GiB/);
+        // The default budget divides by the workers sharing ONE GPU (inference.py), here 1: half of the T4's 14.4 usable GiB.
+        const d = check("ml.g4dn.12xlarge", 4, [bert("bert-a", 4, true)]);
+        assert.deepStrictEqual([d.errors, d.warnings, d.estimate.budgetPerWorkerBytes], [[], [], Math.floor(0.5 * Math.floor(16 * GIB * 0.9))]);
+    });
+
+    for (const [type, workers, sharing] of [["ml.g4dn.12xlarge", 5, 2], ["ml.g4dn.12xlarge", 8, 2], ["ml.g4dn.12xlarge", 9, 3], ["ml.g5.48xlarge", 8, 1], ["ml.g4dn.xlarge", 3, 3]] as const) {
+        it(`divides the default budget on ${type} with ${workers} workers by the ${sharing} sharing a GPU, as inference.py does`, () => {
+            const g = gpuInstanceInfo(type)!;
+            const usable = Math.floor(g.memoryPerGpuBytes * 0.9);
+            const r = check(type, workers, [bert("bert-a", 1, true)]);
+            assert.deepStrictEqual([r.estimate.workersPerGpu, r.estimate.budgetPerWorkerBytes], [sharing, Math.floor(0.5 / sharing * usable)]);
+            // A fraction or bytes is per worker and never divided.
+            assert.strictEqual(check(type, workers, [bert("bert-a", 1, true)], { fraction: 0.3 }).estimate.budgetPerWorkerBytes, Math.floor(0.3 * usable));
+            assert.strictEqual(check(type, workers, [bert("bert-a", 1, true)], { bytes: 12345 }).estimate.budgetPerWorkerBytes, 12345);
+        });
+    }
+
+    it("names the workers sharing a GPU in the budget error on a multi-GPU type", () => {
+        // 8 workers on 4 T4s: 2 per GPU, so each worker's default budget is 0.5 / 2 of 14.4 GiB = 3.6 GiB < 4 GiB pinned.
+        assert.match(check("ml.g4dn.12xlarge", 8, [bert("bert-a", 4, true)]).errors.join("\n"),
+            /gpu-multi-model-endpoint:modelCacheFraction: the pinned models .* budget is 3\.60 GiB \(the default 0\.5 \/ 2 worker\(s\) sharing a GPU of the 14\.40 GiB usable on one NVIDIA T4 of ml\.g4dn\.12xlarge\)/);
     });
 
     it("warns when a multi-GPU type has fewer workers than GPUs", () => {

@@ -28,9 +28,9 @@ describe("model cache config (issue 5): keys, validation, container environment"
         ["bytes and fraction both set", { modelCacheBytes: "1000000", modelCacheFraction: "0.4" }, [
             `${P}:modelCacheBytes and ${P}:modelCacheFraction are both set; the router would use the bytes and ignore the fraction, so remove one of them.`]],
         ["a fraction of 0", { modelCacheFraction: "0" }, [
-            `${P}:modelCacheFraction: "0" is not a number in (0, 1]; set it like "0.4" (each worker's cache as a fraction of its GPU's memory), or remove it for the default 0.5 / modelServerWorkers.`]],
-        ["a fraction over 1", { modelCacheFraction: "1.5" }, [`${P}:modelCacheFraction: "1.5" is not a number in (0, 1]; set it like "0.4" (each worker's cache as a fraction of its GPU's memory), or remove it for the default 0.5 / modelServerWorkers.`]],
-        ["a percent instead of a fraction", { modelCacheFraction: "40%" }, [`${P}:modelCacheFraction: "40%" is not a number in (0, 1]; set it like "0.4" (each worker's cache as a fraction of its GPU's memory), or remove it for the default 0.5 / modelServerWorkers.`]],
+            `${P}:modelCacheFraction: "0" is not a number in (0, 1]; set it like "0.4" (each worker's cache as a fraction of its GPU's memory), or remove it for the default 0.5 / the workers sharing a GPU.`]],
+        ["a fraction over 1", { modelCacheFraction: "1.5" }, [`${P}:modelCacheFraction: "1.5" is not a number in (0, 1]; set it like "0.4" (each worker's cache as a fraction of its GPU's memory), or remove it for the default 0.5 / the workers sharing a GPU.`]],
+        ["a percent instead of a fraction", { modelCacheFraction: "40%" }, [`${P}:modelCacheFraction: "40%" is not a number in (0, 1]; set it like "0.4" (each worker's cache as a fraction of its GPU's memory), or remove it for the default 0.5 / the workers sharing a GPU.`]],
         ["negative bytes", { modelCacheBytes: "-5" }, [`${P}:modelCacheBytes: "-5" is not a whole number of bytes from 1 to 9007199254740991; set one in that range, or remove it for the default.`]],
         ["bytes with a unit", { modelCacheBytes: "8GiB" }, [`${P}:modelCacheBytes: "8GiB" is not a whole number of bytes from 1 to 9007199254740991; set one in that range, or remove it for the default.`]],
         ["a retry over an hour", { modelLoadRetrySeconds: "3601" }, [`${P}:modelLoadRetrySeconds: "3601" is not a whole number of seconds from 0 to 3600; set one in that range, or remove it for the default.`]],

@@ -285,6 +285,45 @@ def test_the_budget_is_a_fraction_of_the_device_memory_defaulting_to_half_per_wo
     assert budget == int(total * 0.25) and why.startswith("default fraction 0.5 / 2 worker(s) of")
 
 
+GIB = 2**30
+
+
+@pytest.fixture
+def four_t4s(monkeypatch):
+    """A CUDA machine with `fake.count` GPUs of 16 GiB each (there is no GPU here: torch.cuda is monkeypatched)."""
+    torch = pytest.importorskip("torch")
+    fake = type("Fake", (), {"count": 4, "asked": []})()
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: fake.count)
+    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda dev: (fake.asked.append(str(dev)) or (GIB, 16 * GIB)))
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda dev: "Tesla T4")
+    return fake
+
+
+@pytest.mark.parametrize("gpus,workers,sharing", [(4, 1, 1), (4, 3, 1), (4, 4, 1), (4, 5, 2), (4, 8, 2), (4, 9, 3), (1, 1, 1), (1, 2, 2)])
+def test_the_default_budget_on_cuda_divides_by_the_workers_sharing_one_gpu(four_t4s, gpus, workers, sharing):
+    four_t4s.count = gpus
+    budget, why = inference.cache_budget({"SAGEMAKER_MODEL_SERVER_WORKERS": str(workers)}, spec_list("pytorch"), gpu_id=gpus - 1)
+    assert budget == int(16 * GIB * 0.5 / sharing)
+    assert why == (f"default fraction 0.5 / {sharing} worker(s) sharing the GPU ({workers} worker(s) over {gpus} GPU(s)) "
+                   f"of 16384.0 MiB CUDA cuda:{gpus - 1} (Tesla T4) memory")
+    assert four_t4s.asked == [f"cuda:{gpus - 1}"]
+
+
+def test_a_fraction_or_bytes_on_cuda_is_per_worker_and_not_divided(four_t4s):
+    env = {"SAGEMAKER_MODEL_SERVER_WORKERS": "8", "MODEL_CACHE_FRACTION": "0.3"}
+    assert inference.cache_budget(env, spec_list("pytorch"))[0] == int(16 * GIB * 0.3)
+    assert inference.cache_budget({**env, "MODEL_CACHE_BYTES": "777"}, spec_list("pytorch")) == (777, "MODEL_CACHE_BYTES")
+
+
+def test_the_default_budget_in_host_ram_divides_by_all_workers_even_with_gpus(four_t4s):
+    # Only sklearn models: the budget is the RAM's, which every worker shares, whatever the GPU count.
+    total, device = inference.device_total_memory(False)
+    budget, why = inference.cache_budget({"SAGEMAKER_MODEL_SERVER_WORKERS": "8"}, spec_list("sklearn"))
+    assert device == "CPU" and budget == int(total * 0.5 / 8)
+    assert why.startswith("default fraction 0.5 / 8 worker(s) of") and four_t4s.asked == []
+
+
 @pytest.mark.parametrize("env,message", [
     ({"MODEL_CACHE_BYTES": "lots"}, "MODEL_CACHE_BYTES='lots': expected a positive integer number of bytes"),
     ({"MODEL_CACHE_BYTES": "-5"}, "MODEL_CACHE_BYTES='-5': expected a positive integer number of bytes"),

@@ -13,42 +13,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 
-export const FIXTURE_HANDLER = `
-import json, os, time
-
-class ToolkitError(Exception):
-    """Same three attributes as sagemaker_inference.errors.BaseInferenceToolkitError."""
-    def __init__(self, status_code, message, phrase):
-        super().__init__(status_code, message, phrase)
-        self.status_code, self.message, self.phrase = status_code, message, phrase
-
-def model_fn(model_dir):
-    time.sleep(float(os.environ.get("FIXTURE_LOAD_DELAY", "0")))
-    if os.environ.get("FIXTURE_LOAD_FAIL"):
-        raise RuntimeError("model file fixture/weights.txt is corrupt")
-    with open(os.path.join(model_dir, "fixture", "weights.txt")) as f:
-        return {"weights": f.read().strip()}
-
-def input_fn(body, content_type):
-    if content_type == "application/x-unsupported":
-        raise ToolkitError(415, json.dumps({"error": {"code": "unsupported_content_type",
-                           "message": "Content-Type application/x-unsupported is not supported"}}),
-                           "Unsupported Media Type")
-    return {"type": type(body).__name__, "content_type": content_type,
-            "body": body if isinstance(body, str) else body.hex()}
-
-def predict_fn(data, model):
-    if data["type"] == "str" and data["body"].startswith('{"sleep"'):
-        time.sleep(json.loads(data["body"])["sleep"])
-    if data["body"] == '"boom"':
-        raise ValueError("boom in predict_fn")
-    return dict(data, model=model["weights"])
-
-def output_fn(prediction, accept):
-    if accept == "text/plain":
-        return "plain text answer", "text/plain"
-    return json.dumps(dict(prediction, accept=accept))
-`;
+/** The fixture's handler module: local/fixture/inference.py (also used by tests/python/test_serve.py). */
+export const FIXTURE_HANDLER = fs.readFileSync(path.join(__dirname, "fixture", "inference.py"), "utf8");
 
 /** Writes the fixture model dir into a fresh temp folder and returns its path (remove it when done). */
 export function makeFixtureModelDir(weights = "w-42"): string {

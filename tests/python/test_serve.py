@@ -22,42 +22,7 @@ SERVE = ROOT / "local" / "serve.py"
 sys.path.insert(0, str(ROOT / "local"))
 import serve  # noqa: E402
 
-HANDLER = r'''
-import json, os, time
-
-class ToolkitError(Exception):
-    """Same three attributes as sagemaker_inference.errors.BaseInferenceToolkitError."""
-    def __init__(self, status_code, message, phrase):
-        super().__init__(status_code, message, phrase)
-        self.status_code, self.message, self.phrase = status_code, message, phrase
-
-def model_fn(model_dir):
-    time.sleep(float(os.environ.get("FIXTURE_LOAD_DELAY", "0")))
-    if os.environ.get("FIXTURE_LOAD_FAIL"):
-        raise RuntimeError("model file fixture/weights.txt is corrupt")
-    with open(os.path.join(model_dir, "fixture", "weights.txt")) as f:
-        return {"weights": f.read().strip()}
-
-def input_fn(body, content_type):
-    if content_type == "application/x-unsupported":
-        raise ToolkitError(415, json.dumps({"error": {"code": "unsupported_content_type",
-                           "message": "Content-Type application/x-unsupported is not supported"}}),
-                           "Unsupported Media Type")
-    return {"type": type(body).__name__, "content_type": content_type,
-            "body": body if isinstance(body, str) else body.hex()}
-
-def predict_fn(data, model):
-    if data["type"] == "str" and data["body"].startswith('{"sleep"'):
-        time.sleep(json.loads(data["body"])["sleep"])
-    if data["body"] == '"boom"':
-        raise ValueError("boom in predict_fn")
-    return dict(data, model=model["weights"])
-
-def output_fn(prediction, accept):
-    if accept == "text/plain":
-        return "plain text answer", "text/plain"
-    return json.dumps(dict(prediction, accept=accept))
-'''
+HANDLER = (ROOT / "local" / "fixture" / "inference.py").read_text()
 
 
 def make_model_dir(tmp_path, handler=HANDLER):

@@ -200,7 +200,8 @@ export class UncompressedModelData extends pulumi.ComponentResource {
             `${name}-file-${crypto.createHash("sha256").update(f.path).digest("hex").slice(0, 12)}`, {
                 bucket: args.bucket,
                 key: layout.apply((l) => objectKey(args.prefix, l, f)),
-                source: new pulumi.asset.FileAsset(f.abs),
+                // Relative to the project root (as the archive's): the state holds no machine-specific absolute path.
+                source: new pulumi.asset.FileAsset(path.relative(process.cwd(), f.abs) || f.abs),
                 contentType: "application/octet-stream",
                 serverSideEncryption: args.kmsKeyArn ? "aws:kms" : "AES256",
                 kmsKeyId: args.kmsKeyArn,

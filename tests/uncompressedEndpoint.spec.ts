@@ -72,7 +72,9 @@ for (const [stack, e] of Object.entries({ dev: { prefix: "models", retain: false
             const objects = resourcesOfType(T.object);
             assert.deepStrictEqual(objects.map((o) => o.inputs.key).sort(), FILES.map((f) => `${e.prefix}/${id}/${f}`));
             for (const o of objects) {
-                const file = path.relative(dir, path.resolve(await o.inputs.source.path)).split(path.sep).join("/");
+                const source: string = await o.inputs.source.path;
+                assert.ok(!path.isAbsolute(source), `${source}: relative to the project root, as the archive's`);
+                const file = path.relative(dir, path.resolve(source)).split(path.sep).join("/");
                 assert.strictEqual(o.inputs.key, `${e.prefix}/${id}/${file}`, "each key holds its own file");
                 assert.deepStrictEqual([o.inputs.bucket, o.inputs.serverSideEncryption, o.inputs.contentType, o.inputs.tags],
                     [BUCKET, "AES256", "application/octet-stream", tags]);

@@ -41,7 +41,8 @@ export interface GpuModelEndpointArgs {
     baseDir?: string;
     /**
      * Folder the archive is built in (it must persist until the upload finished). The archive lands in
-     * `<buildDir>/<sha256 first 16 hex>/model.tar.gz`. Must be outside the model directory.
+     * `<buildDir>/<sha256 first 16 hex>/model.tar.gz`; with modelDataMode uncompressed it holds only the hash record
+     * `<buildDir>/uncompressed-hashes.json`. Must be outside the model directory.
      * @default "<baseDir>/build/model-archive" (gitignored)
      */
     buildDir?: string;
@@ -125,16 +126,22 @@ export class GpuModelEndpoint extends pulumi.ComponentResource {
         const retainArtifacts = !s.forceDestroyArtifacts;
         let modelData: { modelDataUrl: pulumi.Output<string>; sha256: pulumi.Output<string>;
             container: { modelDataUrl: pulumi.Output<string> } | { modelDataSource: pulumi.Output<ModelDataSource> } };
+        // Progress only for work that takes a while (every 2 s after the first 2 s).
+        const progressOf = (label: string) => {
+            const report = throttleProgress((p) => pulumi.log.info(formatProgress(label, p), this), 2000);
+            return (p: ArchiveProgress) => { if (p.elapsedMs >= 2000) report(p); };
+        };
         if (s.modelDataMode === "uncompressed") {
+            const progress = progressOf(`${s.modelDir} (sha256 of each file)`);
+            const started = Date.now();
             const files = new UncompressedModelData(n.modelFiles, {
                 dir: plan.dir, bucket: bucketName, prefix: s.artifactPrefix, hashCacheFile: path.join(buildDir, "uncompressed-hashes.json"),
                 kmsKeyArn: s.kmsKeyArn, tags, retainOnDelete: retainArtifacts,
+                onProgress: (bytesDone, bytesTotal) => progress({ bytesDone, bytesTotal, bytesWritten: 0, elapsedMs: Date.now() - started }),
             }, parent);
             modelData = { modelDataUrl: files.s3Uri, sha256: files.digest, container: { modelDataSource: files.modelDataSource } };
         } else {
-            // Progress only for builds that take a while (every 2 s after the first 2 s).
-            const report = throttleProgress((p) => pulumi.log.info(formatProgress(s.modelDir, p), this), 2000);
-            const progress = (p: ArchiveProgress) => { if (p.elapsedMs >= 2000) report(p); };
+            const progress = progressOf(s.modelDir);
             const archive = pulumi.output(buildArchiveInto(plan.dir, buildDir, progress));
             const object = new aws.s3.BucketObject(n.archive, {
                 bucket: bucketName,

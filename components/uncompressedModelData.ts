@@ -164,6 +164,8 @@ export interface UncompressedModelDataArgs {
     tags?: Record<string, string>;
     /** Keep the objects in S3 when they are deleted from the stack (prod). @default false */
     retainOnDelete?: boolean;
+    /** Called after each file is hashed with the bytes hashed so far and in total (not called on a cache hit). @default none */
+    onProgress?: (bytesDone: number, bytesTotal: number) => void;
 }
 
 /**
@@ -187,7 +189,7 @@ export class UncompressedModelData extends pulumi.ComponentResource {
         const problems = layoutProblems(files);
         if (problems.length > 0) throw new Error(problems.join("\n"));
         super(UNCOMPRESSED_MODEL_DATA_TYPE, name, {}, opts);
-        const layout = pulumi.output(prepareUncompressedModelData(args.dir, { cacheFile: args.hashCacheFile }).then((l) => {
+        const layout = pulumi.output(prepareUncompressedModelData(args.dir, { cacheFile: args.hashCacheFile, onProgress: args.onProgress }).then((l) => {
             const listed = files.map((f) => f.path).join("\n");
             if (l.files.map((f) => f.path).join("\n") !== listed) {
                 throw new Error(`${args.dir}: files were added, removed or renamed while packaging; run again when nothing writes to it`);

@@ -2,7 +2,7 @@
  * Issue 7, uncompressed model data in the deployment program (gpu-multi-model-endpoint:modelDataMode uncompressed):
  * the endpoint's resources and inputs under Pulumi mocks, and the model-directory checks of that mode.
  */
-import { allResources, MOCK_ACCOUNT, oneOfType, optionsOf, resetRecorded, resourcesOfType, settle } from "./support/pulumiMocks";
+import { allResources, MOCK_ACCOUNT, oneOfType, optionsOf, resetRecorded, resourcesOfType, settle, unwrap } from "./support/pulumiMocks";
 import * as assert from "assert";
 import * as crypto from "crypto";
 import * as fs from "fs";
@@ -11,7 +11,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { executionRolePolicy } from "../components/executionRole";
 import { uncompressedModeProblems, UNCOMPRESSED_FILES_WARNING } from "../components/deployChecks";
 import { GPU_MODEL_ENDPOINT_TYPE, GpuModelEndpoint } from "../components/gpuModelEndpoint";
-import { UNCOMPRESSED_MODEL_DATA_TYPE } from "../components/uncompressedModelData";
+import { UNCOMPRESSED_MODEL_DATA_TYPE, UncompressedModelData } from "../components/uncompressedModelData";
 import { makeModelDir, stackSettings } from "./support/endpointFixture";
 import { deploy, EndpointOutputs, T } from "./support/deploy";
 
@@ -180,6 +180,29 @@ describe("GpuModelEndpoint uncompressed mode with other settings (Pulumi mocks)"
         fs.writeFileSync(path.join(dir, "tiny", " "), "blank name");
         await deploy(stackSettings("dev", "model"), base);
         assert.strictEqual(resourcesOfType(T.object).length, 1);
+    });
+});
+
+describe("UncompressedModelData progress (Pulumi mocks)", () => {
+    beforeEach(() => resetRecorded());
+
+    it("reports the bytes hashed after each file, ending at the total, and nothing when the hash record is reused", async () => {
+        const { base, dir } = makeModelDir();
+        const total = FILES.reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0);
+        const hashCacheFile = path.join(base, "build", "hashes.json");
+        await new Promise((r) => setTimeout(r, 30)); // past the file system's clock tick, so the record is kept
+        const run = async () => {
+            const seen: Array<[number, number]> = [];
+            const c = new UncompressedModelData("files", { dir, bucket: "b", prefix: "models", hashCacheFile, onProgress: (d, t) => seen.push([d, t]) });
+            await unwrap(c.digest);
+            await settle();
+            return seen;
+        };
+        const first = await run();
+        assert.strictEqual(first.length, FILES.length);
+        assert.deepStrictEqual(first[first.length - 1], [total, total]);
+        assert.ok(first.every(([d], i) => i === 0 || d >= first[i - 1][0]), "monotonic");
+        assert.deepStrictEqual(await run(), []);
     });
 });
 

@@ -121,6 +121,7 @@ async function suiteFigures(): Promise<string> {
     const specs = ["tests/badConfig.spec.ts", "tests/reliability.spec.ts", "tests/reliabilityFaults.spec.ts", "tests/reliabilityBench.spec.ts", "tests/security.spec.ts"];
     const m = await run(process.execPath, [path.join(ROOT, "node_modules", "mocha", "bin", "mocha.js"), "--no-config", "-r", "ts-node/register/transpile-only",
         "--extension", "ts", "--timeout", "120000", "--reporter", "json", ...specs]);
+    const failures: string[] = [];
     const rows = ["| suite | tests | passed | failed | seconds in tests (hooks excluded) |", "|---|---:|---:|---:|---:|"];
     try {
         const report = JSON.parse(m.stdout.slice(m.stdout.indexOf("{")));
@@ -130,6 +131,9 @@ async function suiteFigures(): Promise<string> {
             const secs = tests.reduce((a, t) => a + (t.duration ?? 0), 0) / 1000;
             rows.push(`| ${spec} | ${tests.length} | ${tests.length - failed} | ${failed} | ${secs.toFixed(1)} |`);
         }
+        for (const f of report.failures as Array<{ fullTitle: string; err: { message?: string } }>) {
+            failures.push(`- ${f.fullTitle}: ${(f.err.message ?? "").split("\n")[0].slice(0, 300)}`);
+        }
     } catch {
         rows.push(`| mocha | ? | ? | ? | (no JSON report, exit ${m.code}) |`);
     }
@@ -138,7 +142,7 @@ async function suiteFigures(): Promise<string> {
     const summary = /(\d+) passed(?:, (\d+) failed)?/.exec(p.stdout);
     const passed = Number(summary?.[1] ?? 0), failed = Number(summary?.[2] ?? (p.code === 0 ? 0 : 1));
     rows.push(`| tests/python/test_fuzz_input.py (hypothesis, derandomized, up to 150 examples per property) | ${passed + failed} | ${passed} | ${failed} | ${((Date.now() - started) / 1000).toFixed(1)} |`);
-    return ["**Reliability and security tests**:", "", ...rows].join("\n");
+    return ["**Reliability and security tests**:", "", ...rows, ...(failures.length ? ["", "Failed:", ...failures] : [])].join("\n");
 }
 
 async function main(): Promise<void> {

@@ -109,7 +109,8 @@ describe("faults: the model server under in-flight requests", function () {
         ep = await startLocalEndpoint({ modelDir: dir, port: 0, log: (l) => logs.push(l) });
         const c = client(ep.endpoint);
         const inflight = [1, 2, 3].map(() => settle(c, { sleep: 20 }));
-        assert.ok(await waitFor(() => logs.filter((l) => l.includes("fault-predict sleeping")).length === 3, 15000), "the requests never reached the handler");
+        assert.ok(await waitFor(() => (logs.join("\n").match(/fault-predict sleeping/g) ?? []).length === 3, 15000),
+            `the requests never reached the handler:\n${logs.slice(-15).join("\n")}`);
         process.kill(ep.modelServerPid, "SIGKILL");
         const results = await within(Promise.all(inflight), 5000, "in-flight requests after the kill");
         for (const r of results) {

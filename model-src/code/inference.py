@@ -619,7 +619,7 @@ class ModelCache:
         except BaseException as e:  # recorded (never stuck "loading"), answered as 500, retried later
             with self._cond:
                 entry.state, entry.failed_at = "failed", self.clock()
-                entry.error = f"{type(e).__name__}: {e}"[:1000]
+                entry.error = f"{type(e).__name__}: {str(e)[:900]} (file {spec.rel_path})"
                 self.used_bytes -= spec.memory_bytes
                 self.stats["failures"][name] = self.stats["failures"].get(name, 0) + 1
                 self._cond.notify_all()

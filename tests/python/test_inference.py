@@ -397,3 +397,25 @@ def test_any_json_body_gets_an_answer_or_a_4xx_error_never_an_unhandled_exceptio
         else:
             assert len(out["predictions"]) == len(body["inputs"])
     check()
+
+
+def test_a_corrupted_model_file_is_answered_500_naming_the_model_and_its_file_while_the_other_model_serves(tmp_path):
+    import shutil
+    copy = tmp_path / "model"
+    shutil.copytree(MODEL_SRC, copy)
+    (copy / "sentiment" / "model.joblib").write_bytes(b"\x00not a joblib file" * 64)
+    router = inference.model_fn(str(copy))
+    err = error_of(router, {"model": "sentiment", "inputs": ["fine"]})
+    assert (err.status_code, err.body["error"]["code"]) == (500, "model_load_failed")
+    msg = err.body["error"]["message"]
+    assert msg.startswith("model 'sentiment' could not be loaded: ") and "(file sentiment/model.joblib)" in msg
+    assert invoke(router, {"model": "fashion", "inputs": [BLANK]})["model"] == "fashion"
+
+
+def test_a_corrupted_pinned_model_file_makes_model_fn_fail_naming_the_file(tmp_path):
+    import shutil
+    copy = tmp_path / "model"
+    shutil.copytree(MODEL_SRC, copy)
+    (copy / "fashion" / "model.pt").write_bytes(os.urandom(5000))
+    with pytest.raises(inference.InferenceError, match=r"model 'fashion' could not be loaded: .*\(file fashion/model\.pt\)"):
+        inference.model_fn(str(copy))

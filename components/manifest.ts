@@ -32,7 +32,7 @@ export interface ModelEntry {
     /** Routing name used in requests, `^[a-z][a-z0-9_-]{0,62}$`, unique. */
     name: string;
     framework: Framework;
-    /** Model file, relative to the model directory, posix separators, no `..`. */
+    /** Model file (for `tensorflow`: a SavedModel directory holding `saved_model.pb`), relative to the model directory, posix separators, no `..`. */
     path: string;
     /** Free-form task, e.g. `image-classification`. */
     task: string;

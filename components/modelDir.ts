@@ -1,7 +1,7 @@
 /**
  * Checks a model directory before anything is packed or declared: the layout the
  * SageMaker PyTorch container expects (`code/inference.py` with the four handlers),
- * the manifest, and the files the manifest names. Synchronous, never throws.
+ * the manifest, and the files the manifest names (a SavedModel directory for `tensorflow`). Synchronous, never throws.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -45,6 +45,17 @@ function isFile(p: string): boolean {
         return false;
     }
 }
+
+function isDirectory(p: string): boolean {
+    try {
+        return fs.statSync(p).isDirectory();
+    } catch {
+        return false;
+    }
+}
+
+/** File a TensorFlow SavedModel directory must contain (issue 3: `tensorflow` = SavedModel). */
+export const SAVED_MODEL_FILE = "saved_model.pb";
 
 /** Validates `dir`; every problem is returned at once, each naming the path and the fix. */
 export function validateModelDir(dir: string): ModelDirCheck {
@@ -94,7 +105,16 @@ export function validateModelDir(dir: string): ModelDirCheck {
         }
         manifest?.models.forEach((m, i) => {
             const file = path.join(dir, m.path);
-            if (!isFile(file)) {
+            if (m.framework === "tensorflow") {
+                if (!isDirectory(file)) {
+                    errors.push(`${file}: models[${i}] ("${m.name}") is framework "tensorflow", so path "${m.path}" must be a SavedModel directory ` +
+                        `(containing ${SAVED_MODEL_FILE}) but ${fs.existsSync(file) ? "it is not a directory" : "it does not exist"} in ${dir}; ` +
+                        `save the model there with tf.saved_model.save (or model.export) or fix models[${i}].path in ${manifestFile}`);
+                } else if (!isFile(path.join(file, SAVED_MODEL_FILE))) {
+                    errors.push(`${path.join(file, SAVED_MODEL_FILE)}: missing; models[${i}] ("${m.name}") is framework "tensorflow", so "${m.path}" ` +
+                        `must be a SavedModel directory; save the model there with tf.saved_model.save (or model.export) or fix models[${i}].path in ${manifestFile}`);
+                }
+            } else if (!isFile(file)) {
                 errors.push(`${file}: models[${i}] ("${m.name}") names path "${m.path}" but no such file exists in ${dir}; train/copy the model there or fix models[${i}].path in ${manifestFile}`);
             }
         });

@@ -1,6 +1,7 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
+import { buildModelArchive } from "../components/modelArchive";
 import { missingHandlers, topLevelFunctions, validateModelDir } from "../components/modelDir";
 import { cleanupTempDirs, makeModelDir, tempDir, VALID_INFERENCE, VALID_MANIFEST, validModelFiles } from "./support/archiveFixtures";
 
@@ -76,6 +77,57 @@ describe("validateModelDir", function () {
         const manifestFile = path.join(dir, "models.json");
         assert.deepEqual(validateModelDir(dir).errors, [`${path.join(dir, "sentiment/model.joblib")}: models[1] ("sentiment") names path `
             + `"sentiment/model.joblib" but no such file exists in ${dir}; train/copy the model there or fix models[1].path in ${manifestFile}`]);
+    });
+
+    describe("tensorflow models (a SavedModel directory)", () => {
+        const TF_ENTRY = { name: "tfmodel", framework: "tensorflow", path: "tfmodel/1", task: "image-classification",
+            labels: ["a", "b"], memoryBytes: 1000 };
+        const tfFiles = (extra: Record<string, string>): Record<string, Buffer | string> => ({
+            ...validModelFiles(),
+            "models.json": JSON.stringify({ models: [...VALID_MANIFEST.models, TF_ENTRY] }),
+            ...extra,
+        });
+
+        it("accepts a tensorflow path that is a directory holding saved_model.pb", () => {
+            const dir = makeModelDir(tfFiles({ "tfmodel/1/saved_model.pb": "pb", "tfmodel/1/variables/variables.index": "idx" }));
+            const r = validateModelDir(dir);
+            assert.deepEqual(r.errors, []);
+            assert.equal(r.manifest?.models[2].path, "tfmodel/1");
+        });
+
+        it("rejects a tensorflow path that is a file, naming the path and the fix", () => {
+            const dir = makeModelDir(tfFiles({ "tfmodel/1": "not a SavedModel" }));
+            assert.deepEqual(validateModelDir(dir).errors, [`${path.join(dir, "tfmodel/1")}: models[2] ("tfmodel") is framework "tensorflow", `
+                + `so path "tfmodel/1" must be a SavedModel directory (containing saved_model.pb) but it is not a directory in ${dir}; `
+                + `save the model there with tf.saved_model.save (or model.export) or fix models[2].path in ${path.join(dir, "models.json")}`]);
+        });
+
+        it("rejects a missing tensorflow path", () => {
+            const dir = makeModelDir(tfFiles({}));
+            assert.deepEqual(validateModelDir(dir).errors, [`${path.join(dir, "tfmodel/1")}: models[2] ("tfmodel") is framework "tensorflow", `
+                + `so path "tfmodel/1" must be a SavedModel directory (containing saved_model.pb) but it does not exist in ${dir}; `
+                + `save the model there with tf.saved_model.save (or model.export) or fix models[2].path in ${path.join(dir, "models.json")}`]);
+        });
+
+        it("rejects a tensorflow directory without saved_model.pb", () => {
+            const dir = makeModelDir(tfFiles({ "tfmodel/1/variables/variables.index": "idx" }));
+            assert.deepEqual(validateModelDir(dir).errors, [`${path.join(dir, "tfmodel/1/saved_model.pb")}: missing; models[2] ("tfmodel") is `
+                + `framework "tensorflow", so "tfmodel/1" must be a SavedModel directory; save the model there with tf.saved_model.save `
+                + `(or model.export) or fix models[2].path in ${path.join(dir, "models.json")}`]);
+        });
+
+        it("packs the whole SavedModel directory into the archive", async () => {
+            const dir = makeModelDir(tfFiles({ "tfmodel/1/saved_model.pb": "pb", "tfmodel/1/variables/variables.index": "idx" }));
+            const r = await buildModelArchive(dir, path.join(tempDir(), "model.tar.gz"));
+            assert.ok(r.files.includes("tfmodel/1/saved_model.pb") && r.files.includes("tfmodel/1/variables/variables.index"), r.files.join(","));
+        });
+
+        it("still requires a file for other frameworks (a directory is rejected)", () => {
+            const files = validModelFiles();
+            delete files["sentiment/model.joblib"];
+            const dir = makeModelDir({ ...files, "sentiment/model.joblib/saved_model.pb": "pb" });
+            assert.match(validateModelDir(dir).errors.join("\n"), /models\[1\] \("sentiment"\) names path "sentiment\/model\.joblib" but no such file exists/);
+        });
     });
 
     it("passes on manifest schema errors with the manifest's path and returns no manifest", () => {

@@ -1,7 +1,21 @@
 import { allResources, resetRecorded, settle, unwrap } from "./support/pulumiMocks";
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { makeModelDir } from "./support/endpointFixture";
+
+const REPO_BUILD = path.join(__dirname, "..", "build", "model-archive");
+
+/** Name, size and mtime of every entry of `dir` (one level), or "absent". */
+function snapshot(dir: string): string {
+    if (!fs.existsSync(dir)) return "absent";
+    return fs.readdirSync(dir).sort().map((n) => {
+        const st = fs.statSync(path.join(dir, n));
+        return `${n} ${st.size} ${st.mtimeMs}`;
+    }).join("\n");
+}
 
 describe("components/index.ts: the barrel", () => {
     it("re-exports the cloud modules and the archive engineer's modules", () => {
@@ -21,6 +35,11 @@ describe("index.ts: the Pulumi program", function () {
         resetRecorded();
         const { dir } = makeModelDir();
         const saved = pulumi.runtime.allConfig();
+        // The program builds under <cwd>/build/model-archive: run it from a temp project folder, never the repo's.
+        const repoBuildBefore = snapshot(REPO_BUILD);
+        const cwd = process.cwd();
+        const project = fs.mkdtempSync(path.join(os.tmpdir(), "gmme-index-"));
+        process.chdir(project);
         try {
             pulumi.runtime.setAllConfig({
                 "aws:region": "eu-west-1",
@@ -39,8 +58,13 @@ describe("index.ts: the Pulumi program", function () {
             assert.match(await unwrap<string>(program.modelDataUrl), /^s3:\/\/gpu-endpoint-artifacts-0a1b2c3\/models\/[0-9a-f]{16}\/model\.tar\.gz$/);
             await settle();
             assert.ok(allResources().some((r) => r.type === "aws:sagemaker/endpoint:Endpoint" && r.name === "gpu-endpoint-endpoint"));
+            const sha16 = (await unwrap<string>(program.artifactSha256)).slice(0, 16);
+            assert.ok(fs.existsSync(path.join(project, "build", "model-archive", sha16, "model.tar.gz")), "archive built in the temp project folder");
+            assert.strictEqual(snapshot(REPO_BUILD), repoBuildBefore, "the repo's build/model-archive is untouched");
         } finally {
+            process.chdir(cwd);
             pulumi.runtime.setAllConfig(saved);
+            fs.rmSync(project, { recursive: true, force: true });
         }
     });
 });

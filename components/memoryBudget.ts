@@ -145,16 +145,18 @@ export function checkMemoryBudget(a: MemoryBudgetArgs): MemoryBudgetResult {
     if (budget === undefined) return { errors, warnings, estimate };
     // 3. All models over the budget: they are swapped (LRU eviction, a load on each miss).
     if (e.allBytes > budget) {
-        // Types that hold them all without idle GPUs (gpuCount <= workers), and the cache size they need.
-        const fit = instanceTypesWhere((g) => g.gpuCount <= workers && holdsAll(workers, g, e.allGpuBytes));
+        // Other types (not this one's GPUs) that hold them all without idle GPUs (gpuCount <= workers), and the cache size they need.
+        const fit = instanceTypesWhere((g) => !(g.family === gpu.family && g.gpuCount === gpu.gpuCount) &&
+            g.gpuCount <= workers && holdsAll(workers, g, e.allGpuBytes));
         const raise = fit.some((g) => cacheBudgetBytes(c, workers, g) < e.allBytes);
+        const keep = holdsAll(workers, gpu, e.allGpuBytes) ? `keep ${gpu.instanceType} and set ${K("modelCacheBytes")} to at least ${e.allBytes}` : "";
         warnings.push(`${K("instanceType")}: the ${a.models.length} models of ${a.manifestPath} need ${formatBytes(e.allBytes)} together ` +
             `(${formatBytes(e.allGpuBytes)} of them on the GPU) but each worker's model cache holds ${formatBytes(budget)} (${budgetSource}), ` +
             `so models are loaded on first use and the least recently used evicted: a request for an evicted model ` +
             `waits for its load. ` + (e.allGpuBytes === 0 ? `They sit in host RAM, not on the GPU: to hold them all, set ${K("modelCacheBytes")} to at least ${e.allBytes}.` :
             `To hold them all with ${workers} worker(s), use ` +
-            (fit.length > 0 ? listTypes(fit) + (raise ? `, with ${K("modelCacheBytes")} of at least ${e.allBytes}` : "")
-                : "no instance type in the GPU table (unpin or shrink models, or use fewer workers)") + "."));
+            (fit.length > 0 ? listTypes(fit) + (raise ? `, with ${K("modelCacheBytes")} of at least ${e.allBytes}` : "") + (keep ? `, or ${keep}` : "")
+                : keep || "no instance type in the GPU table (unpin or shrink models, or use fewer workers)") + "."));
     }
     // 4. Caches that may outgrow the GPU: a load fails with CUDA out of memory instead of evicting.
     const cacheOnGpu = Math.min(budget, e.allGpuBytes);

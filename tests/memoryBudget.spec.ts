@@ -42,6 +42,17 @@ describe("GPU memory budget at preview (issue 5): pure check", () => {
         assert.deepStrictEqual([r.estimate.usablePerGpuBytes, r.estimate.budgetPerWorkerBytes], [Math.floor(16 * GIB * 0.9), Math.floor(Math.floor(16 * GIB * 0.9) / 2)]);
     });
 
+    it("on ml.g5.xlarge, leaves ml.g5 out of the types to switch to and says to keep it with a larger modelCacheBytes", () => {
+        for (const t of ["ml.g5.xlarge", "ml.g5.2xlarge"]) {
+            const w = check(t, 1, FOUR_BERTS).warnings;
+            assert.strictEqual(w.length, 1, w.join("\n"));
+            assert.ok(w[0].endsWith(`To hold them all with 1 worker(s), use ml.g6.xlarge (1 x NVIDIA L4 22.35 GiB), ` +
+                `ml.g6e.xlarge (1 x NVIDIA L40S 44.70 GiB), ml.p5.4xlarge (1 x NVIDIA H100 74.51 GiB), with ${P}:modelCacheBytes of at least ${14 * GIB}, ` +
+                `or keep ${t} and set ${P}:modelCacheBytes to at least ${14 * GIB}.`), w[0]);
+            assert.doesNotMatch(w[0], /ml\.g5\.xlarge \(/);
+        }
+    });
+
     it("still warns on ml.g5.xlarge (10.8 GiB default budget) and is silent on ml.g6e.xlarge (20.1 GiB)", () => {
         assert.match(check("ml.g5.xlarge", 1, FOUR_BERTS).warnings.join("\n"), /need 14\.00 GiB together .* holds 10\.80 GiB \(the default 0\.5 \/ 1 worker\(s\) sharing a GPU of the 21\.60 GiB usable on one NVIDIA A10G/);
         assert.deepStrictEqual(check("ml.g6e.xlarge", 1, FOUR_BERTS), {

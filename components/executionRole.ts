@@ -28,11 +28,16 @@ export const WILDCARD_RESOURCE_ACTIONS: readonly string[] = [
 /** The namespace SageMaker endpoint instances publish their metrics to. */
 export const ENDPOINT_METRICS_NAMESPACE = "/aws/sagemaker/Endpoints";
 
-/** Trust policy: only the SageMaker service may assume the role. */
-export function trustPolicy(): PolicyDocument {
+/**
+ * Trust policy: only the SageMaker service may assume the role, and only on behalf of resources of
+ * `accountId` (`aws:SourceAccount`: the cross-service confused-deputy guard AWS recommends in
+ * "Cross-service confused deputy prevention" of the SageMaker developer guide).
+ */
+export function trustPolicy(accountId: string): PolicyDocument {
     return policyDocument([{
         Sid: "SageMakerAssumeRole", Effect: "Allow",
         Principal: { Service: "sagemaker.amazonaws.com" }, Action: ["sts:AssumeRole"],
+        Condition: { StringEquals: { "aws:SourceAccount": accountId } },
     }]);
 }
 
@@ -139,7 +144,7 @@ export interface ExecutionRoleArgs {
 /** Declares the role and its inline policy as children of `parent`. */
 export function declareExecutionRole(names: { role: string; rolePolicy: string }, args: ExecutionRoleArgs, parent: pulumi.Resource) {
     const role = new aws.iam.Role(names.role, {
-        assumeRolePolicy: JSON.stringify(trustPolicy()),
+        assumeRolePolicy: pulumi.output(args.accountId).apply((accountId) => JSON.stringify(trustPolicy(accountId))),
         description: "SageMaker execution role of a gpu-multi-model-endpoint stack (least privilege).",
         tags: args.tags,
     }, { parent });

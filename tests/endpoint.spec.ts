@@ -94,7 +94,7 @@ for (const [stack, e] of Object.entries(STACKS)) {
 
         it("creates the least-privilege execution role", () => {
             assert.deepStrictEqual(oneOfType(T.role).inputs, {
-                assumeRolePolicy: JSON.stringify(trustPolicy()),
+                assumeRolePolicy: JSON.stringify(trustPolicy(MOCK_ACCOUNT)),
                 description: "SageMaker execution role of a gpu-multi-model-endpoint stack (least privilege).", tags,
             });
             // Pulumi.prod.yaml turns data capture on: the role may also PutObject under its prefix (DataCaptureWrite).

@@ -16,9 +16,10 @@ const bySid = (doc: PolicyDocument, sid: string) => {
 };
 
 describe("execution role policy documents", () => {
-    it("trusts only the SageMaker service", () => {
-        assert.deepStrictEqual(trustPolicy(), { Version: "2012-10-17", Statement: [{
+    it("trusts only the SageMaker service, acting for resources of the stack's own account (confused-deputy guard)", () => {
+        assert.deepStrictEqual(trustPolicy("123456789012"), { Version: "2012-10-17", Statement: [{
             Sid: "SageMakerAssumeRole", Effect: "Allow", Principal: { Service: "sagemaker.amazonaws.com" }, Action: ["sts:AssumeRole"],
+            Condition: { StringEquals: { "aws:SourceAccount": "123456789012" } },
         }] });
     });
 

@@ -399,6 +399,10 @@ class Router:
         cache = ModelCache(specs, budget, loader=loader or (lambda spec: load_model(spec, gpu_id)),
                            retry_seconds=_env_float(environ, "MODEL_LOAD_RETRY_SECONDS", 5.0),
                            wait_seconds=_env_float(environ, "MODEL_CACHE_WAIT_SECONDS", 30.0))
+        if loader is None:  # real loaders: a broken UNPINNED model file fails the start, not its first request
+            broken = [p for p in (check_model_file(s) for s in specs.values() if not s.pinned) if p]
+            if broken:
+                raise _bad("model_load_failed", "; ".join(broken), 500)
         cache.load_pinned()
         return cls(specs, cache)
 
@@ -737,6 +741,32 @@ def _gpu_id(context):
         return int(props["gpu_id"]) if props.get("gpu_id") is not None else None
     except (TypeError, ValueError):
         return None
+
+
+# Leading bytes of what torch.jit.save (a zip) and joblib.dump (a pickle, or one of joblib's
+# compressors: zlib, gzip, bz2, xz, lzma, lz4) write.
+_MAGIC = {"pytorch": (b"PK\x03\x04",),
+          "sklearn": (b"\x80", b"\x78", b"\x1f\x8b", b"BZh", b"\xfd7zXZ", b"\x5d\x00", b"\x04\x22\x4d\x18")}
+
+
+def check_model_file(spec):
+    """A cheap start-time check of one model's artifact (exists, non-empty, the framework's file
+    signature; a SavedModel directory holds saved_model.pb). Returns a problem naming the model and
+    its file, or None. Loading can still fail later; this catches truncated or garbage files early."""
+    where = f"model '{spec.name}' (file {spec.rel_path})"
+    if spec.framework == "tensorflow":
+        ok = os.path.isfile(os.path.join(spec.path, "saved_model.pb"))
+        return None if ok else f"{where}: not a SavedModel directory with saved_model.pb"
+    if not os.path.isfile(spec.path):
+        return f"{where}: does not exist"
+    with open(spec.path, "rb") as f:
+        head = f.read(8)
+    if not head:
+        return f"{where}: is empty"
+    if not head.startswith(_MAGIC[spec.framework]):
+        kind = "a TorchScript zip" if spec.framework == "pytorch" else "a joblib/pickle file"
+        return f"{where}: is not {kind} (starts with {head[:4].hex()}); re-export it or rebuild the archive"
+    return None
 
 
 def load_model(spec, gpu_id=None):

@@ -287,6 +287,7 @@ def tf_manifest(tmp_path, name="tfmodel", pinned=False):
     weights = np.zeros((4, 3))
     weights[0, 0] = weights[1, 1] = weights[2, 2] = 5.0  # class = position of the largest of the first 3 inputs
     np.save(saved / "weights.npy", weights)
+    (saved / "saved_model.pb").write_bytes(b"stand-in")  # every real SavedModel directory has one
     (tmp_path / "models.json").write_text(json.dumps({"models": [{
         "name": name, "framework": "tensorflow", "path": name, "task": "tabular-classification",
         "labels": ["a", "b", "c"], "input": {"kind": "tensor", "shape": [4], "dtype": "float32",
@@ -399,17 +400,31 @@ def test_any_json_body_gets_an_answer_or_a_4xx_error_never_an_unhandled_exceptio
     check()
 
 
-def test_a_corrupted_model_file_is_answered_500_naming_the_model_and_its_file_while_the_other_model_serves(tmp_path):
+def test_a_corrupted_unpinned_model_file_makes_model_fn_fail_at_start_naming_the_model_and_its_file(tmp_path):
     import shutil
     copy = tmp_path / "model"
     shutil.copytree(MODEL_SRC, copy)
     (copy / "sentiment" / "model.joblib").write_bytes(b"\x00not a joblib file" * 64)
-    router = inference.model_fn(str(copy))
-    err = error_of(router, {"model": "sentiment", "inputs": ["fine"]})
-    assert (err.status_code, err.body["error"]["code"]) == (500, "model_load_failed")
-    msg = err.body["error"]["message"]
-    assert msg.startswith("model 'sentiment' could not be loaded: ") and "(file sentiment/model.joblib)" in msg
-    assert invoke(router, {"model": "fashion", "inputs": [BLANK]})["model"] == "fashion"
+    with pytest.raises(inference.InferenceError) as info:
+        inference.model_fn(str(copy))
+    err = info.value
+    assert (err.status_code, json.loads(err.message)["error"]["code"]) == (500, "model_load_failed")
+    assert json.loads(err.message)["error"]["message"] == (
+        "model 'sentiment' (file sentiment/model.joblib): is not a joblib/pickle file (starts with 006e6f74); "
+        "re-export it or rebuild the archive")
+
+
+def test_the_start_check_accepts_the_shipped_artifacts_and_names_empty_and_missing_files(tmp_path):
+    import shutil
+    copy = tmp_path / "model"
+    shutil.copytree(MODEL_SRC, copy)
+    specs = inference.read_manifest(str(copy))
+    assert [inference.check_model_file(s) for s in specs.values()] == [None, None]
+    (copy / "sentiment" / "model.joblib").write_bytes(b"")
+    (copy / "fashion" / "model.pt").unlink()
+    assert [inference.check_model_file(s) for s in specs.values()] == [
+        "model 'fashion' (file fashion/model.pt): does not exist",
+        "model 'sentiment' (file sentiment/model.joblib): is empty"]
 
 
 def test_a_corrupted_pinned_model_file_makes_model_fn_fail_naming_the_file(tmp_path):

@@ -3,6 +3,7 @@
 The handler module is written to a temporary <base>/model/code/inference.py, the layout SageMaker
 gives /opt/ml/model, so these tests do not depend on model-src/.
 """
+import contextlib
 import io
 import json
 import os
@@ -215,13 +216,23 @@ def test_a_non_numeric_timeout_is_refused_with_the_variable_name(tmp_path):
 
 # ---- the real process ------------------------------------------------------
 
-def start_process(base, **extra):
+@contextlib.contextmanager
+def served(base, **extra):
+    """serve.py as its own process on a free port: yields (process, port); killed if still running
+    and its pipes closed afterwards."""
     env = dict(os.environ, **env_for(base, SAGEMAKER_BIND_TO_PORT="0", **extra))
     proc = subprocess.Popen(["/usr/bin/python3", str(SERVE)], env=env, stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
-    line = proc.stdout.readline().decode()
-    assert line.startswith("LOCAL_SERVE_PORT="), proc.stderr.read().decode()
-    return proc, int(line.strip().split("=", 1)[1])
+    try:
+        line = proc.stdout.readline().decode()
+        assert line.startswith("LOCAL_SERVE_PORT="), proc.stderr.read().decode()
+        yield proc, int(line.strip().split("=", 1)[1])
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=5)
+        for pipe in (proc.stdin, proc.stdout, proc.stderr):
+            pipe.close()
 
 
 def http(port, method, path, body=None, headers=None):
@@ -244,20 +255,13 @@ def wait_healthy(port, seconds=20):
 
 def test_the_process_serves_on_a_free_port_and_stops_on_sigterm(tmp_path):
     base = make_model_dir(tmp_path)
-    proc, port = start_process(base, FIXTURE_LOAD_DELAY="0.5")
-    try:
+    with served(base, FIXTURE_LOAD_DELAY="0.5") as (proc, port):
         assert http(port, "GET", "/ping")[0] == 503
         assert wait_healthy(port)
         status, body = http(port, "POST", "/invocations", b'{"a": 1}', {"Content-Type": "application/json"})
         assert status == 200 and json.loads(body)["model"] == "w-42"
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=5) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.stdin.close()
-        proc.stdout.close()
-        proc.stderr.close()
 
 
 def alive(pid):
@@ -274,8 +278,7 @@ def test_the_process_and_its_group_exit_when_its_parent_closes_stdin(tmp_path):
                               "    open(os.path.join(model_dir, 'helper.pid'), 'w').write("
                               "str(subprocess.Popen(['/bin/sleep', '300']).pid))")
     base = make_model_dir(tmp_path, handler=handler)
-    proc, port = start_process(base, LOCAL_EXIT_ON_STDIN_CLOSE="1")
-    try:
+    with served(base, LOCAL_EXIT_ON_STDIN_CLOSE="1") as (proc, port):
         assert wait_healthy(port)
         helper = int((base / "model" / "helper.pid").read_text())
         proc.stdin.close()
@@ -284,17 +287,11 @@ def test_the_process_and_its_group_exit_when_its_parent_closes_stdin(tmp_path):
         while time.monotonic() < deadline and alive(helper):
             time.sleep(0.05)
         assert not alive(helper), "the handler's subprocess must not be orphaned"
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.stdout.close()
-        proc.stderr.close()
 
 
 def test_the_process_logs_the_cause_when_loading_fails(tmp_path):
     base = make_model_dir(tmp_path)
-    proc, port = start_process(base, FIXTURE_LOAD_FAIL="1")
-    try:
+    with served(base, FIXTURE_LOAD_FAIL="1") as (proc, port):
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             status, body = http(port, "GET", "/ping")
@@ -305,12 +302,6 @@ def test_the_process_logs_the_cause_when_loading_fails(tmp_path):
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=5)
         assert "model file fixture/weights.txt is corrupt" in proc.stderr.read().decode()
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.stdin.close()
-        proc.stdout.close()
-        proc.stderr.close()
 
 
 def test_stuck_invocations_over_the_limit_get_503_server_busy_until_they_finish(tmp_path):

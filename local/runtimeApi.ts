@@ -13,10 +13,6 @@ import type { AwsErrorReply } from "./awsErrors";
 import { parseAuthorization, verifySigV4 } from "./sigv4";
 import type { Credentials, ParsedAuthorization } from "./sigv4";
 
-export { awsError, LOCAL_ACCOUNT_ID, modelError } from "./awsErrors";
-export type { AwsErrorReply } from "./awsErrors";
-export { MAX_SKEW_MS, parseAmzDate, parseAuthorization, skewError, verifySigV4 } from "./sigv4";
-export type { Credentials, ParsedAuthorization } from "./sigv4";
 
 /** Real-time InvokeEndpoint payload limit: 6 MB. */
 export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;

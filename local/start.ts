@@ -8,9 +8,6 @@ import * as path from "path";
 import { DEFAULT_CREDENTIALS, ENDPOINT_NAME_PATTERN, startLocalEndpoint } from "./endpoint";
 import type { LocalEndpoint, LocalEndpointOptions } from "./endpoint";
 
-export { DEFAULT_CREDENTIALS, PYTHON, REPO_ROOT, startLocalEndpoint } from "./endpoint";
-export type { LocalEndpoint, LocalEndpointOptions } from "./endpoint";
-
 /** Settings from argv and environment; every problem reported at once. Pure. */
 export function resolveStartOptions(argv: string[], env: NodeJS.ProcessEnv): { options: LocalEndpointOptions; errors: string[]; help: boolean } {
     const errors: string[] = [];

@@ -20,7 +20,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from "@aws-sdk/client-sagemaker-runtime";
-import { LocalEndpoint, PYTHON, startLocalEndpoint } from "../local/start";
+import { LocalEndpoint, PYTHON, startLocalEndpoint } from "../local/endpoint";
 import { loadSmokeData, percentile } from "./smoke";
 
 export interface BenchOptions { requests: number; concurrency: number; batch: number; sequential: number; json?: string }

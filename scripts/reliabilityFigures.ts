@@ -18,7 +18,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { requireSettings } from "../components/config";
 import { GpuModelEndpoint } from "../components/gpuModelEndpoint";
-import { startLocalEndpoint } from "../local/start";
+import { startLocalEndpoint } from "../local/endpoint";
 import { BAD_CONFIGS } from "../tests/fixtures/badConfigs";
 import { CORPUS, KNOWN_ISSUES, makeClient, mismatch, rssBytes, sendCase, validRequest } from "../tests/fixtures/malformedRequests";
 import { makeModelDir, otherDeclaredKeys, stackFile } from "../tests/support/endpointFixture";

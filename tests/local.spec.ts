@@ -10,8 +10,10 @@ import { InvokeEndpointCommand, SageMakerRuntimeClient, SageMakerRuntimeClientCo
 import { Hash } from "@smithy/hash-node";
 import { HttpRequest } from "@smithy/protocol-http";
 import { SignatureV4 } from "@smithy/signature-v4";
-import { LocalEndpoint, resolveStartOptions, startLocalEndpoint } from "../local/start";
-import { awsError, modelError, parseAmzDate, parseAuthorization, skewError } from "../local/runtimeApi";
+import { LocalEndpoint, startLocalEndpoint } from "../local/endpoint";
+import { resolveStartOptions } from "../local/start";
+import { awsError, modelError } from "../local/awsErrors";
+import { parseAmzDate, parseAuthorization, skewError } from "../local/sigv4";
 import { makeFixtureModelDir, processAlive } from "../local/fixtureModel";
 
 const CREDS = { accessKeyId: "local", secretAccessKey: "local-secret" };

@@ -6,7 +6,7 @@
  */
 import * as assert from "assert";
 import { SageMakerRuntimeClient } from "@aws-sdk/client-sagemaker-runtime";
-import { LocalEndpoint, startLocalEndpoint } from "../local/start";
+import { LocalEndpoint, startLocalEndpoint } from "../local/endpoint";
 import { CORPUS, makeClient, mismatch, rssBytes, sendCase, validRequest } from "./fixtures/malformedRequests";
 
 /** RSS growth of the model server allowed across the whole corpus (after both models are loaded). */

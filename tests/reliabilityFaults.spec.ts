@@ -10,7 +10,7 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { LocalEndpoint, startLocalEndpoint } from "../local/start";
+import { LocalEndpoint, startLocalEndpoint } from "../local/endpoint";
 import { localTarget, runSmoke } from "../scripts/smoke";
 import {
     brokenModelSrc, Cli, client, cmdline, corrupt, running, serveWithoutHealthGate, settle, Settled, sleep, startWithHelper as startWithHelperIn, waitFor, within,

@@ -25,7 +25,7 @@ import { HttpRequest } from "@smithy/protocol-http";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { WILDCARD_RESOURCE_ACTIONS } from "../components/executionRole";
 import { GpuModelEndpoint } from "../components/gpuModelEndpoint";
-import { LocalEndpoint, startLocalEndpoint } from "../local/start";
+import { LocalEndpoint, startLocalEndpoint } from "../local/endpoint";
 import { makeModelDir, stackSettings } from "./support/endpointFixture";
 import { makeFaultModelDir } from "./fixtures/faultModel";
 import { CREDENTIALS } from "./fixtures/malformedRequests";

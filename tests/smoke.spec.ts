@@ -11,7 +11,7 @@ import * as path from "path";
 import {
     batches, formatReport, loadSmokeData, localTarget, parseSmokeArgs, percentile, resolveTarget, runSmoke, SmokeReport, targetFromOutputs,
 } from "../scripts/smoke";
-import { LocalEndpoint, startLocalEndpoint } from "../local/start";
+import { LocalEndpoint, startLocalEndpoint } from "../local/endpoint";
 import { processAlive } from "../local/fixtureModel";
 
 const ROOT = path.resolve(__dirname, "..");

@@ -12,10 +12,20 @@ export const KEEP_ARCHIVE_COPIES = 3;
 /** A content-addressed folder name: the first 16 hex digits of the archive's sha256. */
 const SHA16 = /^[0-9a-f]{16}$/;
 
-/** Hex sha256 of a file's bytes (streamed). */
-export async function sha256OfFile(file: string): Promise<string> {
+/**
+ * Hex sha256 of a file's bytes (streamed, 1 MiB reads). With `expectedBytes`, a file whose length
+ * differs from it (it changed while being hashed) is an error naming the file.
+ */
+export async function sha256OfFile(file: string, expectedBytes?: number): Promise<string> {
     const h = crypto.createHash("sha256");
-    for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
+    let n = 0;
+    for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20 })) {
+        h.update(chunk as Buffer);
+        n += (chunk as Buffer).length;
+    }
+    if (expectedBytes !== undefined && n !== expectedBytes) {
+        throw new Error(`${file}: changed size while hashing (${expectedBytes} -> ${n} bytes); retry when nothing writes to the model directory`);
+    }
     return h.digest("hex");
 }
 

@@ -18,6 +18,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { cacheKey, racyEntries } from "./archiveCache";
 import { listArchiveEntries } from "./archiveEntries";
+import { sha256OfFile } from "./archiveStore";
 
 export const UNCOMPRESSED_MODEL_DATA_TYPE = "gpu-multi-model-endpoint:uncompressedModelData:UncompressedModelData";
 
@@ -86,17 +87,6 @@ export function modelDataSourceFor(bucket: string, prefix: string, layout: Pick<
     return { s3DataSources: [{ s3Uri: `s3://${bucket}/${layoutPrefix(prefix, layout)}`, s3DataType: "S3Prefix", compressionType: "None" }] };
 }
 
-async function sha256Of(file: string, size: number): Promise<string> {
-    const h = crypto.createHash("sha256");
-    let n = 0;
-    for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20 })) {
-        h.update(chunk as Buffer);
-        n += (chunk as Buffer).length;
-    }
-    if (n !== size) throw new Error(`${file}: changed size while hashing (${size} -> ${n} bytes); retry when nothing writes to the model directory`);
-    return h.digest("hex");
-}
-
 export interface HashOptions {
     /** JSON record of the last hashes; unchanged stats (as for the archive cache) skip hashing. @default no cache */
     cacheFile?: string;
@@ -132,7 +122,7 @@ export async function hashModelFiles(dir: string, opts: HashOptions = {}): Promi
     let done = 0;
     const out: ContentAddressedFile[] = [];
     for (const e of files) {
-        out.push({ path: e.path, abs: e.abs, size: e.size, sha256: await sha256Of(e.abs, e.size) });
+        out.push({ path: e.path, abs: e.abs, size: e.size, sha256: await sha256OfFile(e.abs, e.size) });
         done += e.size;
         opts.onProgress?.(done, total);
     }

@@ -5,6 +5,9 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh || exit 1
+# The project runs on the Node that the npm package `node` installs (see package.json engines).
+export PATH="$PWD/node_modules/.bin:$PATH"
+echo "== node $(node --version)"
 
 echo "== tsc --noEmit"
 npx tsc --noEmit -p . || { echo "tests: 0 passed, 1 failed (type check)"; exit 1; }

@@ -10,6 +10,7 @@ import { checkGpuInstanceType, closest, gpuInstanceInfo } from "./instanceTypes"
 import { bucketNameProblem, defaultEndpointName, keyPrefixProblem, sageMakerNameProblem, toSageMakerName } from "./names";
 import { MODEL_CACHE_CONFIG_KEYS, MODEL_CACHE_KEY_NAMES, parseModelCacheSettings } from "./modelCacheConfig";
 import { parseProductionSettings, PRODUCTION_CONFIG_KEYS, PRODUCTION_KEY_NAMES } from "./productionConfig";
+import { budgetInput, deploymentTimeBudget } from "./deploymentTime";
 import type { Settings } from "./settings";
 
 export type { Settings } from "./settings";
@@ -238,6 +239,9 @@ export function parseSettings(raw: RawConfig, ctx: ParseContext): ParseResult {
         requirementsNonEmpty: false, enableNetworkIsolation, kmsKeyArn });
     errors.push(...prod.errors);
     warnings.push(...prod.warnings);
+    const budget = deploymentTimeBudget(budgetInput({ project: ctx.project, modelDataDownloadTimeoutInSeconds,
+        containerStartupHealthCheckTimeoutInSeconds, initialInstanceCount, production: prod.production }));
+    if (budget.error) errors.push(budget.error);
     const protectEndpoint = bool("protectEndpoint");
 
     if (errors.length > 0 || !region || !imageUri || !gpu) return { errors, warnings };

@@ -64,6 +64,16 @@ export interface RolePolicyInput {
     dataCapture?: DataCaptureSettings;
     /** CodeArtifact repository for pip (issue 6): the toolkit's login and reads. */
     codeArtifactRepositoryArn?: string;
+    /**
+     * Names of the CloudWatch alarms the endpoint's auto-rollback watches (alarms.ts `alarmNames`); SageMaker reads
+     * them with the execution role, so the role may `cloudwatch:DescribeAlarms` on exactly these alarms. Empty = none.
+     */
+    rollbackAlarmNames?: readonly string[];
+}
+
+/** `arn:<partition>:cloudwatch:<region>:<account>:alarm:<name>` */
+export function alarmArn(partition: string, region: string, accountId: string, alarmName: string): string {
+    return `arn:${partition}:cloudwatch:${region}:${accountId}:alarm:${alarmName}`;
 }
 
 /** The role's inline policy. Every statement is scoped; see WILDCARD_RESOURCE_ACTIONS for the exceptions. */
@@ -124,6 +134,12 @@ export function executionRolePolicy(i: RolePolicyInput): PolicyDocument {
                 ],
             },
         );
+    }
+    if (i.rollbackAlarmNames && i.rollbackAlarmNames.length > 0) {
+        statements.push({
+            Sid: "DescribeRollbackAlarms", Effect: "Allow", Action: ["cloudwatch:DescribeAlarms"],
+            Resource: i.rollbackAlarmNames.map((n) => alarmArn(i.partition, i.region, i.accountId, n)),
+        });
     }
     if (i.dataCapture) statements.push(...dataCapturePolicyStatements(i.dataCapture, i.bucket, i.partition));
     if (i.codeArtifactRepositoryArn) statements.push(...codeArtifactPolicyStatements(i.codeArtifactRepositoryArn));

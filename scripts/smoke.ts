@@ -9,6 +9,7 @@ import { execFile } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { InvokeEndpointCommand, SageMakerRuntimeClient, SageMakerRuntimeClientConfig } from "@aws-sdk/client-sagemaker-runtime";
+import { checkServing } from "./servingCheck";
 
 export const DATA_DIR = path.resolve(__dirname, "..", "local", "smoke-data");
 export const LOCAL_DEFAULT_CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local-secret" };
@@ -32,11 +33,15 @@ export interface SmokeTarget {
     credentials?: { accessKeyId: string; secretAccessKey: string };
     /** Where the target came from, for the report. */
     source: string;
+    /** The EndpointConfiguration the stack outputs name; AWS targets are checked to serve it (servingCheck.ts). */
+    endpointConfigName?: string;
 }
 
 export const HELP = `npm run smoke -- [--local URL | --stack NAME | --outputs FILE] [--max-attempts N] [--batch-size N]
 
-Invokes the endpoint with InvokeEndpointCommand: 100 Fashion-MNIST test images and 12 sentiment
+On AWS it first calls DescribeEndpoint: the endpoint must be InService and serve the
+endpointConfigName of the stack outputs, else it fails saying a rollback or a pending update happened.
+Then it invokes the endpoint with InvokeEndpointCommand: 100 Fashion-MNIST test images and 12 sentiment
 texts (local/smoke-data/), and one bad request that must fail as ModelError with a 4xx
 original status without being retried. Prints requests, accuracy, p50/p95 latency per model.
 Exits 1 with the reason on any failure.
@@ -96,7 +101,8 @@ export function targetFromOutputs(outputs: unknown, source: string, env: NodeJS.
     const region = typeof o.region === "string" && o.region !== "" ? o.region : env.AWS_REGION;
     if (!region) problems.push("no string output region (and AWS_REGION is not set)");
     if (problems.length > 0) throw new Error(`${source}: ${problems.join("; ")}`);
-    return { endpointName: o.endpointName as string, region: region as string, source };
+    const config = typeof o.endpointConfigName === "string" && o.endpointConfigName !== "" ? { endpointConfigName: o.endpointConfigName } : {};
+    return { endpointName: o.endpointName as string, region: region as string, source, ...config };
 }
 
 /** The local endpoint's target from its URL. Pure. */
@@ -141,10 +147,8 @@ export async function resolveTarget(options: SmokeOptions, env: NodeJS.ProcessEn
         try { text = fs.readFileSync(options.outputsFile, "utf8"); } catch (e) { throw new Error(`--outputs ${options.outputsFile}: cannot read (${(e as Error).message})`); }
         return targetFromOutputs(parse(text, options.outputsFile), options.outputsFile, env);
     }
-    if (options.stack) {
-        const src = `pulumi stack output --json --stack ${options.stack}`;
-        return targetFromOutputs(parse(await pulumi(options.stack), src), src, env);
-    }
+    const src = `pulumi stack output --json --stack ${options.stack}`;
+    if (options.stack) return targetFromOutputs(parse(await pulumi(options.stack), src), src, env);
     if (env.ENDPOINT_NAME && env.AWS_REGION) return { endpointName: env.ENDPOINT_NAME, region: env.AWS_REGION, source: "ENDPOINT_NAME and AWS_REGION" };
     throw new Error("no target: use --local URL, --stack NAME or --outputs FILE, or set ENDPOINT_NAME and AWS_REGION (see --help)");
 }
@@ -186,10 +190,8 @@ export interface ModelStats { model: string; requests: number; items: number; co
 export interface SmokeReport { target: SmokeTarget; models: ModelStats[]; badRequest: string; failures: string[] }
 
 export function makeClient(target: SmokeTarget, maxAttempts?: number): SageMakerRuntimeClient {
-    const config: SageMakerRuntimeClientConfig = { region: target.region };
-    if (target.endpoint) config.endpoint = target.endpoint;
-    if (target.credentials) config.credentials = target.credentials;
-    if (maxAttempts !== undefined) config.maxAttempts = maxAttempts;
+    const config: SageMakerRuntimeClientConfig = { region: target.region, ...(target.endpoint ? { endpoint: target.endpoint } : {}),
+        ...(target.credentials ? { credentials: target.credentials } : {}), ...(maxAttempts !== undefined ? { maxAttempts } : {}) };
     return new SageMakerRuntimeClient(config);
 }
 
@@ -278,12 +280,9 @@ async function main(): Promise<number> {
     if (help) { process.stdout.write(HELP); return 0; }
     if (errors.length > 0) { process.stderr.write(`smoke: ${errors.join("\n  ")}\n`); return 2; }
     let target: SmokeTarget;
-    try {
-        target = await resolveTarget(options, process.env);
-    } catch (e) {
-        process.stderr.write(`smoke: ${(e as Error).message}\n`);
-        return 2;
-    }
+    try { target = await resolveTarget(options, process.env); } catch (e) { process.stderr.write(`smoke: ${(e as Error).message}\n`); return 2; }
+    const notServing = target.endpoint ? undefined : await checkServing(target); // AWS only: a rolled-back update fails here
+    if (notServing) { process.stderr.write(`smoke: FAILED: ${notServing}\n`); return 1; }
     const report = await runSmoke(target, { maxAttempts: options.maxAttempts, batchSize: options.batchSize });
     process.stdout.write(formatReport(report) + "\n");
     if (report.failures.length > 0) {

@@ -15,3 +15,4 @@ export const artifactSha256 = endpoint.artifactSha256;
 export const imageUri = endpoint.imageUri;
 export const executionRoleArn = endpoint.executionRoleArn;
 export const variantName = endpoint.variantName;
+export const endpointConfigName = endpoint.endpointConfigName;

@@ -18,6 +18,10 @@ import { declareArtifactBucket } from "./artifactBucket";
 import { EndpointAutoscaling } from "./autoscaling";
 import { buildDataCaptureConfig } from "./dataCapture";
 import { buildDeploymentConfig } from "./deploymentConfig";
+import { budgetInput, deploymentTimeBudget } from "./deploymentTime";
+import { GenerationLedger } from "./generationLedger";
+import { DescribeEndpoint, liveInstanceCount } from "./liveEndpoint";
+import { rollbackAlarmNames } from "./updateSafety";
 import { buildIsolation } from "./isolation";
 import { containerEnvironment } from "./containerEnv";
 import { modelCacheEnvironment } from "./modelCacheConfig";
@@ -47,6 +51,11 @@ export interface GpuModelEndpointArgs {
      * @default "<baseDir>/build/model-archive" (gitignored)
      */
     buildDir?: string;
+    /**
+     * Answers DescribeEndpoint at preview (liveEndpoint.ts), read only with autoscaling to keep the live instance count.
+     * @default the @aws-sdk/client-sagemaker client in settings.region; none under Pulumi mocks
+     */
+    describeEndpoint?: DescribeEndpoint;
 }
 
 /** The built archive as the component uses it. */
@@ -101,6 +110,8 @@ export class GpuModelEndpoint extends pulumi.ComponentResource {
     public readonly imageUri: pulumi.Output<string>;
     public readonly executionRoleArn: pulumi.Output<string>;
     public readonly variantName: pulumi.Output<string>;
+    /** Name of the EndpointConfiguration this deployment puts on the endpoint (the smoke test checks it is served). */
+    public readonly endpointConfigName: pulumi.Output<string>;
 
     constructor(name: string, args: GpuModelEndpointArgs, opts?: pulumi.ComponentResourceOptions) {
         // Validate BEFORE anything is registered (the component itself included).
@@ -119,6 +130,7 @@ export class GpuModelEndpoint extends pulumi.ComponentResource {
         }
         super(GPU_MODEL_ENDPOINT_TYPE, name, {}, opts);
         for (const w of plan.warnings) pulumi.log.warn(w, this);
+        pulumi.log.info(deploymentTimeBudget(budgetInput(s)).summary, this);
 
         const n = childNames(name);
         const tags = resourceTags(s);
@@ -138,7 +150,6 @@ export class GpuModelEndpoint extends pulumi.ComponentResource {
         }
 
         // Model data: one content-addressed archive, or (modelDataMode uncompressed) every file under a content-addressed prefix.
-        const retainArtifacts = !s.forceDestroyArtifacts;
         let modelData: { modelDataUrl: pulumi.Output<string>; sha256: pulumi.Output<string>;
             container: { modelDataUrl: pulumi.Output<string> } | { modelDataSource: pulumi.Output<ModelDataSource> } };
         // Progress only for work that takes a while (every 2 s after the first 2 s).
@@ -151,7 +162,7 @@ export class GpuModelEndpoint extends pulumi.ComponentResource {
             const started = Date.now();
             const files = new UncompressedModelData(n.modelFiles, {
                 dir: plan.dir, bucket: bucketName, prefix: s.artifactPrefix, hashCacheFile: path.join(buildDir, "uncompressed-hashes.json"),
-                kmsKeyArn: s.kmsKeyArn, tags, retainOnDelete: retainArtifacts,
+                kmsKeyArn: s.kmsKeyArn, tags, retainOnDelete: true, // rollback safety: see GenerationLedger
                 onProgress: (bytesDone, bytesTotal) => progress({ bytesDone, bytesTotal, bytesWritten: 0, elapsedMs: Date.now() - started }),
             }, parent);
             modelData = { modelDataUrl: files.s3Uri, sha256: files.digest, container: { modelDataSource: files.modelDataSource } };
@@ -166,7 +177,7 @@ export class GpuModelEndpoint extends pulumi.ComponentResource {
                 serverSideEncryption: s.kmsKeyArn ? "aws:kms" : "AES256",
                 kmsKeyId: s.kmsKeyArn,
                 tags,
-            }, { ...parent, retainOnDelete: retainArtifacts });
+            }, { ...parent, retainOnDelete: true }); // rollback safety: the GenerationLedger deletes old archives
             const url = pulumi.interpolate`s3://${object.bucket}/${object.key}`;
             modelData = { modelDataUrl: url, sha256: archive.apply((a) => a.sha256), container: { modelDataUrl: url } };
         }
@@ -184,6 +195,7 @@ export class GpuModelEndpoint extends pulumi.ComponentResource {
                     imageUri: s.imageUri, endpointName: s.endpointName,
                     vpc: s.vpcSubnetIds.length > 0 ? { subnetIds: s.vpcSubnetIds, securityGroupIds: s.vpcSecurityGroupIds } : undefined,
                     dataCapture: s.production.dataCapture, codeArtifactRepositoryArn: s.production.codeArtifactRepositoryArn,
+                    rollbackAlarmNames: s.production.deployment?.autoRollback ? rollbackAlarmNames(s.endpointName) : [],
                 },
                 bucket: bucketName, accountId: identity.accountId, tags,
             }, this);
@@ -194,9 +206,9 @@ export class GpuModelEndpoint extends pulumi.ComponentResource {
         // Model, configuration, endpoint. Model and configuration are auto-named (no name inputs).
         const isolation = buildIsolation({ vpcSubnetIds: s.vpcSubnetIds, vpcSecurityGroupIds: s.vpcSecurityGroupIds,
             enableNetworkIsolation: s.enableNetworkIsolation, codeArtifactRepositoryArn: s.production.codeArtifactRepositoryArn });
-        // Prod (protectEndpoint) keeps replaced Models and configurations: after a rollback SageMaker still uses them
-        // (terraform-provider-aws #48997: the provider reports a rolled-back update as a success).
-        const retainRevisions = { retainOnDelete: s.protectEndpoint };
+        // Replaced Models and configurations are kept: after a rollback SageMaker still runs them (the provider reports a
+        // rolled-back update as a success). The GenerationLedger deletes old ones and, on destroy, all of them.
+        const retainRevisions = { retainOnDelete: true };
         const model = new aws.sagemaker.Model(n.model, {
             executionRoleArn: roleArn,
             primaryContainer: {
@@ -214,7 +226,7 @@ export class GpuModelEndpoint extends pulumi.ComponentResource {
                 variantName: s.variantName,
                 modelName: model.name,
                 instanceType: s.instanceType,
-                initialInstanceCount: s.initialInstanceCount,
+                initialInstanceCount: liveInstanceCount(s, this, args.describeEndpoint),
                 initialVariantWeight: 1,
                 containerStartupHealthCheckTimeoutInSeconds: s.containerStartupHealthCheckTimeoutInSeconds,
                 modelDataDownloadTimeoutInSeconds: s.modelDataDownloadTimeoutInSeconds,
@@ -230,12 +242,18 @@ export class GpuModelEndpoint extends pulumi.ComponentResource {
         const p = s.production;
         const alarms = p.alarms ? new EndpointAlarms(`${name}-alarms`, { endpointName: s.endpointName, variantName: s.variantName,
             alarms: p.alarms, gpusPerInstance: s.gpu.gpuCount, tags }, parent) : undefined;
+        const rollbackAlarms = p.deployment?.autoRollback ? rollbackAlarmNames(s.endpointName) : [];
+        const ledger = new GenerationLedger(`${name}-generations`, {
+            project: s.project, region: s.region, endpointName: s.endpointName, rollbackAlarms: [...rollbackAlarms].sort(),
+            instanceType: s.instanceType, autoscaled: !!p.autoscaling, acknowledgeReplacement: !!p.acknowledgeEndpointReplacement,
+            generation: { model: model.name, config: config.name, artifact: modelData.modelDataUrl, deleteArtifact: s.forceDestroyArtifacts },
+        }, parent);
         const endpoint = new aws.sagemaker.Endpoint(n.endpoint, {
             name: s.endpointName,
             endpointConfigName: config.name,
-            deploymentConfig: buildDeploymentConfig(p.deployment, alarms?.alarmNames),
+            deploymentConfig: buildDeploymentConfig(p.deployment, rollbackAlarms),
             tags,
-        }, { ...parent, protect: s.protectEndpoint, dependsOn: alarms ? [alarms] : [] });
+        }, { ...parent, protect: s.protectEndpoint, dependsOn: [ledger, ...(alarms ? [alarms] : [])] });
         if (p.autoscaling) {
             new EndpointAutoscaling(`${name}-autoscaling`, { endpointName: endpoint.name, variantName: s.variantName,
                 autoscaling: p.autoscaling, gpusPerInstance: s.gpu.gpuCount }, parent);
@@ -249,7 +267,9 @@ export class GpuModelEndpoint extends pulumi.ComponentResource {
         this.imageUri = pulumi.output(s.imageUri);
         this.executionRoleArn = roleArn;
         this.variantName = pulumi.output(s.variantName);
+        this.endpointConfigName = endpoint.endpointConfigName;
         const outputs = {
+            endpointConfigName: this.endpointConfigName,
             endpointName: this.endpointName, endpointArn: this.endpointArn, region: this.region,
             modelDataUrl: this.modelDataUrl, artifactSha256: this.artifactSha256, imageUri: this.imageUri,
             executionRoleArn: this.executionRoleArn, variantName: this.variantName,

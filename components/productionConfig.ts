@@ -34,6 +34,8 @@ export interface ProductionSettings {
     dataCapture?: DataCaptureSettings;
     /** CA_REPOSITORY_ARN for the container; undefined = not set. */
     codeArtifactRepositoryArn?: string;
+    /** `acknowledgeEndpointReplacement`: true lets an update replace the endpoint (updateSafety.ts); undefined = refused. */
+    acknowledgeEndpointReplacement?: true;
 }
 export interface ProductionParseContext {
     project: string; stack: string;
@@ -204,6 +206,8 @@ export function parseProductionSettings(raw: Record<string, string | undefined>,
     if (trafficRouting !== "ALL_AT_ONCE" || autoRollback || terminationWaitSeconds > 0) {
         production.deployment = { trafficRouting, stepSizeType, canarySize, linearStepSize, waitIntervalSeconds, terminationWaitSeconds, maximumExecutionTimeoutSeconds, autoRollback };
     }
+
+    if (bool("acknowledgeEndpointReplacement")) production.acknowledgeEndpointReplacement = true;
 
     // --- data capture
     const captureOn = bool("dataCapture");

@@ -72,6 +72,8 @@ export const PRODUCTION_CONFIG_KEYS: readonly ProductionConfigKey[] = [
       description: "Upper bound for the whole deployment, in seconds (600 to 14400), larger than all waits together." },
     { key: "deploymentAutoRollback", type: "boolean", default: false,
       description: "Roll an update back when one of the alarms fires during it (needs alarms: true). Turning it on or off later replaces the endpoint: set it when the endpoint is created." },
+    { key: "acknowledgeEndpointReplacement", type: "boolean", default: false,
+      description: "Accept the downtime of a change that replaces the endpoint (endpointName or the stack name behind its default, deploymentAutoRollback on or off): the provider deletes it, then creates it. false = preview refuses such a change; see docs/updates.md for the migration without downtime." },
     // Data capture
     { key: "dataCapture", type: "boolean", default: false,
       description: "Capture requests and responses (JSON as text) to S3 in the artifact bucket, encrypted." },

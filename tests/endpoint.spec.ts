@@ -1,5 +1,6 @@
 import { allResources, MOCK_ACCOUNT, oneOfType, optionsOf, recordedCalls, resetRecorded } from "./support/pulumiMocks";
 import * as assert from "assert";
+import { rollbackAlarmNames } from "../components/updateSafety";
 import * as path from "path";
 import { bucketPolicy } from "../components/artifactBucket";
 import { executionRolePolicy, trustPolicy } from "../components/executionRole";
@@ -51,7 +52,7 @@ for (const [stack, e] of Object.entries(STACKS)) {
                 `${GPU_MODEL_ENDPOINT_TYPE} ep`, `${T.bucket} ep-artifacts`, `${T.pab} ep-artifacts-public-access`,
                 `${T.own} ep-artifacts-ownership`, `${T.sse} ep-artifacts-encryption`, `${T.policy} ep-artifacts-tls-only`,
                 `${T.object} ep-model-archive`, `${T.role} ep-execution-role`, `${T.rolePolicy} ep-execution-policy`,
-                `${T.model} ep-model`, `${T.config} ep-endpoint-config`, `${T.endpoint} ep-endpoint`,
+                `${T.model} ep-model`, `${T.config} ep-endpoint-config`, `${T.endpoint} ep-endpoint`, `${T.ledger} ep-generations`,
                 ...(stack === "prod" ? Object.entries(PROD_CHILDREN).map(([n, c]) => `${c.type} ${n}`) : []),
             ].sort());
             assert.deepStrictEqual(oneOfType(GPU_MODEL_ENDPOINT_TYPE).inputs, {});
@@ -65,8 +66,9 @@ for (const [stack, e] of Object.entries(STACKS)) {
             }
         });
 
-        it(`${e.forceDestroy ? "deletes" : "retains"} the artifacts on destroy and ${e.protect ? "protects" : "does not protect"} the endpoint`, () => {
-            for (const n of [...GUARDS, "ep-model-archive"]) assert.strictEqual(optionsOf(n)?.retainOnDelete, !e.forceDestroy, n);
+        it(`${e.forceDestroy ? "deletes" : "retains"} the bucket on destroy, keeps archives through updates and ${e.protect ? "protects" : "does not protect"} the endpoint`, () => {
+            for (const n of GUARDS) assert.strictEqual(optionsOf(n)?.retainOnDelete, !e.forceDestroy, n);
+            assert.strictEqual(optionsOf("ep-model-archive")?.retainOnDelete, true, "the generation ledger deletes old archives");
             assert.strictEqual(optionsOf("ep-endpoint")?.protect, e.protect);
             assert.deepStrictEqual(oneOfType(T.bucket).inputs, { forceDestroy: e.forceDestroy, tags });
         });
@@ -101,7 +103,8 @@ for (const [stack, e] of Object.entries(STACKS)) {
             const dataCapture = stackSettings(stack, "model").production.dataCapture;
             assert.strictEqual(dataCapture !== undefined, stack === "prod");
             const expected = executionRolePolicy({ partition: "aws", region: e.region, accountId: MOCK_ACCOUNT, bucket: BUCKET,
-                prefix: e.prefix, imageUri: image, endpointName, dataCapture });
+                prefix: e.prefix, imageUri: image, endpointName, dataCapture,
+                rollbackAlarmNames: stack === "prod" ? rollbackAlarmNames(endpointName) : [] });
             const { role, policy } = oneOfType(T.rolePolicy).inputs;
             assert.strictEqual(role, "ep-execution-role-7d8e9f0");
             assert.strictEqual(policy, JSON.stringify(expected));
@@ -134,8 +137,8 @@ for (const [stack, e] of Object.entries(STACKS)) {
             assert.deepStrictEqual(issue2Inputs(stack, oneOfType(T.endpoint).inputs), { name: endpointName, endpointConfigName: "ep-endpoint-config-a1b2c3d", tags });
         });
 
-        it("exports the eight outputs", () => {
-            assert.deepStrictEqual(out, {
+        it("exports the nine outputs", () => {
+            assert.deepStrictEqual(out, { endpointConfigName: "ep-endpoint-config-a1b2c3d",
                 endpointName, endpointArn: `arn:aws:sagemaker:us-east-1:${MOCK_ACCOUNT}:endpoint/${endpointName}`,
                 region: e.region, modelDataUrl: out.modelDataUrl, artifactSha256: out.artifactSha256, imageUri: image,
                 executionRoleArn: `arn:aws:iam::${MOCK_ACCOUNT}:role/ep-execution-role-7d8e9f0`, variantName: "AllTraffic",
@@ -153,7 +156,7 @@ describe("GpuModelEndpoint with settings beyond the stack files (Pulumi mocks)",
         const { base } = makeModelDir();
         const role = "arn:aws:iam::111122223333:role/existing";
         const out = await deploy(stackSettings("dev", "model", { artifactBucket: "shared-artifacts", executionRoleArn: role }), base);
-        assert.deepStrictEqual(allResources().map((r) => r.type).sort(), [GPU_MODEL_ENDPOINT_TYPE, T.object, T.model, T.config, T.endpoint].sort());
+        assert.deepStrictEqual(allResources().map((r) => r.type).sort(), [GPU_MODEL_ENDPOINT_TYPE, T.object, T.model, T.config, T.endpoint, T.ledger].sort());
         assert.strictEqual(oneOfType(T.object).inputs.bucket, "shared-artifacts");
         assert.strictEqual(oneOfType(T.model).inputs.executionRoleArn, role);
         assert.deepStrictEqual(optionsOf("ep-model")?.dependsOn, []);

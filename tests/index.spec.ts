@@ -31,7 +31,7 @@ describe("components/index.ts: the barrel", () => {
 describe("index.ts: the Pulumi program", function () {
     this.timeout(60000);
 
-    it("reads the stack config, builds the endpoint and exports exactly the eight outputs", async () => {
+    it("reads the stack config, builds the endpoint and exports exactly the nine outputs", async () => {
         resetRecorded();
         const { dir } = makeModelDir();
         const saved = pulumi.runtime.allConfig();
@@ -49,7 +49,7 @@ describe("index.ts: the Pulumi program", function () {
             // eslint-disable-next-line @typescript-eslint/no-var-requires
             const program = require("../index");
             assert.deepStrictEqual(Object.keys(program).sort(), [
-                "artifactSha256", "endpointArn", "endpointName", "executionRoleArn", "imageUri", "modelDataUrl", "region", "variantName",
+                "artifactSha256", "endpointArn", "endpointConfigName", "endpointName", "executionRoleArn", "imageUri", "modelDataUrl", "region", "variantName",
             ]);
             for (const k of Object.keys(program)) assert.ok(pulumi.Output.isInstance(program[k]), k);
             assert.strictEqual(await unwrap(program.region), "eu-west-1");

@@ -45,15 +45,16 @@ describe("production rollout of the stack files (issue 6)", function () {
         assert.deepStrictEqual(productionOf("dev"), { production: {}, errors: [], warnings: [] });
     });
 
-    it("declares the prod stack's alarms before the endpoint, which rolls back on them, and autoscaling after it", async () => {
+    it("declares the prod stack's alarms before the endpoint, which rolls back on the 5xx and latency ones (not GPU memory), and autoscaling after it", async () => {
         await deploy("prod");
         const alarmNames = resourcesOfType(T.alarm).map((a) => a.inputs.name as string).sort();
         assert.deepStrictEqual(alarmNames, ["gpu-multi-model-endpoint-prod-gpu-memory-utilization",
             "gpu-multi-model-endpoint-prod-invocation-5xx-errors", "gpu-multi-model-endpoint-prod-model-latency-p99"]);
         const endpoint = oneOfType(T.endpoint).inputs;
-        assert.deepStrictEqual(endpoint.deploymentConfig.autoRollbackConfiguration.alarms.map((a: { alarmName: string }) => a.alarmName).sort(), alarmNames);
+        assert.deepStrictEqual(endpoint.deploymentConfig.autoRollbackConfiguration.alarms.map((a: { alarmName: string }) => a.alarmName).sort(),
+            alarmNames.filter((n) => !n.endsWith("gpu-memory-utilization")));
         assert.strictEqual(endpoint.deploymentConfig.blueGreenUpdatePolicy.trafficRoutingConfiguration.type, "CANARY");
-        assert.deepStrictEqual(optionsOf("ep-endpoint")!.dependsOn, ["ep-alarms"]);
+        assert.deepStrictEqual(optionsOf("ep-endpoint")!.dependsOn, ["ep-generations", "ep-alarms"]);
         assert.strictEqual(oneOfType(T.target).inputs.resourceId, "endpoint/gpu-multi-model-endpoint-prod/variant/AllTraffic");
         assert.strictEqual(resourcesOfType(T.policy).length, 2);
         const capture = oneOfType(T.config).inputs.dataCaptureConfig;
@@ -68,6 +69,6 @@ describe("production rollout of the stack files (issue 6)", function () {
         for (const type of [T.alarm, T.target, T.policy]) assert.deepStrictEqual(resourcesOfType(type), [], type);
         assert.strictEqual(oneOfType(T.endpoint).inputs.deploymentConfig, undefined);
         assert.strictEqual(oneOfType(T.config).inputs.dataCaptureConfig, undefined);
-        for (const n of ["ep-model", "ep-endpoint-config"]) assert.strictEqual(optionsOf(n)?.retainOnDelete, false, n);
+        for (const n of ["ep-model", "ep-endpoint-config"]) assert.strictEqual(optionsOf(n)?.retainOnDelete, true, n);
     });
 });

@@ -74,7 +74,7 @@ describe("npm run smoke -- --outputs FILE against a fake DescribeEndpoint answer
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "smoke-serving-"));
         const file = path.join(dir, "outputs.json");
         fs.writeFileSync(file, JSON.stringify({ endpointName: "ep", region: "us-east-1", endpointConfigName: "ep-config-new" }));
-        const env = { ...process.env, AWS_ENDPOINT_URL_SAGEMAKER: url, AWS_ACCESS_KEY_ID: "fake", AWS_SECRET_ACCESS_KEY: "fake", AWS_MAX_ATTEMPTS: "1" };
+        const env: NodeJS.ProcessEnv = { ...process.env, AWS_ENDPOINT_URL_SAGEMAKER: url, AWS_ACCESS_KEY_ID: "fake", AWS_SECRET_ACCESS_KEY: "fake", AWS_MAX_ATTEMPTS: "1" };
         delete env.AWS_PROFILE;
         const r = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
             execFile(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/smoke.ts", "--outputs", file], { cwd: ROOT, env },

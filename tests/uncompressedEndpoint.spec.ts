@@ -4,6 +4,7 @@
  */
 import { allResources, MOCK_ACCOUNT, oneOfType, optionsOf, resetRecorded, resourcesOfType, settle, unwrap } from "./support/pulumiMocks";
 import * as assert from "assert";
+import { rollbackAlarmNames } from "../components/updateSafety";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
@@ -67,7 +68,7 @@ for (const [stack, e] of Object.entries({ dev: { prefix: "models", retain: false
             assert.ok(fs.existsSync(path.join(base, "build", "uncompressed-hashes.json")), "the hashes are recorded for the next run");
         });
 
-        it(`uploads each file, encrypted, under ${e.prefix}/<id>/ with id = the first 16 hex of the content digest, ${e.retain ? "retained" : "deleted"} on destroy`, async () => {
+        it(`uploads each file, encrypted, under ${e.prefix}/<id>/ with id = the first 16 hex of the content digest, kept by updates (retainOnDelete; the generation ledger deletes old ones)`, async () => {
             const id = digest.slice(0, 16);
             const objects = resourcesOfType(T.object);
             assert.deepStrictEqual(objects.map((o) => o.inputs.key).sort(), FILES.map((f) => `${e.prefix}/${id}/${f}`));
@@ -78,7 +79,7 @@ for (const [stack, e] of Object.entries({ dev: { prefix: "models", retain: false
                 assert.strictEqual(o.inputs.key, `${e.prefix}/${id}/${file}`, "each key holds its own file");
                 assert.deepStrictEqual([o.inputs.bucket, o.inputs.serverSideEncryption, o.inputs.contentType, o.inputs.tags],
                     [BUCKET, "AES256", "application/octet-stream", tags]);
-                assert.strictEqual(optionsOf(o.name)?.retainOnDelete, e.retain, o.name);
+                assert.strictEqual(optionsOf(o.name)?.retainOnDelete, true, o.name);
             }
         });
 
@@ -95,7 +96,8 @@ for (const [stack, e] of Object.entries({ dev: { prefix: "models", retain: false
             const policy = JSON.parse(oneOfType(T.rolePolicy).inputs.policy);
             const image = `763104351884.dkr.ecr.${stackSettings(stack, "model").region}.amazonaws.com/pytorch-inference:2.5.1-gpu-py311-cu124-ubuntu22.04-sagemaker`;
             assert.deepStrictEqual(policy, executionRolePolicy({ partition: "aws", region: stackSettings(stack, "model").region, accountId: MOCK_ACCOUNT,
-                bucket: BUCKET, prefix: e.prefix, imageUri: image, endpointName: `${P}-${stack}`, dataCapture: stackSettings(stack, "model").production.dataCapture }));
+                bucket: BUCKET, prefix: e.prefix, imageUri: image, endpointName: `${P}-${stack}`, dataCapture: stackSettings(stack, "model").production.dataCapture,
+                rollbackAlarmNames: stack === "prod" ? rollbackAlarmNames(`${P}-${stack}`) : [] }));
             const s3 = policy.Statement.filter((s: any) => s.Action.some((a: string) => a.startsWith("s3:")) && s.Sid !== "DataCaptureWrite");
             assert.deepStrictEqual(s3, [
                 { Sid: "ReadModelArtifacts", Effect: "Allow", Action: ["s3:GetObject"], Resource: `arn:aws:s3:::${BUCKET}/${e.prefix}/*` },

@@ -15,11 +15,12 @@ export const T = {
     policy: "aws:s3/bucketPolicy:BucketPolicy", object: "aws:s3/bucketObject:BucketObject",
     role: "aws:iam/role:Role", rolePolicy: "aws:iam/rolePolicy:RolePolicy", model: "aws:sagemaker/model:Model",
     config: "aws:sagemaker/endpointConfiguration:EndpointConfiguration", endpoint: "aws:sagemaker/endpoint:Endpoint",
+    ledger: "pulumi-nodejs:dynamic:Resource",
 };
 
 export interface EndpointOutputs {
     endpointName: string; endpointArn: string; region: string; modelDataUrl: string;
-    artifactSha256: string; imageUri: string; executionRoleArn: string; variantName: string;
+    artifactSha256: string; imageUri: string; executionRoleArn: string; variantName: string; endpointConfigName: string;
 }
 
 export async function deploy(settings: Settings, base: string, name = "ep"): Promise<EndpointOutputs> {
@@ -27,6 +28,7 @@ export async function deploy(settings: Settings, base: string, name = "ep"): Pro
     const out = await unwrap<EndpointOutputs>(pulumi.all({
         endpointName: ep.endpointName, endpointArn: ep.endpointArn, region: ep.region, modelDataUrl: ep.modelDataUrl,
         artifactSha256: ep.artifactSha256, imageUri: ep.imageUri, executionRoleArn: ep.executionRoleArn, variantName: ep.variantName,
+        endpointConfigName: ep.endpointConfigName,
     }) as unknown as pulumi.Output<EndpointOutputs>);
     await settle();
     return out;

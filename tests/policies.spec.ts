@@ -72,6 +72,16 @@ describe("execution role policy documents", () => {
         assert.deepStrictEqual(bySid(executionRolePolicy(base), "WriteEndpointLogs").Resource, [lg, `${lg}:log-stream:*`]);
     });
 
+    it("may DescribeAlarms on exactly the stack's own rollback alarms, and has no CloudWatch read without auto-rollback", () => {
+        assert.ok(!executionRolePolicy(base).Statement.some((s) => s.Action.includes("cloudwatch:DescribeAlarms")));
+        const doc = executionRolePolicy({ ...base, rollbackAlarmNames: ["ep-invocation-5xx-errors", "ep-model-latency-p99"] });
+        assert.deepStrictEqual(bySid(doc, "DescribeRollbackAlarms"), {
+            Sid: "DescribeRollbackAlarms", Effect: "Allow", Action: ["cloudwatch:DescribeAlarms"],
+            Resource: ["arn:aws:cloudwatch:us-east-1:123456789012:alarm:ep-invocation-5xx-errors", "arn:aws:cloudwatch:us-east-1:123456789012:alarm:ep-model-latency-p99"],
+        });
+        assert.strictEqual(doc.Statement.filter((s) => s.Action.includes("cloudwatch:DescribeAlarms")).length, 1);
+    });
+
     it("uses the aws-cn partition in China regions", () => {
         const doc = executionRolePolicy({ ...base, partition: "aws-cn", region: "cn-north-1",
             imageUri: "727897471807.dkr.ecr.cn-north-1.amazonaws.com.cn/pytorch-inference:2.5.1-gpu-py311-cu124-ubuntu22.04-sagemaker" });

@@ -1,0 +1,126 @@
+/**
+ * Endpoint replacement guard, autoscaled updates (live instance count through a DescribeEndpoint stand-in at the
+ * client boundary) and the rollback alarms. Pulumi mocks; no AWS call.
+ */
+import { oneOfType, resetRecorded, resourcesOfType, settle, unwrap } from "./support/pulumiMocks";
+import * as assert from "assert";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { GpuModelEndpoint } from "../components/gpuModelEndpoint";
+import { guardProblems, GuardState, instanceCountFor, rollbackAlarmNames } from "../components/updateSafety";
+import { DescribeEndpoint, readLiveEndpoint } from "../components/liveEndpoint";
+import { ledgerProvider } from "../components/generationLedger";
+import { makeModelDir, stackSettings } from "./support/endpointFixture";
+import { T } from "./support/deploy";
+
+const P = "gpu-multi-model-endpoint";
+const prodGuard: GuardState = { project: P, endpointName: `${P}-prod`, rollbackAlarms: rollbackAlarmNames(`${P}-prod`).sort(),
+    instanceType: "ml.g5.xlarge", autoscaled: true, acknowledgeReplacement: false };
+
+describe("a change that would replace the endpoint is refused unless acknowledged", () => {
+    it("lets the first deployment and an ordinary update through", () => {
+        assert.deepStrictEqual(guardProblems(undefined, prodGuard), []);
+        assert.deepStrictEqual(guardProblems({}, prodGuard), []);
+        assert.deepStrictEqual(guardProblems(prodGuard, prodGuard), []);
+    });
+
+    it("refuses a new endpoint name (or stack name behind the default), naming the acknowledgement key and the migration", () => {
+        const [p, ...rest] = guardProblems(prodGuard, { ...prodGuard, endpointName: "renamed" });
+        assert.deepStrictEqual(rest, []);
+        assert.ok(p.startsWith(`${P}:acknowledgeEndpointReplacement: this update replaces the endpoint because the endpoint name changes from ${P}-prod to renamed ` +
+            `(${P}:endpointName, or the stack name behind its default); the AWS provider deletes the endpoint first`), p);
+        assert.match(p, /docs\/updates\.md: a second endpoint beside the old one, switch clients, then remove the old\), or accept the downtime with pulumi config set gpu-multi-model-endpoint:acknowledgeEndpointReplacement true\.$/);
+    });
+
+    it("refuses turning auto-rollback off (or on), and lets both through once acknowledged", () => {
+        const off = { ...prodGuard, rollbackAlarms: [] };
+        assert.match(guardProblems(prodGuard, off)[0], /the auto-rollback alarms change from \[.*\] to \[\] \(gpu-multi-model-endpoint:deploymentAutoRollback\)/);
+        assert.match(guardProblems(off, prodGuard)[0], /auto-rollback alarms change from \[\] to/);
+        assert.deepStrictEqual(guardProblems(prodGuard, { ...off, endpointName: "renamed", acknowledgeReplacement: true }), []);
+    });
+
+    it("refuses an instance-type change on an autoscaled variant with the three-step procedure, acknowledged or not", () => {
+        const problems = guardProblems(prodGuard, { ...prodGuard, instanceType: "ml.g6.xlarge", acknowledgeReplacement: true });
+        assert.deepStrictEqual(problems, [`${P}:instanceType: ml.g5.xlarge -> ml.g6.xlarge on a variant registered for autoscaling, which SageMaker rejects. ` +
+            `Do it in three steps: 1. set ${P}:autoscaling false and pulumi up (deregisters the variant); 2. change ${P}:instanceType and pulumi up; ` +
+            `3. set ${P}:autoscaling true and pulumi up.`]);
+        assert.deepStrictEqual(guardProblems({ ...prodGuard, autoscaled: false }, { ...prodGuard, autoscaled: false, instanceType: "ml.g6.xlarge" }), []);
+    });
+
+    it("runs the guard in the generation ledger's check, which Pulumi calls with the previous inputs at every preview", async () => {
+        const provider = ledgerProvider(() => { throw new Error("check must not call AWS"); });
+        const news = { ...prodGuard, endpointName: "renamed", region: "us-west-2", keep: 3, generation: { model: "m", config: "c", deleteArtifact: false } };
+        const r = await provider.check!({ ...prodGuard, region: "us-west-2", keep: 3, generation: news.generation }, news);
+        assert.strictEqual(r.failures!.length, 1);
+        assert.match(r.failures![0].reason, /acknowledgeEndpointReplacement: this update replaces the endpoint/);
+        assert.deepStrictEqual((await provider.check!({}, news)).failures, []);
+    });
+});
+
+describe("autoscaled variants keep the live instance count on updates", function () {
+    this.timeout(60000);
+    beforeEach(() => resetRecorded());
+
+    it("decides: no autoscaling -> initialInstanceCount; live count clamped to [min, max] otherwise", () => {
+        const a = { initialInstanceCount: 2, autoscaling: { minInstances: 2, maxInstances: 4 } };
+        assert.strictEqual(instanceCountFor({ initialInstanceCount: 2 }, { currentInstanceCount: 3 }, "").count, 2);
+        assert.strictEqual(instanceCountFor(a, { currentInstanceCount: 3 }, "").count, 3);
+        assert.strictEqual(instanceCountFor(a, { currentInstanceCount: 9 }, "").count, 4);
+        assert.strictEqual(instanceCountFor(a, { currentInstanceCount: 1 }, "").count, 2);
+        assert.deepStrictEqual(instanceCountFor(a, undefined, "endpoint x does not exist yet"),
+            { count: 2, message: "instance count 2 (initialInstanceCount): endpoint x does not exist yet" });
+    });
+
+    async function deployProd(describe?: DescribeEndpoint) {
+        const { base } = makeModelDir();
+        const logged: string[] = [];
+        const info = pulumi.log.info;
+        (pulumi.log as { info: typeof info }).info = (m: string) => { logged.push(m); return Promise.resolve(); };
+        try {
+            const ep = new GpuModelEndpoint("ep", { settings: stackSettings("prod", "model"), baseDir: base, buildDir: path.join(base, "build"), describeEndpoint: describe });
+            await unwrap(ep.endpointConfigName);
+            await settle();
+        } finally {
+            (pulumi.log as { info: typeof info }).info = info;
+        }
+        return logged;
+    }
+
+    it("reads DescribeEndpoint at preview and puts the live count into the new configuration, saying so in the plan", async () => {
+        const asked: string[] = [];
+        const logged = await deployProd(async (name) => {
+            asked.push(name);
+            return { EndpointStatus: "InService", ProductionVariants: [{ VariantName: "AllTraffic", CurrentInstanceCount: 3, DesiredInstanceCount: 3 }] };
+        });
+        assert.deepStrictEqual(asked, [`${P}-prod`]);
+        assert.strictEqual(oneOfType(T.config).inputs.productionVariants[0].initialInstanceCount, 3);
+        assert.ok(logged.includes("update plan: instance count 3: kept from the live endpoint's current 3 instance(s) (DescribeEndpoint at preview), " +
+            `not reset to initialInstanceCount 2 (endpoint ${P}-prod is InService with 3 instance(s) in AllTraffic).`), logged.join("\n"));
+        assert.ok(logged.some((m) => m.startsWith("endpoint update worst case 3000 s")), "the time budget is shown");
+    });
+
+    it("goes on with initialInstanceCount when AWS is unreachable (no credentials), saying so", async () => {
+        const logged = await deployProd(async () => { throw Object.assign(new Error("Could not load credentials from any providers"), { name: "CredentialsProviderError" }); });
+        assert.strictEqual(oneOfType(T.config).inputs.productionVariants[0].initialInstanceCount, 2);
+        assert.ok(logged.some((m) => m === "update plan: instance count 2 (initialInstanceCount): the live endpoint could not be read " +
+            "(CredentialsProviderError: Could not load credentials from any providers), e.g. no AWS credentials; the preview goes on without it."), logged.join("\n"));
+    });
+
+    it("makes no AWS call under Pulumi mocks unless a reader is injected", async () => {
+        const logged = await deployProd();
+        assert.strictEqual(resourcesOfType(T.config).length, 1);
+        assert.ok(logged.includes("update plan: instance count 2 (initialInstanceCount): the live endpoint was not read (Pulumi mocks: no AWS call)."), logged.join("\n"));
+    });
+
+    it("treats a missing endpoint as a first deployment", async () => {
+        const r = await readLiveEndpoint(async () => { throw Object.assign(new Error("Could not find endpoint \"x\"."), { name: "ValidationException" }); }, "x", "AllTraffic");
+        assert.deepStrictEqual(r, { note: "endpoint x does not exist yet (DescribeEndpoint)" });
+    });
+
+    it("rolls back only on the 5xx and latency alarms: GPU memory also measures the old fleet during an update", async () => {
+        await deployProd(async () => ({ EndpointStatus: "InService", ProductionVariants: [] }));
+        const alarms = oneOfType(T.endpoint).inputs.deploymentConfig.autoRollbackConfiguration.alarms.map((a: { alarmName: string }) => a.alarmName);
+        assert.deepStrictEqual(alarms, [`${P}-prod-invocation-5xx-errors`, `${P}-prod-model-latency-p99`]);
+        assert.strictEqual(resourcesOfType("aws:cloudwatch/metricAlarm:MetricAlarm").length, 3, "the GPU memory alarm still exists, for notifications");
+    });
+});

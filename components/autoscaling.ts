@@ -7,7 +7,8 @@
  *
  * Caveats (README "Going to production"): SageMaker refuses an update that changes the instance
  * type of a variant registered for autoscaling (turn autoscaling off, update, turn it on again),
- * and each endpoint update resets the instance count to initialInstanceCount.
+ * and the provider never sends RetainAllVariantProperties, so the component puts the live instance count into a new
+ * configuration (liveEndpoint.ts, docs/updates.md).
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";

@@ -9,7 +9,9 @@
  *   here and must `dependsOn` them: SageMaker checks that the alarms exist.
  * - The AWS provider marks `autoRollbackConfiguration` ForceNew: adding, removing or renaming
  *   rollback alarms replaces the endpoint. The alarm names are therefore fixed per endpoint, and
- *   auto-rollback should be chosen when the endpoint is created (protectEndpoint stops a replacement).
+ *   auto-rollback should be chosen when the endpoint is created (the replacement guard in updateSafety.ts
+ *   refuses the change unless acknowledged; protectEndpoint stops it too). The rollback alarms are
+ *   updateSafety.ts `rollbackAlarmNames`: 5xx errors and p99 latency, not GPU memory.
  */
 import type * as aws from "@pulumi/aws";
 import type { DeploymentSettings } from "./productionConfig";

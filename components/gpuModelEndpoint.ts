@@ -6,7 +6,10 @@
  * Update semantics: one changed byte gives a new object key, so a new (auto-named) Model and
  * EndpointConfiguration are created BEFORE the old ones are deleted (Pulumi's default
  * create-before-replace; deleteBeforeReplace is never set), and the Endpoint is updated in place
- * (UpdateEndpoint, no downtime). The old configuration is deleted only after the endpoint moved off it.
+ * (UpdateEndpoint, no downtime). Models, configurations and archives are kept through updates (retainOnDelete):
+ * after a rolled-back update the endpoint still runs the old ones. The GenerationLedger (generationLedger.ts)
+ * deletes generations older than the last 3 that the endpoint does not serve, and all of them on destroy; its check
+ * refuses an unacknowledged endpoint replacement (updateSafety.ts). See docs/updates.md.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";

@@ -14,6 +14,8 @@ export interface LiveEndpointReading {
     variant?: LiveVariant;
     /** One line for the preview log: what was read, or why nothing was. */
     note: string;
+    /** True when the endpoint may exist but could not be read (no credentials, network, permissions). */
+    failed?: boolean;
 }
 
 /** What the component is given: a function that answers DescribeEndpoint (the SDK client's `send`, or a test's stand-in). */
@@ -54,7 +56,7 @@ export async function readLiveEndpoint(describe: DescribeEndpoint, endpointName:
         if (err.name === "ValidationException" && /could not find endpoint/i.test(err.message ?? "")) {
             return { note: `endpoint ${endpointName} does not exist yet (DescribeEndpoint)` };
         }
-        return { note: `the live endpoint could not be read (${err.name ?? "Error"}: ${(err.message ?? String(e)).split("\n")[0]}), e.g. no AWS credentials; ` +
+        return { failed: true, note: `the live endpoint could not be read (${err.name ?? "Error"}: ${(err.message ?? String(e)).split("\n")[0]}), e.g. no AWS credentials; ` +
             `the preview goes on without it` };
     }
 }
@@ -72,7 +74,10 @@ export function liveInstanceCount(s: Settings, parent: pulumi.Resource, describe
     else reading = readLiveEndpoint(describe ?? sdkDescribeEndpoint(s.region), s.endpointName, s.variantName);
     return pulumi.output(reading.then((r) => {
         const d = instanceCountFor({ initialInstanceCount: s.initialInstanceCount, autoscaling }, r.variant, r.note);
-        pulumi.log.info(`update plan: ${d.message}${autoscaling && r.variant ? ` (${r.note})` : ""}.`, parent);
+        const line = `update plan: ${d.message}${autoscaling && r.variant ? ` (${r.note})` : ""}.`;
+        // With autoscaling, an unread live count means an update of an existing endpoint resets it: say so loudly.
+        if (autoscaling && r.failed) pulumi.log.warn(`${line} If the endpoint exists, this update resets its autoscaled variant to that count.`, parent);
+        else pulumi.log.info(line, parent);
         return d.count;
     }));
 }

@@ -132,10 +132,6 @@ export function parseProductionSettings(raw: Record<string, string | undefined>,
         if (initial > maxInstances) {
             errors.push(`${K("autoscalingMaxInstances")}: ${maxInstances} is less than ${K("initialInstanceCount")} ${initial}; set min <= initialInstanceCount <= max.`);
         }
-        if (maxInstances > initial) {
-            warnings.push(`${K("autoscalingMaxInstances")}: every model or configuration update resets the variant to ${K("initialInstanceCount")} (${initial}) ` +
-                `instances, because the AWS provider does not send RetainAllVariantProperties; autoscaling scales out again afterwards. Deploy outside peak load.`);
-        }
         production.autoscaling = {
             minInstances, maxInstances, targetInvocationsPerInstance, scaleInCooldownSeconds, scaleOutCooldownSeconds,
             gpuUtilizationTargetPercent: gpuTarget > 0 ? gpuTarget : undefined,

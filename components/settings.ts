@@ -40,8 +40,8 @@ export interface Settings {
      */
     kmsKeyArn?: string;
     /**
-     * Delete the created bucket with its objects on `pulumi destroy`. When false the bucket and the
-     * archives are retained on delete (`retainOnDelete`). Dev stack: true. @default false
+     * Delete the created bucket with its objects on `pulumi destroy` (and let the generation ledger delete old
+     * archives). When false the bucket and the archives are retained on delete. Dev stack: true. @default false
      */
     forceDestroyArtifacts: boolean;
     /** Existing execution role ARN; when unset a least-privilege role is created. @default undefined (config "") */

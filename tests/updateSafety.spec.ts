@@ -74,14 +74,15 @@ describe("autoscaled variants keep the live instance count on updates", function
     async function deployProd(describe?: DescribeEndpoint) {
         const { base } = makeModelDir();
         const logged: string[] = [];
-        const info = pulumi.log.info;
+        const { info, warn } = pulumi.log;
         (pulumi.log as { info: typeof info }).info = (m: string) => { logged.push(m); return Promise.resolve(); };
+        (pulumi.log as { warn: typeof warn }).warn = (m: string) => { logged.push(`warning: ${m}`); return Promise.resolve(); };
         try {
             const ep = new GpuModelEndpoint("ep", { settings: stackSettings("prod", "model"), baseDir: base, buildDir: path.join(base, "build"), describeEndpoint: describe });
             await unwrap(ep.endpointConfigName);
             await settle();
         } finally {
-            (pulumi.log as { info: typeof info }).info = info;
+            Object.assign(pulumi.log, { info, warn });
         }
         return logged;
     }
@@ -102,8 +103,9 @@ describe("autoscaled variants keep the live instance count on updates", function
     it("goes on with initialInstanceCount when AWS is unreachable (no credentials), saying so", async () => {
         const logged = await deployProd(async () => { throw Object.assign(new Error("Could not load credentials from any providers"), { name: "CredentialsProviderError" }); });
         assert.strictEqual(oneOfType(T.config).inputs.productionVariants[0].initialInstanceCount, 2);
-        assert.ok(logged.some((m) => m === "update plan: instance count 2 (initialInstanceCount): the live endpoint could not be read " +
-            "(CredentialsProviderError: Could not load credentials from any providers), e.g. no AWS credentials; the preview goes on without it."), logged.join("\n"));
+        assert.ok(logged.some((m) => m === "warning: update plan: instance count 2 (initialInstanceCount): the live endpoint could not be read " +
+            "(CredentialsProviderError: Could not load credentials from any providers), e.g. no AWS credentials; the preview goes on without it. " +
+            "If the endpoint exists, this update resets its autoscaled variant to that count."), logged.join("\n"));
     });
 
     it("makes no AWS call under Pulumi mocks unless a reader is injected", async () => {

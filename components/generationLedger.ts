@@ -41,6 +41,20 @@ export function generationsToDelete(history: readonly Generation[], keep: number
     return history.slice(keep).filter((g) => !inUse.includes(g.config));
 }
 
+/**
+ * Pure: what deleting `doomed` removes, given the generations that stay: their configurations, and their models and
+ * (deletable) artifacts unless a staying generation shares them (a settings-only change keeps the archive, a
+ * configuration-only change keeps the model).
+ */
+export function deletions(doomed: readonly Generation[], staying: readonly Generation[]): { configs: string[]; models: string[]; artifacts: string[] } {
+    const uniq = (xs: string[]) => [...new Set(xs)];
+    return {
+        configs: uniq(doomed.map((g) => g.config)),
+        models: uniq(doomed.map((g) => g.model).filter((m) => !staying.some((s) => s.model === m))),
+        artifacts: uniq(doomed.filter((g) => g.artifact && g.deleteArtifact).map((g) => g.artifact!).filter((a) => !staying.some((s) => s.artifact === a))),
+    };
+}
+
 /** The dynamic provider. `clients` is for tests; by default the real SDK clients are built in the provider process. */
 export function ledgerProvider(clients?: (region: string) => LedgerClients): pulumi.dynamic.ResourceProvider {
     const sdkClients = (region: string): LedgerClients => {
@@ -69,10 +83,11 @@ export function ledgerProvider(clients?: (region: string) => LedgerClients): pul
         };
     };
     const make = (region: string) => (clients ?? sdkClients)(region);
-    const remove = async (c: LedgerClients, gens: Generation[]) => {
-        for (const g of gens) await c.deleteEndpointConfig(g.config);
-        for (const g of gens) await c.deleteModel(g.model);
-        for (const g of gens) if (g.artifact && g.deleteArtifact) await c.deleteArtifact(g.artifact);
+    const remove = async (c: LedgerClients, doomed: Generation[], staying: Generation[]) => {
+        const d = deletions(doomed, staying);
+        for (const n of d.configs) await c.deleteEndpointConfig(n);
+        for (const n of d.models) await c.deleteModel(n);
+        for (const u of d.artifacts) await c.deleteArtifact(u);
     };
     const guardFields = (x: Partial<LedgerInputs>) => JSON.stringify([x.endpointName, x.rollbackAlarms, x.instanceType, x.autoscaled, x.generation, x.keep, x.region]);
     return {
@@ -92,11 +107,16 @@ export function ledgerProvider(clients?: (region: string) => LedgerClients): pul
             const live = await c.describeEndpoint(news.endpointName);
             const inUse = [news.generation.config, live?.EndpointConfigName, live?.PendingDeploymentSummary?.EndpointConfigName].filter((x): x is string => !!x);
             const doomed = generationsToDelete(history, news.keep, inUse);
-            await remove(c, doomed);
-            return { outs: { ...news, history: history.filter((g) => !doomed.includes(g)) } };
+            const staying = history.filter((g) => !doomed.includes(g));
+            try {
+                await remove(c, doomed, staying);
+            } catch {
+                return { outs: { ...news, history } }; // pruning is retried on the next update; it never fails a deployment
+            }
+            return { outs: { ...news, history: staying } };
         },
         async delete(_id: string, props: LedgerState) {
-            await remove(make(props.region), props.history ?? []);
+            await remove(make(props.region), props.history ?? [], []);
         },
     };
 }

@@ -9,7 +9,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { GpuModelEndpoint } from "../components/gpuModelEndpoint";
-import { addGeneration, generationsToDelete, Generation, LedgerClients, LedgerInputs, LedgerState, ledgerProvider } from "../components/generationLedger";
+import { addGeneration, deletions, generationsToDelete, Generation, LedgerClients, LedgerInputs, LedgerState, ledgerProvider } from "../components/generationLedger";
 import { makeModelDir, stackSettings } from "./support/endpointFixture";
 import { T } from "./support/deploy";
 
@@ -102,6 +102,21 @@ describe("rollback safety: update -> rollback -> next update keeps what the endp
         await provider.delete!("id", state);
         assert.deepStrictEqual([aws.configs.size, aws.models.size], [0, 0]);
         assert.strictEqual(aws.objects.size, 5, "prod archives are retained like the bucket (forceDestroyArtifacts false)");
+    });
+
+    it("never deletes a model or archive that a kept generation shares, and never fails an update because pruning failed", async () => {
+        const g = (c: string, m: string, a: string): Generation => ({ model: m, config: c, artifact: a, deleteArtifact: true });
+        // config-only change (same model), settings-only change (same archive)
+        assert.deepStrictEqual(deletions([g("c1", "m1", "s3://b/k1")], [g("c2", "m1", "s3://b/k2"), g("c3", "m3", "s3://b/k1")]),
+            { configs: ["c1"], models: [], artifacts: [] });
+        assert.deepStrictEqual(deletions([g("c1", "m1", "s3://b/k1")], []), { configs: ["c1"], models: ["m1"], artifacts: ["s3://b/k1"] });
+        const aws = new FakeAws();
+        aws.deleteEndpointConfig = async () => { throw new Error("AccessDenied"); };
+        const provider = ledgerProvider(() => aws);
+        const base = { project: "p", endpointName: "ep", rollbackAlarms: [], instanceType: "ml.g5.xlarge", autoscaled: false, acknowledgeReplacement: false, region: "us-east-1", keep: 1 };
+        const state: LedgerState = { ...base, generation: g("c1", "m1", "s3://b/k1"), history: [g("c1", "m1", "s3://b/k1")] };
+        const out = (await provider.update!("id", state, { ...base, generation: g("c2", "m2", "s3://b/k2") })).outs as LedgerState;
+        assert.deepStrictEqual(out.history.map((x) => x.config), ["c2", "c1"], "c1 stays remembered and is retried next time");
     });
 
     it("keeps the configuration an update is still moving to (pending deployment)", () => {

@@ -5,6 +5,7 @@
  */
 import { PRODUCTION_CONFIG_KEYS, ProductionConfigKey } from "./productionConfigKeys";
 import { CODEARTIFACT_REPOSITORY_ARN, isolationRequirementsError } from "./isolation";
+import { trafficSteps } from "./deploymentTime";
 
 export { PRODUCTION_CONFIG_KEYS } from "./productionConfigKeys";
 export type TrafficRouting = "ALL_AT_ONCE" | "CANARY" | "LINEAR";
@@ -171,12 +172,12 @@ export function parseProductionSettings(raw: Record<string, string | undefined>,
     const fewest = production.autoscaling ? Math.min(initial, production.autoscaling.minInstances) : initial;
     const most = production.autoscaling ? Math.max(initial, production.autoscaling.maxInstances) : initial;
     const counts = `${K("initialInstanceCount")} ${initial}` + (production.autoscaling ? `, ${K("autoscalingMinInstances")} ${production.autoscaling.minInstances}` : "");
-    let steps = 1;
-    if (trafficRouting !== "ALL_AT_ONCE" && fewest < 2) {
+    const tooFew = trafficRouting !== "ALL_AT_ONCE" && fewest < 2;
+    const steps = tooFew ? 1 : trafficSteps({ trafficRouting, stepSizeType, linearStepSize }, most);
+    if (tooFew) {
         errors.push(`${K("deploymentTrafficRouting")}: ${trafficRouting} shifts traffic in steps of at most 50% of the instances, which needs at least 2 instances ` +
             `(${counts}); raise the instance count(s) to 2, or use ALL_AT_ONCE.`);
     } else if (trafficRouting === "CANARY") {
-        steps = 2;
         const ok = stepSizeType === "CAPACITY_PERCENT" ? canarySize <= 50 : canarySize * 2 <= fewest;
         if (!ok) errors.push(`${K("deploymentCanarySize")}: ${canarySize}${stepSizeType === "CAPACITY_PERCENT" ? "%" : " instance(s)"} is more than 50% of the ` +
             `variant's instances (${counts}); SageMaker requires the canary to be at most half of them, so lower it.`);
@@ -185,7 +186,6 @@ export function parseProductionSettings(raw: Record<string, string | undefined>,
             : [linearStepSize * 10 >= most, linearStepSize * 2 <= fewest];
         if (!low || !high) errors.push(`${K("deploymentLinearStepSize")}: ${linearStepSize}${stepSizeType === "CAPACITY_PERCENT" ? "%" : " instance(s)"} is not between ` +
             `10% and 50% of the variant's instances (${counts}${production.autoscaling ? `, up to ${most}` : ""}); SageMaker requires each step in that range.`);
-        steps = stepSizeType === "CAPACITY_PERCENT" ? Math.ceil(100 / linearStepSize) : Math.ceil(most / Math.max(1, linearStepSize));
     }
     const waits = steps * waitIntervalSeconds + terminationWaitSeconds;
     if (maximumExecutionTimeoutSeconds <= waits) {

@@ -23,7 +23,7 @@ import { buildDataCaptureConfig } from "./dataCapture";
 import { buildDeploymentConfig } from "./deploymentConfig";
 import { budgetInput, deploymentTimeBudget } from "./deploymentTime";
 import { GenerationLedger } from "./generationLedger";
-import { DescribeEndpoint, liveInstanceCount } from "./liveEndpoint";
+import { liveInstanceCount, LiveReader } from "./liveEndpoint";
 import { rollbackAlarmNames } from "./updateSafety";
 import { buildIsolation } from "./isolation";
 import { containerEnvironment } from "./containerEnv";
@@ -55,10 +55,10 @@ export interface GpuModelEndpointArgs {
      */
     buildDir?: string;
     /**
-     * Answers DescribeEndpoint at preview (liveEndpoint.ts), read only with autoscaling to keep the live instance count.
+     * Reads the live endpoint at preview (liveEndpoint.ts), only with autoscaling, to keep the live instance count.
      * @default the @aws-sdk/client-sagemaker client in settings.region; none under Pulumi mocks
      */
-    describeEndpoint?: DescribeEndpoint;
+    liveReader?: LiveReader;
 }
 
 /** The built archive as the component uses it. */
@@ -212,13 +212,10 @@ export class GpuModelEndpoint extends pulumi.ComponentResource {
         // Replaced Models and configurations are kept: after a rollback SageMaker still runs them (the provider reports a
         // rolled-back update as a success). The GenerationLedger deletes old ones and, on destroy, all of them.
         const retainRevisions = { retainOnDelete: true };
+        const environment = containerEnvironment({ ...s, programEnvironment: { ...isolation.environment, ...modelCacheEnvironment(s.modelCache) } });
         const model = new aws.sagemaker.Model(n.model, {
             executionRoleArn: roleArn,
-            primaryContainer: {
-                image: s.imageUri,
-                ...modelData.container,
-                environment: containerEnvironment({ ...s, programEnvironment: { ...isolation.environment, ...modelCacheEnvironment(s.modelCache) } }),
-            },
+            primaryContainer: { image: s.imageUri, ...modelData.container, environment },
             vpcConfig: isolation.vpcConfig,
             enableNetworkIsolation: isolation.enableNetworkIsolation,
             tags,
@@ -229,7 +226,9 @@ export class GpuModelEndpoint extends pulumi.ComponentResource {
                 variantName: s.variantName,
                 modelName: model.name,
                 instanceType: s.instanceType,
-                initialInstanceCount: liveInstanceCount(s, this, args.describeEndpoint),
+                initialInstanceCount: liveInstanceCount(s, this, modelData.modelDataUrl.apply((modelData) => ({ image: s.imageUri, modelData, environment,
+                    instanceType: s.instanceType, startupTimeout: s.containerStartupHealthCheckTimeoutInSeconds,
+                    downloadTimeout: s.modelDataDownloadTimeoutInSeconds, volumeSizeInGb: s.volumeSizeInGb })), args.liveReader),
                 initialVariantWeight: 1,
                 containerStartupHealthCheckTimeoutInSeconds: s.containerStartupHealthCheckTimeoutInSeconds,
                 modelDataDownloadTimeoutInSeconds: s.modelDataDownloadTimeoutInSeconds,

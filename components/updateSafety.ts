@@ -62,20 +62,40 @@ export function guardProblems(previous: Partial<GuardState> | undefined, next: G
 }
 
 /** The part of the live endpoint the instance-count decision reads (liveEndpoint.ts). */
-export interface LiveVariant { currentInstanceCount?: number; instanceType?: string }
+export interface LiveVariant { currentInstanceCount?: number }
+
+/** What a generation runs, as far as an update would change it (everything but the instance count). */
+export interface GenerationFingerprint {
+    image: string; modelData: string; environment: Record<string, string>; instanceType: string;
+    startupTimeout?: number; downloadTimeout?: number; volumeSizeInGb?: number;
+}
+
+/** Pure: whether the serving generation already runs everything `next` declares (so only the count could differ). */
+export function sameGeneration(serving: GenerationFingerprint, next: GenerationFingerprint): boolean {
+    const env = (e: Record<string, string>) => JSON.stringify(Object.keys(e).sort().map((k) => [k, e[k]]));
+    return serving.image === next.image && serving.modelData === next.modelData && env(serving.environment) === env(next.environment) &&
+        serving.instanceType === next.instanceType && serving.startupTimeout === next.startupTimeout &&
+        serving.downloadTimeout === next.downloadTimeout && serving.volumeSizeInGb === next.volumeSizeInGb;
+}
 
 export interface InstanceCountDecision { count: number; message: string }
 
 /**
  * Pure: the initial instance count of the new EndpointConfiguration. Without autoscaling, or without a live
- * endpoint, it is `initialInstanceCount`; with autoscaling and a live variant, its current count clamped to
- * [autoscalingMinInstances, autoscalingMaxInstances], so the update does not reset the fleet.
+ * endpoint, it is `initialInstanceCount`. With autoscaling and a live variant: when the serving generation already
+ * runs what this deployment declares, the serving configuration's own count (nothing changes, no new deployment);
+ * otherwise the live current count clamped to [autoscalingMinInstances, autoscalingMaxInstances], so the update does
+ * not reset the fleet.
  */
 export function instanceCountFor(s: { initialInstanceCount: number; autoscaling?: { minInstances: number; maxInstances: number } },
-    live: LiveVariant | undefined, liveNote: string): InstanceCountDecision {
+    live: LiveVariant | undefined, liveNote: string, serving?: GenerationFingerprint & { initialInstanceCount?: number }, next?: GenerationFingerprint): InstanceCountDecision {
     if (!s.autoscaling) return { count: s.initialInstanceCount, message: `instance count ${s.initialInstanceCount} (initialInstanceCount; no autoscaling)` };
     if (!live || live.currentInstanceCount === undefined) {
         return { count: s.initialInstanceCount, message: `instance count ${s.initialInstanceCount} (initialInstanceCount): ${liveNote}` };
+    }
+    if (serving && next && serving.initialInstanceCount !== undefined && sameGeneration(serving, next)) {
+        return { count: serving.initialInstanceCount, message: `instance count ${serving.initialInstanceCount}: the serving configuration already runs this ` +
+            `model and configuration, so its count is kept and nothing is redeployed; autoscaling manages the live ${live.currentInstanceCount} instance(s)` };
     }
     const count = Math.min(s.autoscaling.maxInstances, Math.max(s.autoscaling.minInstances, live.currentInstanceCount));
     return { count, message: `instance count ${count}: kept from the live endpoint's current ${live.currentInstanceCount} instance(s) ` +

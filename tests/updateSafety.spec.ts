@@ -8,7 +8,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { GpuModelEndpoint } from "../components/gpuModelEndpoint";
 import { guardProblems, GuardState, instanceCountFor, rollbackAlarmNames } from "../components/updateSafety";
-import { DescribeEndpoint, readLiveEndpoint } from "../components/liveEndpoint";
+import { LiveReader, readLiveEndpoint } from "../components/liveEndpoint";
 import { ledgerProvider } from "../components/generationLedger";
 import { makeModelDir, stackSettings } from "./support/endpointFixture";
 import { T } from "./support/deploy";
@@ -69,16 +69,21 @@ describe("autoscaled variants keep the live instance count on updates", function
         assert.strictEqual(instanceCountFor(a, { currentInstanceCount: 1 }, "").count, 2);
         assert.deepStrictEqual(instanceCountFor(a, undefined, "endpoint x does not exist yet"),
             { count: 2, message: "instance count 2 (initialInstanceCount): endpoint x does not exist yet" });
+        const g = { image: "i", modelData: "s3://b/k", environment: { A: "1" }, instanceType: "ml.g5.xlarge", startupTimeout: 900, downloadTimeout: 600 };
+        assert.strictEqual(instanceCountFor(a, { currentInstanceCount: 4 }, "", { ...g, initialInstanceCount: 2 }, g).count, 2, "same generation: unchanged");
+        for (const change of [{ image: "j" }, { modelData: "s3://b/k2" }, { environment: { A: "2" } }, { instanceType: "ml.g6.xlarge" }, { startupTimeout: 600 }]) {
+            assert.strictEqual(instanceCountFor(a, { currentInstanceCount: 4 }, "", { ...g, initialInstanceCount: 2 }, { ...g, ...change }).count, 4, JSON.stringify(change));
+        }
     });
 
-    async function deployProd(describe?: DescribeEndpoint) {
+    async function deployProd(reader?: LiveReader) {
         const { base } = makeModelDir();
         const logged: string[] = [];
         const { info, warn } = pulumi.log;
         (pulumi.log as { info: typeof info }).info = (m: string) => { logged.push(m); return Promise.resolve(); };
         (pulumi.log as { warn: typeof warn }).warn = (m: string) => { logged.push(`warning: ${m}`); return Promise.resolve(); };
         try {
-            const ep = new GpuModelEndpoint("ep", { settings: stackSettings("prod", "model"), baseDir: base, buildDir: path.join(base, "build"), describeEndpoint: describe });
+            const ep = new GpuModelEndpoint("ep", { settings: stackSettings("prod", "model"), baseDir: base, buildDir: path.join(base, "build"), liveReader: reader });
             await unwrap(ep.endpointConfigName);
             await settle();
         } finally {
@@ -87,21 +92,51 @@ describe("autoscaled variants keep the live instance count on updates", function
         return logged;
     }
 
-    it("reads DescribeEndpoint at preview and puts the live count into the new configuration, saying so in the plan", async () => {
+    /** Stand-in for the SageMaker client: the live endpoint runs `serving` (model + configuration) with `current` instances. */
+    function fakeReader(current: number, serving: { image: string; modelDataUrl: string; environment: Record<string, string>; variant: Record<string, unknown> }) {
         const asked: string[] = [];
-        const logged = await deployProd(async (name) => {
-            asked.push(name);
-            return { EndpointStatus: "InService", ProductionVariants: [{ VariantName: "AllTraffic", CurrentInstanceCount: 3, DesiredInstanceCount: 3 }] };
-        });
-        assert.deepStrictEqual(asked, [`${P}-prod`]);
+        const reader: LiveReader = {
+            describeEndpoint: async (n) => { asked.push(`DescribeEndpoint ${n}`); return { EndpointStatus: "InService", EndpointConfigName: "serving-config",
+                ProductionVariants: [{ VariantName: "AllTraffic", CurrentInstanceCount: current }] }; },
+            describeEndpointConfig: async (n) => { asked.push(`DescribeEndpointConfig ${n}`); return { ProductionVariants: [{ VariantName: "AllTraffic", ModelName: "serving-model", ...serving.variant }] }; },
+            describeModel: async (n) => { asked.push(`DescribeModel ${n}`); return { PrimaryContainer: { Image: serving.image, ModelDataUrl: serving.modelDataUrl, Environment: serving.environment } }; },
+        };
+        return { reader, asked };
+    }
+
+    /** What the prod program declares for this model directory (read from a run under mocks). */
+    async function declaredGeneration() {
+        resetRecorded();
+        await deployProd();
+        const c = oneOfType(T.model).inputs.primaryContainer;
+        const v = oneOfType(T.config).inputs.productionVariants[0];
+        resetRecorded();
+        return { image: c.image, modelDataUrl: c.modelDataUrl, environment: c.environment, variant: { InstanceType: v.instanceType, InitialInstanceCount: 2,
+            ContainerStartupHealthCheckTimeoutInSeconds: v.containerStartupHealthCheckTimeoutInSeconds, ModelDataDownloadTimeoutInSeconds: v.modelDataDownloadTimeoutInSeconds } };
+    }
+
+    it("reads the live endpoint at preview and puts its current count into a new generation, saying so in the plan", async () => {
+        const declared = await declaredGeneration();
+        const { reader, asked } = fakeReader(3, { ...declared, modelDataUrl: "s3://bucket/prod/models/0123456789abcdef/model.tar.gz" });
+        const logged = await deployProd(reader);
+        assert.deepStrictEqual(asked, [`DescribeEndpoint ${P}-prod`, "DescribeEndpointConfig serving-config", "DescribeModel serving-model"]);
         assert.strictEqual(oneOfType(T.config).inputs.productionVariants[0].initialInstanceCount, 3);
         assert.ok(logged.includes("update plan: instance count 3: kept from the live endpoint's current 3 instance(s) (DescribeEndpoint at preview), " +
             `not reset to initialInstanceCount 2 (endpoint ${P}-prod is InService with 3 instance(s) in AllTraffic).`), logged.join("\n"));
         assert.ok(logged.some((m) => m.startsWith("endpoint update worst case 3000 s")), "the time budget is shown");
     });
 
+    it("keeps the serving configuration's own count when nothing else changes, so autoscaling alone causes no new deployment", async () => {
+        const declared = await declaredGeneration();
+        const logged = await deployProd(fakeReader(4, declared).reader);
+        assert.strictEqual(oneOfType(T.config).inputs.productionVariants[0].initialInstanceCount, 2);
+        assert.ok(logged.some((m) => m.startsWith("update plan: instance count 2: the serving configuration already runs this model and configuration, " +
+            "so its count is kept and nothing is redeployed; autoscaling manages the live 4 instance(s)")), logged.join("\n"));
+    });
+
     it("goes on with initialInstanceCount when AWS is unreachable (no credentials), saying so", async () => {
-        const logged = await deployProd(async () => { throw Object.assign(new Error("Could not load credentials from any providers"), { name: "CredentialsProviderError" }); });
+        const fail = async (): Promise<never> => { throw Object.assign(new Error("Could not load credentials from any providers"), { name: "CredentialsProviderError" }); };
+        const logged = await deployProd({ describeEndpoint: fail, describeEndpointConfig: fail, describeModel: fail });
         assert.strictEqual(oneOfType(T.config).inputs.productionVariants[0].initialInstanceCount, 2);
         assert.ok(logged.some((m) => m === "warning: update plan: instance count 2 (initialInstanceCount): the live endpoint could not be read " +
             "(CredentialsProviderError: Could not load credentials from any providers), e.g. no AWS credentials; the preview goes on without it. " +
@@ -115,12 +150,13 @@ describe("autoscaled variants keep the live instance count on updates", function
     });
 
     it("treats a missing endpoint as a first deployment", async () => {
-        const r = await readLiveEndpoint(async () => { throw Object.assign(new Error("Could not find endpoint \"x\"."), { name: "ValidationException" }); }, "x", "AllTraffic");
+        const missing = async (): Promise<never> => { throw Object.assign(new Error("Could not find endpoint \"x\"."), { name: "ValidationException" }); };
+        const r = await readLiveEndpoint({ describeEndpoint: missing, describeEndpointConfig: missing, describeModel: missing }, "x", "AllTraffic");
         assert.deepStrictEqual(r, { note: "endpoint x does not exist yet (DescribeEndpoint)" });
     });
 
     it("rolls back only on the 5xx and latency alarms: GPU memory also measures the old fleet during an update", async () => {
-        await deployProd(async () => ({ EndpointStatus: "InService", ProductionVariants: [] }));
+        await deployProd();
         const alarms = oneOfType(T.endpoint).inputs.deploymentConfig.autoRollbackConfiguration.alarms.map((a: { alarmName: string }) => a.alarmName);
         assert.deepStrictEqual(alarms, [`${P}-prod-invocation-5xx-errors`, `${P}-prod-model-latency-p99`]);
         assert.strictEqual(resourcesOfType("aws:cloudwatch/metricAlarm:MetricAlarm").length, 3, "the GPU memory alarm still exists, for notifications");

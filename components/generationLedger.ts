@@ -20,7 +20,7 @@ export const LEDGER_KEEP_GENERATIONS = 3;
 
 export interface Generation { model: string; config: string; /** s3://bucket/key, or s3://bucket/prefix/ */ artifact?: string; deleteArtifact: boolean }
 
-export interface LedgerInputs extends GuardState { region: string; keep: number; generation: Generation; guardProblems?: string[] }
+export interface LedgerInputs extends GuardState { region: string; keep: number; generation: Generation }
 export interface LedgerState extends LedgerInputs { history: Generation[] }
 
 /** What the ledger deletes through: SageMaker and S3 calls (real SDK clients, or a test's stand-in). */

@@ -14,7 +14,8 @@
  * Provider functions are self-contained (they `require` what they use) because Pulumi serializes them.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { guardProblems, GuardState } from "./updateSafety";
+import { guardProblems, GuardState, rollbackAlarmNames } from "./updateSafety";
+import type { Settings } from "./settings";
 
 export const LEDGER_KEEP_GENERATIONS = 3;
 
@@ -131,5 +132,17 @@ export class GenerationLedger extends pulumi.dynamic.Resource {
     public readonly history!: pulumi.Output<Generation[]>;
     constructor(name: string, args: GenerationLedgerArgs, opts?: pulumi.CustomResourceOptions) {
         super(ledgerProvider(), name, { ...args, keep: args.keep ?? LEDGER_KEEP_GENERATIONS, history: undefined }, opts);
+    }
+
+    /** The component's ledger: the guard fields from the settings, the generation from the new Model and configuration. */
+    static forSettings(name: string, s: Settings, g: { model: pulumi.Input<string>; config: pulumi.Input<string>; artifact: pulumi.Input<string> },
+        opts?: pulumi.CustomResourceOptions): GenerationLedger {
+        const p = s.production;
+        return new GenerationLedger(name, {
+            project: s.project, region: s.region, endpointName: s.endpointName,
+            rollbackAlarms: p.deployment?.autoRollback ? rollbackAlarmNames(s.endpointName).sort() : [],
+            instanceType: s.instanceType, autoscaled: !!p.autoscaling, acknowledgeReplacement: !!p.acknowledgeEndpointReplacement,
+            generation: { ...g, deleteArtifact: s.forceDestroyArtifacts },
+        }, opts);
     }
 }

@@ -226,9 +226,7 @@ export class GpuModelEndpoint extends pulumi.ComponentResource {
                 variantName: s.variantName,
                 modelName: model.name,
                 instanceType: s.instanceType,
-                initialInstanceCount: liveInstanceCount(s, this, modelData.modelDataUrl.apply((modelData) => ({ image: s.imageUri, modelData, environment,
-                    instanceType: s.instanceType, startupTimeout: s.containerStartupHealthCheckTimeoutInSeconds,
-                    downloadTimeout: s.modelDataDownloadTimeoutInSeconds, volumeSizeInGb: s.volumeSizeInGb })), args.liveReader),
+                initialInstanceCount: liveInstanceCount(s, this, { modelDataUrl: modelData.modelDataUrl, environment }, args.liveReader),
                 initialVariantWeight: 1,
                 containerStartupHealthCheckTimeoutInSeconds: s.containerStartupHealthCheckTimeoutInSeconds,
                 modelDataDownloadTimeoutInSeconds: s.modelDataDownloadTimeoutInSeconds,
@@ -245,11 +243,7 @@ export class GpuModelEndpoint extends pulumi.ComponentResource {
         const alarms = p.alarms ? new EndpointAlarms(`${name}-alarms`, { endpointName: s.endpointName, variantName: s.variantName,
             alarms: p.alarms, gpusPerInstance: s.gpu.gpuCount, tags }, parent) : undefined;
         const rollbackAlarms = p.deployment?.autoRollback ? rollbackAlarmNames(s.endpointName) : [];
-        const ledger = new GenerationLedger(`${name}-generations`, {
-            project: s.project, region: s.region, endpointName: s.endpointName, rollbackAlarms: [...rollbackAlarms].sort(),
-            instanceType: s.instanceType, autoscaled: !!p.autoscaling, acknowledgeReplacement: !!p.acknowledgeEndpointReplacement,
-            generation: { model: model.name, config: config.name, artifact: modelData.modelDataUrl, deleteArtifact: s.forceDestroyArtifacts },
-        }, parent);
+        const ledger = GenerationLedger.forSettings(`${name}-generations`, s, { model: model.name, config: config.name, artifact: modelData.modelDataUrl }, parent);
         const endpoint = new aws.sagemaker.Endpoint(n.endpoint, {
             name: s.endpointName,
             endpointConfigName: config.name,

@@ -84,15 +84,19 @@ export async function readLiveEndpoint(reader: LiveReader, endpointName: string,
 /**
  * The new configuration's instance count as an Output, logged on `parent` for the plan. The live endpoint is read
  * only with autoscaling (the only case the live count matters), through `reader` when given, else the SDK, but
- * never under Pulumi mocks. `next` is what the new generation runs (compared with the serving one).
+ * never under Pulumi mocks. `declared` is what the new generation runs (compared with the serving one).
  */
-export function liveInstanceCount(s: Settings, parent: pulumi.Resource, next: pulumi.Input<GenerationFingerprint>, reader?: LiveReader): pulumi.Output<number> {
+export function liveInstanceCount(s: Settings, parent: pulumi.Resource,
+    declared: { modelDataUrl: pulumi.Input<string>; environment: Record<string, string> }, reader?: LiveReader): pulumi.Output<number> {
+    const next = pulumi.output(declared.modelDataUrl).apply((modelData): GenerationFingerprint => ({ image: s.imageUri, modelData,
+        environment: declared.environment, instanceType: s.instanceType, startupTimeout: s.containerStartupHealthCheckTimeoutInSeconds,
+        downloadTimeout: s.modelDataDownloadTimeoutInSeconds, volumeSizeInGb: s.volumeSizeInGb }));
     const autoscaling = s.production.autoscaling;
     let reading: Promise<LiveEndpointReading>;
     if (!autoscaling) reading = Promise.resolve({ note: "not read (no autoscaling)" });
     else if (!reader && underMocks()) reading = Promise.resolve({ note: "the live endpoint was not read (Pulumi mocks: no AWS call)" });
     else reading = readLiveEndpoint(reader ?? sdkLiveReader(s.region), s.endpointName, s.variantName);
-    return pulumi.all([pulumi.output(reading), pulumi.output(next)]).apply(([r, fingerprint]) => {
+    return pulumi.all([pulumi.output(reading), next]).apply(([r, fingerprint]) => {
         const d = instanceCountFor({ initialInstanceCount: s.initialInstanceCount, autoscaling }, r.variant, r.note, r.serving, fingerprint as GenerationFingerprint);
         const line = `update plan: ${d.message}${autoscaling && r.variant ? ` (${r.note})` : ""}.`;
         // With autoscaling, an unread live count means an update of an existing endpoint resets it: say so loudly.

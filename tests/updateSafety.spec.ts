@@ -9,7 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { GpuModelEndpoint } from "../components/gpuModelEndpoint";
 import { guardProblems, GuardState, instanceCountFor, rollbackAlarmNames } from "../components/updateSafety";
 import { LiveReader, readLiveEndpoint } from "../components/liveEndpoint";
-import { ledgerProvider } from "../components/generationLedger";
+import { LedgerInputs, ledgerProvider } from "../components/generationLedger";
 import { makeModelDir, stackSettings } from "./support/endpointFixture";
 import { T } from "./support/deploy";
 
@@ -54,6 +54,38 @@ describe("a change that would replace the endpoint is refused unless acknowledge
         assert.strictEqual(r.failures!.length, 1);
         assert.match(r.failures![0].reason, /acknowledgeEndpointReplacement: this update replaces the endpoint/);
         assert.deepStrictEqual((await provider.check!({}, news)).failures, []);
+    });
+});
+
+describe("the replacement guard on two runs of the program (previous and new ledger inputs under mocks)", function () {
+    this.timeout(60000);
+
+    /** The ledger inputs the program declares for `stack` with `overrides`. */
+    async function ledgerInputs(stack: string, overrides: Record<string, string>) {
+        resetRecorded();
+        const { base } = makeModelDir();
+        const ep = new GpuModelEndpoint("ep", { settings: stackSettings(stack, "model", overrides), baseDir: base, buildDir: path.join(base, "build") });
+        await unwrap(ep.endpointConfigName);
+        await settle();
+        return oneOfType(T.ledger).inputs as LedgerInputs;
+    }
+    const failures = async (before: LedgerInputs, after: LedgerInputs) =>
+        ((await ledgerProvider(() => { throw new Error("no AWS in check"); }).check!(before, after)).failures ?? []).map((f) => f.reason);
+
+    it("refuses a new endpointName until acknowledgeEndpointReplacement is true", async () => {
+        const before = await ledgerInputs("dev", {});
+        const renamed = await ledgerInputs("dev", { endpointName: "renamed-endpoint" });
+        const [reason] = await failures(before, renamed);
+        assert.match(reason, /^gpu-multi-model-endpoint:acknowledgeEndpointReplacement: this update replaces the endpoint because the endpoint name changes from gpu-multi-model-endpoint-dev to renamed-endpoint/);
+        assert.deepStrictEqual(await failures(before, await ledgerInputs("dev", { endpointName: "renamed-endpoint", acknowledgeEndpointReplacement: "true" })), []);
+        assert.deepStrictEqual(await failures(before, await ledgerInputs("dev", {})), [], "an ordinary rerun passes");
+    });
+
+    it("refuses turning prod's auto-rollback off, and an instance-type change of its autoscaled variant", async () => {
+        const before = await ledgerInputs("prod", {});
+        assert.match((await failures(before, await ledgerInputs("prod", { deploymentAutoRollback: "false" })))[0], /auto-rollback alarms change from .* to \[\]/);
+        const [typeChange] = await failures(before, await ledgerInputs("prod", { instanceType: "ml.g6.xlarge" }));
+        assert.match(typeChange, /^gpu-multi-model-endpoint:instanceType: ml\.g5\.xlarge -> ml\.g6\.xlarge on a variant registered for autoscaling/);
     });
 });
 

@@ -47,7 +47,7 @@ export interface ModelServerHandle {
     exited: Promise<ExitInfo>;
     /** True once stop() was called. */
     readonly stopping: boolean;
-    /** Stops the whole process group (SIGTERM, then SIGKILL after 3 s). Idempotent. */
+    /** Stops the whole process group (SIGTERM, then SIGKILL after 3 s); resolves once no process of it is left. Idempotent. */
     stop(): Promise<void>;
 }
 
@@ -80,6 +80,20 @@ export async function within(p: Promise<unknown>, ms: number): Promise<boolean> 
 function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
     if (pid === undefined) return;
     try { process.kill(-pid, signal); } catch { /* already gone */ }
+}
+
+/** True while a process of group `pgid` runs (zombies, which only wait to be reaped, do not count). Linux /proc. */
+export function groupAlive(pgid: number | undefined): boolean {
+    if (pgid === undefined) return false;
+    for (const entry of fs.readdirSync("/proc")) {
+        if (!/^\d+$/.test(entry)) continue;
+        let stat: string;
+        try { stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8"); } catch { continue; }
+        // pid (comm) state ppid pgrp ...: comm may hold spaces, so split after its closing parenthesis
+        const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        if (Number(pgrp) === pgid && state !== "Z") return true;
+    }
+    return false;
 }
 
 /** The model server's environment: the container's variables for this directory and options. */
@@ -133,6 +147,7 @@ export async function startModelServer(modelDir: string, opts: ModelServerOption
         // a straggler in the group (a worker, a handler's own subprocess) must not outlive us
         killGroup(child.pid, "SIGKILL");
         child.stdin?.destroy();
+        for (let waited = 0; waited < 2000 && groupAlive(child.pid); waited += 20) await sleep(20);
     };
     const interrupted = () => new Error("start interrupted; everything started was stopped");
     try {

@@ -15,6 +15,7 @@ Usage: serve_worker.py MODEL_DIR SLOT [GPU_ID]
 import json
 import logging
 import os
+import signal
 import struct
 import sys
 import time
@@ -54,6 +55,8 @@ def write_frame(fd, header, body=b""):
 
 def main(argv):
     model_dir, slot = argv[1], argv[2]
+    for sig in (signal.SIGTERM, signal.SIGINT):  # the server decides when a worker goes (it kills it)
+        signal.signal(sig, lambda *_: None)  # a handler, not SIG_IGN: a subprocess must not inherit it
     gpu_id = int(argv[3]) if len(argv) > 3 and argv[3] != "" else None
     out = os.dup(1)  # the protocol's descriptor; fd 1 becomes stderr for everything else
     os.dup2(2, 1)

@@ -84,6 +84,17 @@ class WorkerPool:
         for w in self.workers:
             self._kill(w)
 
+    def kill_now(self):
+        """SIGKILL to every worker and reap it (the server is exiting; a request whose worker this
+        kills gets no answer, its connection closes when the server exits)."""
+        self.closed = True
+        for w in self.workers:
+            try:
+                w.proc.kill()
+                w.proc.wait(2)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+
     @staticmethod
     def _kill(worker):
         try:
@@ -175,8 +186,10 @@ class WorkerPool:
         self._kill(worker)
         with self._cond:
             worker.state = "dead"
-            if self.closed:
-                return 500, "Internal Server Error", "application/json", WORKER_DIED
+            stopping = self.closed
+        if stopping:  # the server is exiting: no answer rather than a misleading one
+            threading.Event().wait()
+        with self._cond:
             fresh = self._spawn(worker.slot, worker.gpu_id, replaces=worker.proc.pid)
             self.workers[self.workers.index(worker)] = fresh
         why = (f"did not answer within {self.timeout:g} s (SAGEMAKER_MODEL_SERVER_TIMEOUT)" if timed_out

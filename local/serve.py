@@ -92,11 +92,11 @@ class ModelServer:
     """The WSGI app: /ping and /invocations in front of a WorkerPool."""
 
     def __init__(self, environ=None, model_dir=None, on_worker=announce):
-        env = os.environ if environ is None else environ
+        env = os.environ if environ is None else dict(os.environ, **environ)
         self.model_dir = model_dir or os.path.join(env.get("SAGEMAKER_BASE_DIR", "/opt/ml"), "model")
         self.timeout = env_number(env, "SAGEMAKER_MODEL_SERVER_TIMEOUT", 60.0)
         self.worker_count = env_number(env, "SAGEMAKER_MODEL_SERVER_WORKERS", 1, int)
-        self.pool = WorkerPool(self.model_dir, self.worker_count, self.timeout, gpu_count(env), on_worker)
+        self.pool = WorkerPool(self.model_dir, self.worker_count, self.timeout, gpu_count(env), on_worker, env=dict(env))
 
     @property
     def state(self):

@@ -34,8 +34,8 @@ class Worker:
 
 
 class WorkerPool:
-    def __init__(self, model_dir, count, timeout, gpu_count=0, on_worker=None, python=sys.executable):
-        self.model_dir, self.count, self.timeout = model_dir, count, timeout
+    def __init__(self, model_dir, count, timeout, gpu_count=0, on_worker=None, python=sys.executable, env=None):
+        self.model_dir, self.count, self.timeout, self.env = model_dir, count, timeout, env
         self.gpu_count, self.python = gpu_count, python
         self.on_worker = on_worker or (lambda worker: None)
         self.workers = []
@@ -53,7 +53,7 @@ class WorkerPool:
 
     def _spawn(self, slot, gpu_id, replaces=None):
         proc = subprocess.Popen([self.python, WORKER, self.model_dir, str(slot), "" if gpu_id is None else str(gpu_id)],
-                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0)
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0, env=self.env)
         worker = Worker(slot, gpu_id, proc, replaces)
         log.info("worker %d: pid %d started (gpu_id %s), loading the models (model_fn)", slot, proc.pid, gpu_id)
         self.on_worker(worker)
@@ -115,7 +115,7 @@ class WorkerPool:
             failed = [w for w in self.workers if w.state == "failed"]
             if failed and (len(failed) == len(self.workers) or any(w.replaces is None for w in failed)):
                 return "failed", failed[0].error
-            if any(w.state == "loading" and w.replaces is None for w in self.workers):
+            if not self.workers or any(w.state == "loading" and w.replaces is None for w in self.workers):
                 return "loading", None  # the first load; a replacement reloading later keeps /ping healthy
             return "ready", None
 
@@ -132,7 +132,7 @@ class WorkerPool:
                 if worker is not None:
                     worker.state = "busy"
                     return worker, None
-                if all(w.state == "failed" for w in self.workers):
+                if self.workers and all(w.state == "failed" for w in self.workers):
                     return None, self.workers[0].error
                 left = deadline - time.monotonic()
                 if left <= 0:

@@ -111,7 +111,6 @@ async function main(): Promise<number> {
             if (problems.length === 0) passed++;
             else { failed++; process.stdout.write(`FAIL ${r.name}:\n  ${problems.join("\n  ")}\n`); }
         });
-        if (process.env.CONFORMANCE_DUMP) fs.writeFileSync(process.env.CONFORMANCE_DUMP, real.stderr);
         const warnings = (real.stderr.match(/WARNING[: ]+inference:? ?answered 4\d\d /g) ?? []).length;
         const clientErrors = real.answers.filter((a) => a.status >= 400 && a.status < 500).length;
         if (warnings !== clientErrors || /Transform failed for model/.test(real.stderr.replace(/Transform failed[^\n]*UnicodeDecodeError[^\n]*/g, ""))) {

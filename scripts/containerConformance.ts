@@ -84,6 +84,7 @@ function toolkitAnswers(modelDir: string, requests: ConformanceRequest[], work: 
 async function main(): Promise<number> {
     if (!fs.existsSync(path.join(REFERENCE_DIR, "torchserve", "ts", "service.py"))) {
         process.stderr.write(`test:container: the reference sources are not at ${REFERENCE_DIR} (set CONTAINER_REFERENCE_DIR to the sagemaker-serving folder)\n`);
+        process.stdout.write("container conformance: 0 passed, 1 failed\n");
         return 2;
     }
     const work = fs.mkdtempSync(path.join(os.tmpdir(), "gpu-mme-conformance-"));

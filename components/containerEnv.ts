@@ -25,6 +25,13 @@ const OPTIONAL_ENV_KEYS = Object.keys(CONFIG_KEY_OF_ENV).filter((k) => !ALWAYS_S
 /** Environment variables the program sets itself; `environment` must not override them. */
 export const RESERVED_ENV_KEYS: readonly string[] = [...ALWAYS_SET_ENV_KEYS, ...OPTIONAL_ENV_KEYS];
 
+/**
+ * Prefix of the PyTorch toolkit's TorchServe variables (SAGEMAKER_TS_BATCH_SIZE, _MAX_BATCH_DELAY, _MIN_WORKERS,
+ * _MAX_WORKERS, _RESPONSE_TIMEOUT): when any is set, the toolkit writes per-model worker settings that override
+ * SAGEMAKER_MODEL_SERVER_WORKERS, so the memory budget's worker count would be wrong. Refused in `environment`.
+ */
+export const TORCHSERVE_ENV_PREFIX = "SAGEMAKER_TS_";
+
 /** SageMaker's limits on a container's Environment map. */
 export const ENV_MAX_ENTRIES = 100;
 export const ENV_MAX_LENGTH = 1024;
@@ -80,6 +87,10 @@ export function parseEnvironment(v: string | undefined, key: string, k: (name: s
             const own = CONFIG_KEY_OF_ENV[name];
             errors.push(`${key}: "${name}" is set by the program and cannot be overridden; remove it` +
                 (own ? ` and set ${k(own)} instead.` : "."));
+        } else if (name.startsWith(TORCHSERVE_ENV_PREFIX)) {
+            errors.push(`${key}: "${name}" makes the PyTorch serving toolkit write per-model TorchServe settings ` +
+                `(min/max workers, default 1) that replace ${k("modelServerWorkers")}, which the memory budget divides the ` +
+                `instance's memory by; remove it and set ${k("modelServerWorkers")} (and SAGEMAKER_MODEL_SERVER_TIMEOUT for the time limit) instead.`);
         } else if (!ENV_KEY_PATTERN.test(name) || name.length > ENV_MAX_LENGTH) {
             errors.push(`${key}: "${name}" is not an environment variable name; use letters, digits and _ (not starting with a digit).`);
         } else if (!["string", "number", "boolean"].includes(typeof value)) {

@@ -1,14 +1,17 @@
 /**
  * Checks a model directory before anything is packed or declared: the layout the
- * SageMaker PyTorch container expects (`code/inference.py` with the four handlers),
+ * SageMaker PyTorch container expects (`code/inference.py` with model_fn and transform_fn, or the
+ * input_fn/predict_fn/output_fn trio),
  * the manifest, and the files the manifest names (a SavedModel directory for `tensorflow`). Synchronous, never throws.
  */
 import * as fs from "fs";
 import * as path from "path";
 import { checkManifest, Manifest, MANIFEST_FILE } from "./manifest";
 
-/** Handlers the SageMaker inference toolkit calls; all four must be defined at top level. */
-export const REQUIRED_HANDLERS = ["model_fn", "input_fn", "predict_fn", "output_fn"] as const;
+/** Per-request handlers the toolkit calls when a module has no transform_fn; it refuses a module with both kinds. */
+export const STAGE_HANDLERS = ["input_fn", "predict_fn", "output_fn"] as const;
+/** The handler module's entry points, as a phrase for messages. */
+const HANDLERS_PHRASE = "model_fn and transform_fn (or model_fn, input_fn, predict_fn, output_fn)";
 export const INFERENCE_SCRIPT = "code/inference.py";
 export const REQUIREMENTS_FILE = "code/requirements.txt";
 
@@ -32,10 +35,20 @@ export function topLevelFunctions(source: string): string[] {
     return names;
 }
 
-/** Handlers from {@link REQUIRED_HANDLERS} not defined at top level of `source`. */
+/**
+ * Entry points `source` lacks at top level: model_fn, and transform_fn or else each of
+ * input_fn/predict_fn/output_fn (the toolkit would fall back to its defaults, which cannot route).
+ */
 export function missingHandlers(source: string): string[] {
     const defined = new Set(topLevelFunctions(source));
-    return REQUIRED_HANDLERS.filter((h) => !defined.has(h));
+    const needed = defined.has("transform_fn") ? ["model_fn"] : ["model_fn", ...STAGE_HANDLERS];
+    return needed.filter((h) => !defined.has(h));
+}
+
+/** Stage handlers defined beside transform_fn: the toolkit refuses such a module at load (ValueError). */
+export function conflictingHandlers(source: string): string[] {
+    const defined = new Set(topLevelFunctions(source));
+    return defined.has("transform_fn") ? STAGE_HANDLERS.filter((h) => defined.has(h)) : [];
 }
 
 function isFile(p: string): boolean {
@@ -73,7 +86,7 @@ export function validateModelDir(dir: string): ModelDirCheck {
     }
     const script = path.join(dir, INFERENCE_SCRIPT);
     if (!isFile(script)) {
-        errors.push(`${script}: missing; the PyTorch serving container runs ${INFERENCE_SCRIPT} (SAGEMAKER_PROGRAM=inference.py), create it with ${REQUIRED_HANDLERS.join(", ")}`);
+        errors.push(`${script}: missing; the PyTorch serving container runs ${INFERENCE_SCRIPT} (SAGEMAKER_PROGRAM=inference.py), create it with ${HANDLERS_PHRASE}`);
     } else {
         let source: string | undefined;
         try {
@@ -83,7 +96,12 @@ export function validateModelDir(dir: string): ModelDirCheck {
         }
         const missing = source === undefined ? [] : missingHandlers(source);
         if (missing.length > 0) {
-            errors.push(`${script}: does not define ${missing.join(", ")} at top level; add \`def ${missing[0]}(...)\` starting in column 0 for each`);
+            errors.push(`${script}: does not define ${missing.join(", ")} at top level; add \`def ${missing[0]}(...)\` starting in column 0 for each`
+                + (missing.includes("input_fn") ? " (or one transform_fn instead of input_fn, predict_fn, output_fn)" : ""));
+        }
+        const both = source === undefined ? [] : conflictingHandlers(source);
+        if (both.length > 0) {
+            errors.push(`${script}: defines transform_fn and also ${both.join(", ")}; the serving toolkit refuses that module at start (ValueError), remove ${both.length > 1 ? "them" : "it"} or transform_fn`);
         }
     }
     if (!isFile(path.join(dir, REQUIREMENTS_FILE))) {

@@ -1,65 +1,61 @@
 #!/usr/bin/python3
-"""Local stand-in for the SageMaker PyTorch serving container's model server.
+"""Local stand-in for the SageMaker PyTorch serving container's model server (TorchServe + the
+serving toolkit), for one model directory (what the container has in /opt/ml/model).
 
-Honours the container contract the sagemaker-inference-toolkit implements:
+* ``SAGEMAKER_MODEL_SERVER_WORKERS`` worker processes (local/workers.py, local/serve_worker.py),
+  each loading the models itself (``model_fn`` with a context carrying its gpu_id) and serving one
+  request at a time through the toolkit's dispatch (local/dispatch.py: ``transform_fn`` or
+  input_fn -> predict_fn -> output_fn, the status a handler sets on the context, the toolkit's
+  ``"<message>\\n<traceback>"`` answer without Content-Type for a raised exception).
+* ``GET /ping``: 200 ``{"status": "Healthy"}`` once every worker has loaded the models; 503
+  ``{"status": "Loading"}`` before, ``{"status": "Unhealthy", "error": ...}`` when one failed.
+* ``POST /invocations``: waits for a free worker. A worker that takes longer than
+  ``SAGEMAKER_MODEL_SERVER_TIMEOUT`` seconds is killed and replaced (the replacement reloads the
+  models); the request gets TorchServe's 500 ``Worker died.`` JSON answer.
 
-* ``GET /ping``: 200 ``{"status": "Healthy"}`` only once ``model_fn`` has
-  returned; 503 while loading and, with the cause, when loading failed.
-* ``POST /invocations``: ``input_fn(body, content_type)`` ->
-  ``predict_fn(data, model)`` -> ``output_fn(prediction, accept)``.
-  ``application/json`` and ``text/csv`` bodies reach ``input_fn`` as ``str``,
-  every other type as ``bytes``. A missing or ``*/*`` Accept becomes
-  ``SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT`` (default ``application/json``).
-  An exception carrying ``status_code`` / ``message`` / ``phrase`` (the
-  toolkit's ``BaseInferenceToolkitError`` shape) is answered with that status
-  and ``message`` as the body; any other exception is a 500.
-* Each invocation gets ``SAGEMAKER_MODEL_SERVER_TIMEOUT`` seconds (default 60);
-  after that the client gets a 504 JSON error and the server keeps serving.
+Usage: serve.py [--model-dir DIR]   (default ``$SAGEMAKER_BASE_DIR/model``, SAGEMAKER_BASE_DIR default /opt/ml)
 
 Environment (as in the container):
-  SAGEMAKER_PROGRAM            handler module file, default ``inference.py``
-  SAGEMAKER_SUBMIT_DIRECTORY   folder holding it, default ``<model dir>/code``
-  SAGEMAKER_BASE_PATH          the model dir is ``<base>/model`` (default /opt/ml)
-  SAGEMAKER_BIND_TO_PORT       port, default 8080; 0 picks a free one
-  SAGEMAKER_MODEL_SERVER_TIMEOUT  seconds per invocation, default 60 (float ok)
+  SAGEMAKER_PROGRAM                 handler module in <model dir>/code, default ``inference.py``
+  SAGEMAKER_BIND_TO_PORT            port, default 8080; 0 picks a free one
+  SAGEMAKER_MODEL_SERVER_TIMEOUT    seconds per invocation, default 60 (a float is accepted here)
+  SAGEMAKER_MODEL_SERVER_WORKERS    worker processes, default 1 here (see docs/local-vs-container.md)
   SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT  default application/json
 Local-only:
-  LOCAL_SERVE_HOST             bind address, default 127.0.0.1
-  LOCAL_SERVE_THREADS          waitress threads, default 8
-  LOCAL_SERVE_MAX_STUCK        timed-out invocations still running before new ones get 503, default 4
+  LOCAL_SERVE_GPU_COUNT        GPUs to hand out round-robin as gpu_id (default: nvidia-smi's count, 0 without)
+  LOCAL_SERVE_THREADS          HTTP threads (requests waiting for a worker), default 8
   LOCAL_SERVE_LOG_LEVEL        logging level, default INFO
-  LOCAL_APPEND_TRACEBACK=1     append the traceback to error bodies, as the
-                               real toolkit does ("<message>\\n<traceback>")
   LOCAL_EXIT_ON_STDIN_CLOSE=1  exit when stdin closes (the parent died), killing our process
-                               group too when we lead it (a handler's subprocesses)
+                               group too when we lead it (the workers, a handler's subprocesses)
 
-When it listens it prints ``LOCAL_SERVE_PORT=<port>`` on stdout.
+The model server binds to 127.0.0.1 only. When it listens it prints ``LOCAL_SERVE_PORT=<port>``
+on stdout, and ``LOCAL_SERVE_WORKER=<slot>:<pid>`` for every worker process it starts.
 """
-import importlib
-import inspect
 import json
 import logging
 import os
+import shutil
 import signal
+import subprocess
 import sys
 import threading
-import time
-import traceback
+from http import HTTPStatus
 
-UTF8_TYPES = ("application/json", "text/csv")
-ANY = "*/*"
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from workers import WorkerPool  # noqa: E402
 
+HOST = "127.0.0.1"
 log = logging.getLogger("serve")
 
 
-def env_float(env, name, default):
+def env_number(env, name, default, kind=float):
     raw = env.get(name, "")
     if raw.strip() == "":
         return default
     try:
-        value = float(raw)
+        value = kind(raw)
     except ValueError:
-        raise SystemExit(f"serve.py: {name}={raw!r} is not a number of seconds")
+        raise SystemExit(f"serve.py: {name}={raw!r} is not a {'whole ' if kind is int else ''}number")
     if value <= 0:
         raise SystemExit(f"serve.py: {name}={raw!r} must be greater than 0")
     return value
@@ -69,169 +65,78 @@ def json_error(code, message):
     return json.dumps({"error": {"code": code, "message": message}})
 
 
-def call_handler(func, *args, context=None):
-    """Calls a handler like the toolkit: with one extra trailing ``context`` arg if it takes one."""
-    n = len(inspect.signature(func).parameters)
-    if n == len(args):
-        return func(*args)
-    if n == len(args) + 1:
-        return func(*args, context)
-    raise TypeError(f"{func.__name__} takes {n} arguments but {len(args)} were given")
+def gpu_count(env):
+    if env.get("LOCAL_SERVE_GPU_COUNT", "").strip():
+        return int(env["LOCAL_SERVE_GPU_COUNT"])
+    if not shutil.which("nvidia-smi"):
+        return 0
+    try:
+        out = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return 0
+    return sum(1 for line in out.splitlines() if line.startswith("GPU "))
 
 
-def error_status(exc):
-    """(status, body, phrase) for an exception, as the toolkit's Transformer answers it."""
-    status = getattr(exc, "status_code", None)
-    message = getattr(exc, "message", None)
-    if isinstance(status, int) and not isinstance(status, bool) and 400 <= status <= 599 and message is not None:
-        phrase = getattr(exc, "phrase", None) or "Error"
-        return status, message, str(phrase)
-    text = f"{type(exc).__name__}: {exc}"
-    return 500, json_error("InternalServerError", text), "Internal Server Error"
+def _phrase(status):
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Unknown"
 
 
-def encode_body(result):
-    if isinstance(result, (bytes, bytearray)):
-        return bytes(result)
-    if isinstance(result, str):
-        return result.encode("utf-8")
-    return json.dumps(result).encode("utf-8")
+def announce(worker):
+    print(f"LOCAL_SERVE_WORKER={worker.slot}:{worker.proc.pid}", flush=True)
 
 
 class ModelServer:
-    """Loads the handler module once, in the background, and serves it."""
+    """The WSGI app: /ping and /invocations in front of a WorkerPool."""
 
-    HANDLERS = ("model_fn", "input_fn", "predict_fn", "output_fn")
+    def __init__(self, environ=None, model_dir=None, on_worker=announce):
+        env = os.environ if environ is None else dict(os.environ, **environ)
+        self.model_dir = model_dir or os.path.join(env.get("SAGEMAKER_BASE_DIR", "/opt/ml"), "model")
+        self.timeout = env_number(env, "SAGEMAKER_MODEL_SERVER_TIMEOUT", 60.0)
+        self.worker_count = env_number(env, "SAGEMAKER_MODEL_SERVER_WORKERS", 1, int)
+        self.pool = WorkerPool(self.model_dir, self.worker_count, self.timeout, gpu_count(env), on_worker, env=dict(env))
 
-    def __init__(self, environ=None):
-        env = os.environ if environ is None else environ
-        self.program = env.get("SAGEMAKER_PROGRAM", "inference.py")
-        base = env.get("SAGEMAKER_BASE_PATH", "/opt/ml")
-        self.model_dir = os.path.join(base, "model")
-        self.code_dir = env.get("SAGEMAKER_SUBMIT_DIRECTORY") or os.path.join(self.model_dir, "code")
-        self.timeout = env_float(env, "SAGEMAKER_MODEL_SERVER_TIMEOUT", 60.0)
-        self.default_accept = env.get("SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT") or "application/json"
-        self.append_traceback = env.get("LOCAL_APPEND_TRACEBACK") == "1"
-        self.max_stuck = int(env.get("LOCAL_SERVE_MAX_STUCK", "4"))
-        self.state = "loading"  # loading | ready | failed
-        self.failure = None
-        self.model = None
-        self.fns = {}
-        self._stuck = 0
-        self._lock = threading.Lock()
+    @property
+    def state(self):
+        return self.pool.status()[0]
 
-    # ---- loading ----------------------------------------------------------
-    def load(self):
-        started = time.monotonic()
-        try:
-            module_name = self.program[:-3] if self.program.endswith(".py") else self.program
-            path = os.path.join(self.code_dir, module_name + ".py")
-            if not os.path.isfile(path):
-                raise FileNotFoundError(
-                    f"handler module {path} not found (SAGEMAKER_SUBMIT_DIRECTORY={self.code_dir}, "
-                    f"SAGEMAKER_PROGRAM={self.program}); the archive must contain code/{module_name}.py")
-            if self.code_dir not in sys.path:
-                sys.path.insert(0, self.code_dir)
-            module = importlib.import_module(module_name)
-            missing = [n for n in self.HANDLERS if not callable(getattr(module, n, None))]
-            if missing:
-                raise AttributeError(
-                    f"{path} does not define {', '.join(missing)}; the local server needs all four "
-                    f"handler functions ({', '.join(self.HANDLERS)})")
-            self.fns = {n: getattr(module, n) for n in self.HANDLERS}
-            self.model = call_handler(self.fns["model_fn"], self.model_dir)
-            self.state = "ready"
-            log.info("models loaded from %s in %.1f s; /ping is healthy", self.model_dir, time.monotonic() - started)
-        except BaseException as exc:  # noqa: BLE001 - any failure must reach /ping and the log
-            self.failure = f"{type(exc).__name__}: {exc}"
-            self.state = "failed"
-            log.error("loading the models failed: %s\n%s", self.failure, traceback.format_exc())
+    @property
+    def failure(self):
+        return self.pool.status()[1]
 
     def start_loading(self):
-        threading.Thread(target=self.load, name="model_fn", daemon=True).start()
+        self.pool.start()
 
-    # ---- invocation -------------------------------------------------------
-    def transform(self, body, content_type, accept):
-        if content_type in UTF8_TYPES:
-            body = body.decode("utf-8")
-        data = call_handler(self.fns["input_fn"], body, content_type)
-        prediction = call_handler(self.fns["predict_fn"], data, self.model)
-        result = call_handler(self.fns["output_fn"], prediction, accept)
-        response_type = accept
-        if isinstance(result, tuple):
-            result, response_type = result[0], result[1]
-        return encode_body(result), response_type
+    def load(self, seconds=120):
+        """Starts the workers and waits until all have loaded (or one failed). For tests."""
+        self.pool.start()
+        for _ in range(int(seconds * 20)):
+            if self.state != "loading":
+                return
+            threading.Event().wait(0.05)
 
-    def invoke(self, body, content_type, accept):
-        """Returns (status, reason, content_type, body bytes); never raises."""
-        if not accept or accept == ANY:
-            accept = self.default_accept
-        with self._lock:
-            if self._stuck >= self.max_stuck:
-                return (503, "Service Unavailable", "application/json", json_error(
-                    "ServerBusy", f"{self._stuck} earlier invocations are still running past the "
-                    f"{self.timeout:g} s limit; try again later").encode())
-        outcome = {}
-        done = threading.Event()
+    def close(self):
+        self.pool.close()
 
-        def run():
-            try:
-                outcome["ok"] = self.transform(body, content_type, accept)
-            except BaseException as exc:  # noqa: BLE001
-                outcome["error"] = exc
-                outcome["trace"] = traceback.format_exc()
-            finally:
-                done.set()
-                if outcome.get("late"):
-                    with self._lock:
-                        self._stuck -= 1
-                    log.warning("an invocation that timed out has finished; its result was dropped")
-
-        threading.Thread(target=run, name="invocation", daemon=True).start()
-        if not done.wait(self.timeout):
-            with self._lock:
-                if not done.is_set():
-                    outcome["late"] = True
-                    self._stuck += 1
-            if outcome.get("late"):
-                log.error("invocation exceeded the %g s limit (SAGEMAKER_MODEL_SERVER_TIMEOUT)", self.timeout)
-                return (504, "Gateway Timeout", "application/json", json_error(
-                    "ModelTimeout", f"the invocation did not finish within {self.timeout:g} s "
-                    "(SAGEMAKER_MODEL_SERVER_TIMEOUT)").encode())
-        if "ok" in outcome:
-            payload, response_type = outcome["ok"]
-            return 200, "OK", response_type, payload
-        exc = outcome["error"]
-        status, message, phrase = error_status(exc)
-        if status >= 500:
-            log.error("invocation failed with %d: %s\n%s", status, exc, outcome["trace"])
-        else:
-            log.info("invocation answered %d %s", status, phrase)
-        text = message if isinstance(message, str) else encode_body(message).decode("utf-8", "replace")
-        if self.append_traceback:
-            text = f"{text}\n{outcome['trace']}"
-        stripped = text.lstrip()
-        ctype = "application/json" if stripped.startswith("{") else "text/plain; charset=utf-8"
-        return status, phrase.replace("\r", " ").replace("\n", " "), ctype, text.encode("utf-8")
-
-    # ---- WSGI -------------------------------------------------------------
     def __call__(self, environ, start_response):
         method = environ.get("REQUEST_METHOD", "GET")
         path = environ.get("PATH_INFO", "")
         if path == "/ping" and method in ("GET", "HEAD"):
-            if self.state == "ready":
+            state, failure = self.pool.status()
+            if state == "ready":
                 return self._reply(start_response, 200, "OK", "application/json", b'{"status": "Healthy"}')
-            if self.state == "failed":
-                body = json.dumps({"status": "Unhealthy", "error": self.failure}).encode()
-                return self._reply(start_response, 503, "Service Unavailable", "application/json", body)
-            return self._reply(start_response, 503, "Service Unavailable", "application/json", b'{"status": "Loading"}')
+            body = {"status": "Unhealthy", "error": failure} if state == "failed" else {"status": "Loading"}
+            return self._reply(start_response, 503, "Service Unavailable", "application/json", json.dumps(body).encode())
         if path == "/invocations":
             if method != "POST":
                 return self._reply(start_response, 405, "Method Not Allowed", "application/json",
                                    json_error("MethodNotAllowed", "use POST /invocations").encode(),
                                    [("Allow", "POST")])
-            if self.state != "ready":
-                why = f"the models failed to load: {self.failure}" if self.state == "failed" else "the models are still loading"
+            state, failure = self.pool.status()
+            if state != "ready":
+                why = f"the models failed to load: {failure}" if state == "failed" else "the models are still loading"
                 return self._reply(start_response, 503, "Service Unavailable", "application/json",
                                    json_error("ModelNotReady", why).encode())
             try:
@@ -239,16 +144,23 @@ class ModelServer:
             except ValueError:
                 length = 0
             body = environ["wsgi.input"].read(length) if length > 0 else environ["wsgi.input"].read()
-            status, reason, ctype, payload = self.invoke(
-                body, environ.get("CONTENT_TYPE") or None, environ.get("HTTP_ACCEPT") or None)
-            return self._reply(start_response, status, reason, ctype, payload)
+            headers = {}
+            for key, name in (("CONTENT_TYPE", "Content-Type"), ("HTTP_ACCEPT", "Accept"),
+                              ("HTTP_X_AMZN_SAGEMAKER_CUSTOM_ATTRIBUTES", "X-Amzn-SageMaker-Custom-Attributes")):
+                if environ.get(key):
+                    headers[name] = environ[key]
+            status, phrase, ctype, payload = self.pool.invoke(body, headers)
+            return self._reply(start_response, status, phrase, ctype, payload)
         return self._reply(start_response, 404, "Not Found", "application/json",
                            json_error("NotFound", f"no route {method} {path}; use GET /ping or POST /invocations").encode())
 
     @staticmethod
     def _reply(start_response, status, reason, ctype, body, extra=()):
-        headers = [("Content-Type", ctype or "application/octet-stream"), ("Content-Length", str(len(body)))]
-        start_response(f"{status} {reason or 'Unknown'}", headers + list(extra))
+        headers = [("Content-Length", str(len(body)))]
+        if ctype:  # the toolkit's error answers have no Content-Type
+            headers.insert(0, ("Content-Type", ctype))
+        reason = (reason or "").replace("\r", " ").replace("\n", " ").strip() or _phrase(status)
+        start_response(f"{status} {reason}", headers + list(extra))
         return [body]
 
 
@@ -278,14 +190,19 @@ def main():
         raise SystemExit(f"serve.py: waitress is not installed for {sys.executable}; install Debian's python3-waitress "
                          "(sudo apt-get install python3-waitress, or run scripts/ensure-deps.sh)")
 
-    app = ModelServer()
-    host = os.environ.get("LOCAL_SERVE_HOST", "127.0.0.1")
+    args = sys.argv[1:]
+    model_dir = None
+    if args[:1] == ["--model-dir"] and len(args) == 2:
+        model_dir = os.path.abspath(args[1])
+    elif args:
+        raise SystemExit("usage: serve.py [--model-dir DIR]")
+    app = ModelServer(model_dir=model_dir)
     try:
         port = int(os.environ.get("SAGEMAKER_BIND_TO_PORT", "8080"))
     except ValueError:
         raise SystemExit(f"serve.py: SAGEMAKER_BIND_TO_PORT={os.environ['SAGEMAKER_BIND_TO_PORT']!r} is not a port number")
     threads = int(os.environ.get("LOCAL_SERVE_THREADS", "8"))
-    server = create_server(app, host=host, port=port, threads=threads, ident="local-model-server",
+    server = create_server(app, host=HOST, port=port, threads=threads, ident="local-model-server",
                            max_request_body_size=64 * 1024 * 1024)
     if os.environ.get("LOCAL_EXIT_ON_STDIN_CLOSE") == "1":
         watch_stdin()
@@ -294,17 +211,17 @@ def main():
         log.info("signal %d: stopping", signum)
         try:
             server.close()
+            app.pool.kill_now()  # no waiting: in-flight requests see the connection close, as on a stopped container
         finally:
             os._exit(0)
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    log.info("listening on http://%s:%d (model dir %s, handler %s/%s, timeout %g s)",
-             host, int(server.effective_port), app.model_dir, app.code_dir, app.program, app.timeout)
+    log.info("listening on http://%s:%d (model dir %s, %d worker(s), timeout %g s)",
+             HOST, int(server.effective_port), app.model_dir, app.worker_count, app.timeout)
     print(f"LOCAL_SERVE_PORT={int(server.effective_port)}", flush=True)
     app.start_loading()
     server.run()
-
 
 if __name__ == "__main__":
     main()

@@ -1,7 +1,7 @@
 /**
  * `npm start`: the whole request path on this machine, without AWS (see local/endpoint.ts).
  * Reads PORT, ENDPOINT_NAME, LOCAL_AWS_ACCESS_KEY_ID / LOCAL_AWS_SECRET_ACCESS_KEY, LOCAL_MODEL_DIR
- * or --model-dir, SAGEMAKER_MODEL_SERVER_TIMEOUT, LOCAL_BIND_HOST; prints one `ready <invoke URL>`
+ * or --model-dir, SAGEMAKER_MODEL_SERVER_TIMEOUT, SAGEMAKER_MODEL_SERVER_WORKERS, LOCAL_BIND_HOST; prints one `ready <invoke URL>`
  * line; SIGINT/SIGTERM stop everything; exits 1 when the model server dies.
  */
 import * as path from "path";
@@ -42,6 +42,11 @@ export function resolveStartOptions(argv: string[], env: NodeJS.ProcessEnv): { o
         if (!(t > 0)) errors.push(`SAGEMAKER_MODEL_SERVER_TIMEOUT=${env.SAGEMAKER_MODEL_SERVER_TIMEOUT} must be a number of seconds > 0`);
         else options.modelServerTimeoutSeconds = t;
     }
+    if (env.SAGEMAKER_MODEL_SERVER_WORKERS) {
+        const n = Number(env.SAGEMAKER_MODEL_SERVER_WORKERS);
+        if (!Number.isInteger(n) || n < 1) errors.push(`SAGEMAKER_MODEL_SERVER_WORKERS=${env.SAGEMAKER_MODEL_SERVER_WORKERS} must be a whole number of worker processes >= 1`);
+        else options.workers = n;
+    }
     if (env.LOCAL_BIND_HOST) options.host = env.LOCAL_BIND_HOST;
     return { options, errors, help };
 }
@@ -50,7 +55,7 @@ const HELP = `npm start [-- --model-dir DIR]
 
 Serves the model directory as a local SageMaker endpoint: builds model.tar.gz with the
 archive code pulumi up uses, extracts it like /opt/ml/model, runs local/serve.py on it with
-/usr/bin/python3, and answers the SageMaker Runtime API (SigV4-checked) in front of it.
+/usr/bin/python3 (worker processes that each load the models, as in the container), and answers the SageMaker Runtime API (SigV4-checked) in front of it.
 Prints "ready <invoke URL>" when the models are loaded. Ctrl-C stops everything.
 
 Environment:
@@ -59,7 +64,8 @@ Environment:
   LOCAL_AWS_ACCESS_KEY_ID       access key accepted (default local)
   LOCAL_AWS_SECRET_ACCESS_KEY   secret key accepted (default local-secret)
   LOCAL_MODEL_DIR               model directory (default model-src; --model-dir wins)
-  SAGEMAKER_MODEL_SERVER_TIMEOUT  seconds per invocation (default 60)
+  SAGEMAKER_MODEL_SERVER_TIMEOUT  seconds per invocation (default 60); a worker over it is replaced
+  SAGEMAKER_MODEL_SERVER_WORKERS  model server worker processes (default 1)
   LOCAL_BIND_HOST               address to bind (default 127.0.0.1)
 `;
 

@@ -104,13 +104,14 @@ import json, sys, time
 model_dir, bodies_file = sys.argv[1], sys.argv[2]
 sys.path.insert(0, model_dir + "/code")
 import inference
+import stages
 t = time.perf_counter()
 models = inference.model_fn(model_dir)
 model_fn_s = time.perf_counter() - t
 bodies = json.load(open(bodies_file))
 def once(body):
-    data = inference.input_fn(body, "application/json")
-    return inference.output_fn(inference.predict_fn(data, models), "application/json")
+    data = stages.input_fn(body, "application/json")
+    return stages.output_fn(stages.predict_fn(data, models), "application/json")
 for b in bodies[:20]:  # warm-up: loads the unpinned model, as the endpoint's warm-up did
     once(b["body"])
 out = {}

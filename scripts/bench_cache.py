@@ -52,13 +52,14 @@ def pct(values, q):
 
 
 def run(inference, root, budget, names, body_of):
+    import stages
     router = inference.Router.from_dir(root, environ={"MODEL_CACHE_BYTES": str(budget)})
     hit_ms, miss_ms = [], []
     for name in names:
         misses = router.cache.stats["misses"]
         t = time.perf_counter()
-        data = inference.input_fn(body_of[name], "application/json")
-        inference.output_fn(inference.predict_fn(data, router), "application/json")
+        data = stages.input_fn(body_of[name], "application/json")
+        stages.output_fn(stages.predict_fn(data, router), "application/json")
         elapsed = time.perf_counter() - t
         (miss_ms if router.cache.stats["misses"] > misses else hit_ms).append(elapsed)
     s = router.cache.stats

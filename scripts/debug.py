@@ -1,5 +1,6 @@
-"""Run the four handler functions of model-src/code/inference.py in sequence on real
-sample inputs and print every step (the original article's debug_pt.py, for both models).
+"""Run model-src/code/inference.py's model_fn and then the three stages of its transform_fn
+(stages.py: input_fn, predict_fn, output_fn) one by one on real sample inputs and print every
+step (the original article's debug_pt.py, for both models); then the whole transform_fn once.
 
     npm run debug -- --model fashion        # 3 Fashion-MNIST test images
     npm run debug -- --model sentiment      # 3 sample sentences
@@ -36,6 +37,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     sys.path.insert(0, os.path.join(args.model_dir, "code"))
     import inference
+    import stages
 
     inputs = fashion_inputs() if args.model == "fashion" else TEXTS
     body = json.dumps({"model": args.model, "inputs": inputs})
@@ -46,11 +48,11 @@ def main(argv=None):
               f"{sorted(models.specs)}; resident {models.cache.resident()}; ready {models.ready()} "
               f"({time.perf_counter() - t:.2f} s)")
         t = time.perf_counter()
-        data = inference.input_fn(body, "application/json")
+        data = stages.input_fn(body, "application/json")
         print(f"2. input_fn(<{len(body)} bytes of JSON>, 'application/json') -> {data!r} "
               f"({time.perf_counter() - t:.3f} s)")
         t = time.perf_counter()
-        prediction = inference.predict_fn(data, models)
+        prediction = stages.predict_fn(data, models)
         print(f"3. predict_fn(data, models) -> {len(prediction['predictions'])} predictions "
               f"({time.perf_counter() - t:.3f} s)")
         for item, pred in zip(inputs, prediction["predictions"]):
@@ -58,9 +60,14 @@ def main(argv=None):
             top = max(pred["scores"].values())
             print(f"   {shown}: {pred['label']} (class_id {pred['class_id']}, p={top:.3f})")
         t = time.perf_counter()
-        response, content_type = inference.output_fn(prediction, "application/json")
+        response, content_type = stages.output_fn(prediction, "application/json")
         print(f"4. output_fn(prediction, 'application/json') -> {content_type}, {len(response)} bytes "
               f"({time.perf_counter() - t:.3f} s):\n   {response[:300]}{'...' if len(response) > 300 else ''}")
+        whole = inference.transform_fn(models, body, "application/json", "application/json")
+        print(f"5. transform_fn(models, body, 'application/json', 'application/json') -> {whole[1]}, "
+              f"{'the same' if whole[0] == response else 'a DIFFERENT'} body")
+        if whole[0] != response:
+            return 1
     except inference.InferenceError as e:
         print(f"FAILED with HTTP {e.status_code} {e.phrase}: {e.message}", file=sys.stderr)
         return 1

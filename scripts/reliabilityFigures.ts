@@ -66,7 +66,7 @@ async function corpusFigures(): Promise<string> {
     const client = makeClient(ep.endpoint);
     try {
         for (let i = 0; i < 4; i++) await validRequest(client, ep.endpointName, i);
-        const baseline = rssBytes(ep.modelServerPid);
+        const baseline = rssBytes(ep.workerPids()[0]);
         let peak = baseline;
         const byStatus = new Map<string, number>();
         const wrong: string[] = [];
@@ -85,12 +85,12 @@ async function corpusFigures(): Promise<string> {
                 } else out.push(m ?? `${c.name}: now answered as expected`);
                 validMs.push(await validRequest(client, ep.endpointName, i));
                 if (record) followUps++;
-                peak = Math.max(peak, rssBytes(ep.modelServerPid));
+                peak = Math.max(peak, rssBytes(ep.workerPids()[0]));
             }
             return out;
         };
         await run(CORPUS, true);
-        const after = rssBytes(ep.modelServerPid);
+        const after = rssBytes(ep.workerPids()[0]);
         const known = await run(KNOWN_ISSUES, false);
         const b = stats(badMs), v = stats(validMs);
         return [

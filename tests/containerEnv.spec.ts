@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { ALWAYS_SET_ENV_KEYS, containerEnvironment, frameworkWarnings, parseRequirements, RESERVED_ENV_KEYS } from "../components/containerEnv";
+import { ALWAYS_SET_ENV_KEYS, containerEnvironment, frameworkWarnings, parseEnvironment, parseRequirements, RESERVED_ENV_KEYS } from "../components/containerEnv";
 
 describe("container environment and the deploy-side framework check", () => {
     it("sets the serving contract, the region, workers and log level, and keeps user entries", () => {
@@ -27,6 +27,16 @@ describe("container environment and the deploy-side framework check", () => {
     it("refuses a program entry that is not reserved, so a user could not have set it too", () => {
         assert.throws(() => containerEnvironment({ region: "r", containerLogLevel: 10, modelServerWorkers: 1, environment: {}, programEnvironment: { OTHER: "1" } }),
             /^Error: containerEnvironment: OTHER not in RESERVED_ENV_KEYS \(containerEnv\.ts\); add them there\.$/);
+    });
+
+    it("refuses every SAGEMAKER_TS_ variable in environment, naming it and the worker setting it would replace, and keeps the other entries", () => {
+        const errors: string[] = [];
+        const k = (n: string) => `gpu-multi-model-endpoint:${n}`;
+        const env = parseEnvironment(JSON.stringify({ SAGEMAKER_TS_MIN_WORKERS: "2", SAGEMAKER_TS_RESPONSE_TIMEOUT: "120", MY_FLAG: "on" }), k("environment"), k, errors);
+        assert.deepStrictEqual(env, { MY_FLAG: "on" });
+        assert.deepStrictEqual(errors.map((e) => e.split(" makes ")[0]), [
+            'gpu-multi-model-endpoint:environment: "SAGEMAKER_TS_MIN_WORKERS"', 'gpu-multi-model-endpoint:environment: "SAGEMAKER_TS_RESPONSE_TIMEOUT"']);
+        assert.match(errors[0], /replace gpu-multi-model-endpoint:modelServerWorkers, which the memory budget divides .* set gpu-multi-model-endpoint:modelServerWorkers/);
     });
 
     it("parses requirement names, extras, markers and pins; skips comments and options", () => {

@@ -214,30 +214,39 @@ describe("the local endpoint with a fixture handler", function () {
         assert.strictEqual(ep.forwarded(), before);
     });
 
-    it("maps a handler's 415 to ModelError with the container's status and body, not retried", async () => {
+    it("maps a handler's raised 415 to ModelError with the container's status and the toolkit's message + traceback body, not retried", async () => {
         const e = await rejection(invoke(client(ep, { maxAttempts: 3 }), "{}", { ContentType: "application/x-unsupported" }));
         assert.strictEqual(e.name, "ModelError");
         assert.strictEqual(e.$metadata.httpStatusCode, 424);
         assert.strictEqual(e.$metadata.attempts, 1);
         assert.strictEqual(e.OriginalStatusCode, 415);
-        assert.strictEqual(JSON.parse(e.OriginalMessage).error.code, "unsupported_content_type");
+        // a RAISED toolkit error: the toolkit's "<message>\n<traceback>" body (inference.py answers through the context instead)
+        const [first, ...rest] = e.OriginalMessage.split("\n");
+        assert.strictEqual(JSON.parse(first).error.code, "unsupported_content_type");
+        assert.strictEqual(rest[0], "Traceback (most recent call last):");
         assert.strictEqual(e.LogStreamArn, "arn:aws:logs:eu-west-1:000000000000:log-group:/aws/sagemaker/Endpoints/local");
     });
 
-    it("maps any other handler exception to ModelError with original status 500, not retried", async () => {
+    it("maps any other handler exception to ModelError with original status 500 and the toolkit's message + traceback body, not retried", async () => {
         const e = await rejection(invoke(client(ep, { maxAttempts: 3 }), "\"boom\""));
         assert.deepStrictEqual([e.name, e.OriginalStatusCode, e.$metadata.attempts], ["ModelError", 500, 1]);
-        assert.strictEqual(JSON.parse(e.OriginalMessage).error.message, "ValueError: boom in predict_fn");
+        assert.ok(e.OriginalMessage.startsWith("boom in predict_fn\nTraceback (most recent call last):\n"), e.OriginalMessage);
     });
 
-    it("answers a handler over the time limit with ModelError 504 and keeps serving", async () => {
+    it("answers a handler over the time limit as TorchServe does (500 Worker died.), replaces the worker and serves the next request", async () => {
         const started = Date.now();
+        const before = ep.workerPids();
         // The handler sleeps 25 s against the 1 s limit: an answer well before the sleep ends proves the limit
         // cut it short, with a bound wide enough for a loaded CI machine.
         const e = await rejection(invoke(client(ep), "{\"sleep\": 25}"));
-        assert.deepStrictEqual([e.name, e.OriginalStatusCode], ["ModelError", 504]);
+        assert.deepStrictEqual([e.name, e.OriginalStatusCode], ["ModelError", 500]);
+        assert.deepStrictEqual(JSON.parse(e.OriginalMessage), { code: 500, type: "InternalServerException", message: "Worker died." });
         assert.ok(Date.now() - started < 15000, `took ${Date.now() - started} ms`);
         assert.strictEqual((await invoke(client(ep), "{}")).$metadata.httpStatusCode, 200);
+        assert.strictEqual(ep.workerPids().length, 1);
+        assert.notStrictEqual(ep.workerPids()[0], before[0], "the timed-out worker was replaced");
+        assert.ok(!processAlive(before[0]), "the timed-out worker process is gone");
+        assert.ok(logs.some((l) => /did not answer within 1 s .*killed and replaced by pid \d+, which reloads the models/.test(l)), logs.join("\n"));
     });
 
     it("answers other paths with 404 UnknownOperationException", async () => {

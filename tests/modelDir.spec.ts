@@ -39,7 +39,7 @@ describe("validateModelDir", function () {
         delete files["code/inference.py"];
         const dir = makeModelDir(files);
         assert.deepEqual(validateModelDir(dir).errors, [`${path.join(dir, "code/inference.py")}: missing; the PyTorch serving container runs `
-            + "code/inference.py (SAGEMAKER_PROGRAM=inference.py), create it with model_fn, input_fn, predict_fn, output_fn"]);
+            + "code/inference.py (SAGEMAKER_PROGRAM=inference.py), create it with model_fn and transform_fn (or model_fn, input_fn, predict_fn, output_fn)"]);
     });
 
     it("names every handler not defined at top level, ignoring indented (nested or method) definitions", () => {
@@ -51,7 +51,16 @@ describe("validateModelDir", function () {
         ].join("\n");
         const dir = makeModelDir({ ...validModelFiles(), "code/inference.py": source });
         assert.deepEqual(validateModelDir(dir).errors, [`${path.join(dir, "code/inference.py")}: does not define input_fn, predict_fn, output_fn `
-            + "at top level; add `def input_fn(...)` starting in column 0 for each"]);
+            + "at top level; add `def input_fn(...)` starting in column 0 for each (or one transform_fn instead of input_fn, predict_fn, output_fn)"]);
+    });
+
+    it("accepts model_fn with transform_fn, and refuses transform_fn beside any of input_fn, predict_fn, output_fn as the toolkit does", () => {
+        const ok = makeModelDir({ ...validModelFiles(), "code/inference.py": "def model_fn(d):\n    pass\ndef transform_fn(m, b, c, a, ctx):\n    pass\n" });
+        assert.deepEqual(validateModelDir(ok).errors, []);
+        const both = makeModelDir({ ...validModelFiles(), "code/inference.py": "def model_fn(d):\n    pass\ndef transform_fn(m, b, c, a):\n    pass\ndef output_fn(p, a):\n    pass\n" });
+        assert.deepEqual(validateModelDir(both).errors, [`${path.join(both, "code/inference.py")}: defines transform_fn and also output_fn; `
+            + "the serving toolkit refuses that module at start (ValueError), remove it or transform_fn"]);
+        assert.deepEqual(missingHandlers("def transform_fn(m, b, c, a):\n"), ["model_fn"]);
     });
 
     it("finds top-level def and async def lines only", () => {

@@ -1,7 +1,9 @@
 """One SageMaker PyTorch serving container, several models: route each request by name.
 
-The serving toolkit calls the four functions below in order: ``model_fn`` once per worker,
-then ``input_fn`` -> ``predict_fn`` -> ``output_fn`` per request.
+The serving toolkit calls ``model_fn`` once per worker, then ``transform_fn`` per request
+(parse -> predict -> serialise; stages.py exposes the three stages one by one for
+scripts/debug.py and the tests). The toolkit refuses a module that defines ``transform_fn``
+together with ``input_fn``/``predict_fn``/``output_fn``, so this one defines none of those.
 
 Request  (Content-Type: application/json):  {"model": "<name>", "inputs": [ ... ]}
     fashion:   "inputs" is a list of 28x28 arrays of raw pixel values 0..255 (integers)
@@ -9,9 +11,9 @@ Request  (Content-Type: application/json):  {"model": "<name>", "inputs": [ ... 
 Response (application/json):
     {"model": "<name>", "predictions": [{"label": ..., "class_id": ..., "scores": {label: p}}]}
     one prediction per input, in order.
-Errors: an exception with ``status_code``, ``phrase`` and ``message`` = the JSON body
-    {"error": {"code": "...", "message": "..."}} (the toolkit's BaseInferenceToolkitError when
-    importable, so the container answers with that HTTP status and body).
+Errors: one JSON document {"error": {"code": "...", "message": "..."}} with the error's HTTP
+    status and Content-Type application/json, set through the TorchServe context (InferenceError
+    carries ``status_code``, ``phrase`` and ``message`` = that body).
 
 Models are described by ../models.json and loaded through a memory-bounded LRU cache
 (``ModelCache``): on first use, or at start for ``"pinned": true`` models. Settings
@@ -19,8 +21,8 @@ Models are described by ../models.json and loaded through a memory-bounded LRU c
 MODEL_CACHE_WAIT_SECONDS; see ``cache_budget`` and the README.
 
 Frameworks are imported only when a model of that framework is loaded; this module
-imports with only numpy installed. It is one file on purpose: the container imports it
-from code/ and needs nothing else from there.
+imports with only numpy installed. The container puts code/ on sys.path, so stages.py
+beside it imports.
 """
 import gc
 import importlib
@@ -41,12 +43,12 @@ JSON = "application/json"
 
 
 # --------------------------------------------------------------------------------------
-# The four handler functions (the container contract)
+# The handler functions (the container contract: model_fn + transform_fn)
 # --------------------------------------------------------------------------------------
 
 def model_fn(model_dir, context=None):
     """Read models.json, size the cache and load the pinned models. Returns the Router
-    that ``predict_fn`` receives; ``router.ready()`` is True once every pinned model is
+    that ``transform_fn`` receives; ``router.ready()`` is True once every pinned model is
     resident. Raises if the manifest is invalid or a pinned model cannot be loaded.
     ``context`` (passed by the toolkit because this function accepts it) names the GPU
     TorchServe gave this worker (``system_properties["gpu_id"]``): its models and budget
@@ -55,19 +57,29 @@ def model_fn(model_dir, context=None):
     return Router.from_dir(model_dir, gpu_id=_gpu_id(context))
 
 
-def input_fn(request_body, content_type):
-    """Parse and check the request envelope (body as str or bytes). Model-specific checks
-    (shape, dtype, range, batch size) happen in ``predict_fn``, which knows the manifest."""
-    return parse_request(request_body, content_type)
+def transform_fn(models, request_body, content_type, accept, context=None):
+    """One request: parse the envelope, predict, serialise (the three stages, see stages.py).
+    A request error is answered as ONE JSON document ``{"error": {"code", "message"}}`` with
+    its status set on the TorchServe ``context`` and Content-Type application/json, logged as
+    one line (WARNING for 4xx). Raising instead would make the toolkit answer
+    ``"<message>\n<traceback>"`` without a Content-Type. Without a context (a direct call)
+    the error is raised."""
+    try:
+        return serialize(models.predict(parse_request(request_body, content_type)), accept)
+    except InferenceError as e:
+        error = e
+    except Exception as e:  # noqa: BLE001 - a bug must not leak a traceback to the client
+        LOG.exception("request failed unexpectedly")
+        error = _bad("internal_error", f"{type(e).__name__}: {e}", 500)
+    if context is None:
+        raise error
+    LOG.log(logging.WARNING if error.status_code < 500 else logging.ERROR,
+            "answered %d %s: %s", error.status_code, error.code, error.detail[:300].replace("\n", " "))
+    context.set_response_status(error.status_code, error.phrase)
+    return error.message, JSON
 
 
-def predict_fn(data, models):
-    """Validate the inputs against the model's manifest entry, get the model from the
-    cache and predict the whole batch at once. Returns the response dict."""
-    return models.predict(data)
-
-
-def output_fn(prediction, accept):
+def serialize(prediction, accept):
     """Serialise as JSON. Accepts ``application/json``, ``application/*``, ``*/*`` or no
     Accept header; returns (body, content type) as the toolkit allows."""
     check_accept(accept)

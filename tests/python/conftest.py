@@ -36,12 +36,12 @@ def fashion_test_sample():
 
 
 def invoke(router, body, content_type="application/json", accept="application/json"):
-    """Run input_fn -> predict_fn -> output_fn like the toolkit; return the parsed response."""
-    import inference
+    """Run the three stages of transform_fn (stages.py); return the parsed response."""
+    import stages
     if not isinstance(body, (str, bytes)):
         body = json.dumps(body)
-    data = inference.input_fn(body, content_type)
-    response, ctype = inference.output_fn(inference.predict_fn(data, router), accept)
+    data = stages.input_fn(body, content_type)
+    response, ctype = stages.output_fn(stages.predict_fn(data, router), accept)
     assert ctype == "application/json"
     return json.loads(response)
 

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import inference
+import stages
 from conftest import MODEL_SRC
 
 FUZZ = settings(max_examples=150, derandomize=True, deadline=None, database=None,
@@ -39,7 +40,7 @@ def assert_contract_error(exc):
 
 def parse_or_contract_error(body, content_type):
     try:
-        return inference.input_fn(body, content_type)
+        return stages.input_fn(body, content_type)
     except Exception as exc:  # noqa: BLE001 - the property: only the contract's exception
         assert_contract_error(exc)
         return None
@@ -115,7 +116,7 @@ texts = st.text(max_size=200)
 @given(batch=st.lists(images, min_size=1, max_size=3), as_bytes=st.booleans())
 def test_valid_random_images_are_accepted(batch, as_bytes):
     text = json.dumps({"model": "fashion", "inputs": batch})
-    req = inference.input_fn(text.encode() if as_bytes else text, "application/json")
+    req = stages.input_fn(text.encode() if as_bytes else text, "application/json")
     arr = inference.validate_inputs(SPECS["fashion"], req.inputs)
     assert arr.shape == (len(batch), 28, 28) and str(arr.dtype) == "uint8"
     assert arr.tolist() == batch
@@ -124,7 +125,7 @@ def test_valid_random_images_are_accepted(batch, as_bytes):
 @FUZZ
 @given(batch=st.lists(texts, min_size=1, max_size=8))
 def test_valid_random_texts_are_accepted(batch):
-    req = inference.input_fn(json.dumps({"model": "sentiment", "inputs": batch}), "application/json; charset=utf-8")
+    req = stages.input_fn(json.dumps({"model": "sentiment", "inputs": batch}), "application/json; charset=utf-8")
     assert inference.validate_inputs(SPECS["sentiment"], req.inputs) == batch
 
 
@@ -132,8 +133,8 @@ def test_valid_random_texts_are_accepted(batch):
 @given(images_batch=st.lists(images, min_size=1, max_size=2), text_batch=st.lists(texts, min_size=1, max_size=3))
 def test_valid_random_requests_get_one_prediction_per_input_from_the_real_models(router, images_batch, text_batch):
     for model, batch in (("fashion", images_batch), ("sentiment", text_batch)):
-        data = inference.input_fn(json.dumps({"model": model, "inputs": batch}), "application/json")
-        body, ctype = inference.output_fn(inference.predict_fn(data, router), "application/json")
+        data = stages.input_fn(json.dumps({"model": model, "inputs": batch}), "application/json")
+        body, ctype = stages.output_fn(stages.predict_fn(data, router), "application/json")
         out = json.loads(body)
         assert ctype == "application/json" and out["model"] == model and len(out["predictions"]) == len(batch)
         for p in out["predictions"]:

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import inference
+import stages
 from conftest import CODE_DIR, MODEL_SRC, REPO, error_of, invoke
 
 FASHION_LABELS = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
@@ -47,12 +48,12 @@ def test_input_fn_accepts_the_body_as_str_or_bytes_and_a_charset_parameter():
     body = '{"model": "sentiment", "inputs": ["héllo"]}'
     for b, ctype in [(body, "application/json"), (body.encode("utf-8"), "application/json"),
                      (bytearray(body.encode("utf-8")), "Application/JSON; charset=utf-8")]:
-        req = inference.input_fn(b, ctype)
+        req = stages.input_fn(b, ctype)
         assert (req.model, req.inputs) == ("sentiment", ["héllo"])
 
 
 def test_predict_fn_returns_one_prediction_per_input_with_label_class_id_and_scores(router):
-    out = inference.predict_fn(inference.Request("sentiment", ["good", "bad"]), router)
+    out = stages.predict_fn(inference.Request("sentiment", ["good", "bad"]), router)
     assert out["model"] == "sentiment" and len(out["predictions"]) == 2
     for p in out["predictions"]:
         assert set(p) == {"label", "class_id", "scores"}
@@ -64,7 +65,7 @@ def test_predict_fn_returns_one_prediction_per_input_with_label_class_id_and_sco
 @pytest.mark.parametrize("accept", [None, "", "*/*", "application/json", "application/json; charset=utf-8",
                                     "text/html, application/*;q=0.8"])
 def test_output_fn_serialises_json_for_every_accept_that_allows_it(accept):
-    body, ctype = inference.output_fn({"model": "m", "predictions": []}, accept)
+    body, ctype = stages.output_fn({"model": "m", "predictions": []}, accept)
     assert ctype == "application/json" and json.loads(body) == {"model": "m", "predictions": []}
 
 
@@ -268,11 +269,11 @@ def test_the_module_imports_no_framework_and_a_sklearn_only_manifest_never_impor
     os.symlink(os.path.join(MODEL_SRC, "sentiment", "model.joblib"), tmp_path / "sentiment" / "model.joblib")
     (tmp_path / "models.json").write_text(json.dumps({"models": only}))
     script = (
-        "import sys, json; sys.path.insert(0, sys.argv[1]); import inference\n"
+        "import sys, json; sys.path.insert(0, sys.argv[1]); import inference, stages\n"
         "fw = ('torch', 'sklearn', 'joblib', 'tensorflow')\n"
         "assert not [m for m in fw if m in sys.modules], sorted(m for m in fw if m in sys.modules)\n"
         "r = inference.model_fn(sys.argv[2])\n"
-        "out = inference.predict_fn(inference.input_fn(json.dumps({'model': 'sentiment', 'inputs': ['great']}),"
+        "out = stages.predict_fn(stages.input_fn(json.dumps({'model': 'sentiment', 'inputs': ['great']}),"
         " 'application/json'), r)\n"
         "print(out['predictions'][0]['label'], 'torch' in sys.modules, 'sklearn' in sys.modules)\n")
     res = subprocess.run([sys.executable, "-c", script, CODE_DIR, str(tmp_path)], capture_output=True, text=True,

@@ -6,11 +6,13 @@ gives /opt/ml/model, so these tests do not depend on model-src/.
 import contextlib
 import io
 import json
+import logging
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -36,24 +38,25 @@ def make_model_dir(tmp_path, handler=HANDLER):
 
 
 def env_for(base, **extra):
-    env = {
-        "SAGEMAKER_BASE_PATH": str(base),
-        "SAGEMAKER_PROGRAM": "inference.py",
-        "SAGEMAKER_SUBMIT_DIRECTORY": str(base / "model" / "code"),
-    }
+    env = {"SAGEMAKER_BASE_DIR": str(base), "SAGEMAKER_PROGRAM": "inference.py"}
     env.update({k: str(v) for k, v in extra.items()})
     return env
 
 
+@contextlib.contextmanager
+def model_server(base, **extra):
+    """An in-process ModelServer (its workers are real processes); closed afterwards."""
+    server = serve.ModelServer(env_for(base, **extra), on_worker=lambda worker: None)
+    try:
+        yield server
+    finally:
+        server.close()
+
+
 @pytest.fixture()
-def app(tmp_path, monkeypatch):
-    base = make_model_dir(tmp_path)
-    monkeypatch.delitem(sys.modules, "inference", raising=False)
-    server = serve.ModelServer(env_for(base, SAGEMAKER_MODEL_SERVER_TIMEOUT="0.5"))
-    yield server
-    sys.modules.pop("inference", None)
-    if str(base / "model" / "code") in sys.path:
-        sys.path.remove(str(base / "model" / "code"))
+def app(tmp_path):
+    with model_server(make_model_dir(tmp_path), SAGEMAKER_MODEL_SERVER_TIMEOUT="0.5") as server:
+        yield server
 
 
 def call(app, method, path, body=b"", content_type=None, accept=None):
@@ -81,7 +84,7 @@ def test_ping_is_503_loading_before_model_fn_ran_and_200_after(app):
     assert (status, json.loads(body)) == (200, {"status": "Healthy"})
 
 
-def test_model_fn_gets_the_model_dir_under_the_base_path(app):
+def test_model_fn_gets_the_model_dir_under_the_base_dir(app):
     app.load()
     status, _, body = call(app, "POST", "/invocations", b'{"x": 1}', "application/json")
     assert status == 200
@@ -112,13 +115,10 @@ def test_missing_or_any_accept_becomes_application_json(app):
 
 
 def test_default_accept_comes_from_sagemaker_default_invocations_accept(tmp_path):
-    base = make_model_dir(tmp_path)
-    sys.modules.pop("inference", None)
-    server = serve.ModelServer(env_for(base, SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT="application/x-custom"))
-    server.load()
-    _, _, body = call(server, "POST", "/invocations", b"{}", "application/json", "*/*")
-    assert json.loads(body)["accept"] == "application/x-custom"
-    sys.modules.pop("inference", None)
+    with model_server(make_model_dir(tmp_path), SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT="application/x-custom") as server:
+        server.load()
+        _, _, body = call(server, "POST", "/invocations", b"{}", "application/json", "*/*")
+        assert json.loads(body)["accept"] == "application/x-custom"
 
 
 def test_an_output_fn_tuple_sets_the_response_content_type(app):
@@ -127,44 +127,39 @@ def test_an_output_fn_tuple_sets_the_response_content_type(app):
     assert (status, headers["Content-Type"], body) == (200, "text/plain", b"plain text answer")
 
 
-def test_a_toolkit_error_is_answered_with_its_status_and_message_body(app):
+def test_a_raised_toolkit_error_gets_its_status_the_message_and_traceback_and_no_content_type(app):
     app.load()
     status, headers, body = call(app, "POST", "/invocations", b"{}", "application/x-unsupported")
-    assert status == 415
-    assert headers["Content-Type"] == "application/json"
-    assert json.loads(body)["error"]["code"] == "unsupported_content_type"
-
-
-def test_any_other_exception_is_a_500_naming_the_exception(app):
-    app.load()
-    status, _, body = call(app, "POST", "/invocations", b'"boom"', "application/json")
-    assert status == 500
-    assert json.loads(body)["error"]["message"] == "ValueError: boom in predict_fn"
-
-
-def test_local_append_traceback_adds_the_traceback_like_the_real_toolkit(tmp_path):
-    base = make_model_dir(tmp_path)
-    sys.modules.pop("inference", None)
-    server = serve.ModelServer(env_for(base, LOCAL_APPEND_TRACEBACK="1"))
-    server.load()
-    status, _, body = call(server, "POST", "/invocations", b"{}", "application/x-unsupported")
     first, rest = body.decode().split("\n", 1)
-    assert status == 415 and json.loads(first)["error"]["code"] == "unsupported_content_type"
-    assert "Traceback (most recent call last)" in rest
-    sys.modules.pop("inference", None)
+    assert status == 415 and "Content-Type" not in headers
+    assert json.loads(first)["error"]["code"] == "unsupported_content_type"
+    assert rest.startswith("Traceback (most recent call last):")
 
 
-def test_an_invocation_over_the_time_limit_gets_504_and_the_next_one_succeeds(app):
+def test_any_other_exception_is_a_500_with_its_text_and_traceback_and_no_content_type(app):
     app.load()
+    status, headers, body = call(app, "POST", "/invocations", b'"boom"', "application/json")
+    assert status == 500 and "Content-Type" not in headers
+    assert body.decode().startswith("boom in predict_fn\nTraceback (most recent call last):")
+
+
+def test_an_invocation_over_the_time_limit_kills_and_replaces_its_worker_and_the_next_one_succeeds(app, caplog):
+    app.load()
+    before = app.pool.pids()
     started = time.monotonic()
     # The handler sleeps 25 s against the 0.5 s limit: answering well before the sleep ends proves the
     # limit cut it short, with a bound wide enough for a loaded CI machine.
-    status, _, body = call(app, "POST", "/invocations", b'{"sleep": 25}', "application/json")
-    assert status == 504
-    assert "0.5 s" in json.loads(body)["error"]["message"]
-    assert time.monotonic() - started < 15
-    status, _, _ = call(app, "POST", "/invocations", b"{}", "application/json")
+    with caplog.at_level(logging.INFO, logger="serve"):
+        status, headers, body = call(app, "POST", "/invocations", b'{"sleep": 25}', "application/json")
+        assert (status, headers["Content-Type"]) == (500, "application/json")
+        assert json.loads(body) == {"code": 500, "type": "InternalServerException", "message": "Worker died."}
+        assert time.monotonic() - started < 15
+        status, _, _ = call(app, "POST", "/invocations", b"{}", "application/json")
     assert status == 200
+    assert app.pool.pids() != before and len(app.pool.pids()) == 1
+    text = caplog.text
+    assert "did not answer within 0.5 s (SAGEMAKER_MODEL_SERVER_TIMEOUT): killed and replaced" in text
+    assert f"replacing pid {before[0]}, which was killed" in text
 
 
 def test_invocations_before_the_models_are_loaded_get_503(app):
@@ -174,34 +169,87 @@ def test_invocations_before_the_models_are_loaded_get_503(app):
 
 
 def test_a_failing_model_fn_keeps_ping_unhealthy_with_the_cause(tmp_path, monkeypatch):
-    base = make_model_dir(tmp_path)
     monkeypatch.setenv("FIXTURE_LOAD_FAIL", "1")
-    sys.modules.pop("inference", None)
-    server = serve.ModelServer(env_for(base))
-    server.load()
-    status, _, body = call(server, "GET", "/ping")
+    with model_server(make_model_dir(tmp_path)) as server:
+        server.load()
+        status, _, body = call(server, "GET", "/ping")
     assert status == 503
     assert json.loads(body) == {"status": "Unhealthy",
                                 "error": "RuntimeError: model file fixture/weights.txt is corrupt"}
-    sys.modules.pop("inference", None)
 
 
 def test_a_missing_handler_module_names_the_path_it_looked_for(tmp_path):
-    base = make_model_dir(tmp_path)
-    server = serve.ModelServer(env_for(base, SAGEMAKER_PROGRAM="missing.py"))
-    server.load()
-    assert server.state == "failed"
-    assert "code/missing.py" in server.failure and "missing.py" in server.failure
+    with model_server(make_model_dir(tmp_path), SAGEMAKER_PROGRAM="missing.py") as server:
+        server.load()
+        assert server.state == "failed"
+        assert "code/missing.py" in server.failure
 
 
-def test_a_handler_module_without_all_four_functions_names_the_missing_ones(tmp_path):
-    base = make_model_dir(tmp_path, handler="def model_fn(d):\n    return 1\n")
-    sys.modules.pop("inference", None)
-    server = serve.ModelServer(env_for(base))
-    server.load()
-    assert server.failure.endswith("does not define input_fn, predict_fn, output_fn; the local server "
-                                   "needs all four handler functions (model_fn, input_fn, predict_fn, output_fn)")
-    sys.modules.pop("inference", None)
+def test_a_handler_module_without_transform_fn_or_the_three_stages_names_the_missing_ones(tmp_path):
+    with model_server(make_model_dir(tmp_path, handler="def model_fn(d):\n    return 1\n")) as server:
+        server.load()
+        assert "does not define input_fn, predict_fn, output_fn; the local server does not reproduce the " \
+               "toolkit's default handlers" in server.failure
+
+
+def test_transform_fn_beside_input_fn_is_refused_with_the_toolkits_value_error(tmp_path):
+    handler = "def model_fn(d):\n    return 1\ndef transform_fn(m, b, c, a):\n    return b\ndef input_fn(b, c):\n    return b\n"
+    with model_server(make_model_dir(tmp_path, handler=handler)) as server:
+        server.load()
+        assert server.failure == ("ValueError: Cannot use transform_fn implementation in conjunction with "
+                                  "input_fn, predict_fn, and/or output_fn implementation")
+
+
+CONTEXT_HANDLER = """
+import json, os, time
+def model_fn(model_dir, context):
+    return {"gpu_id": context.system_properties["gpu_id"], "pid": os.getpid(), "loaded_at": time.time()}
+def transform_fn(model, body, content_type, accept, context):
+    req = json.loads(body)
+    time.sleep(req.get("sleep", 0))
+    if "status" in req:
+        context.set_response_status(req["status"], "Custom Phrase")
+    return json.dumps(dict(model, headers=context.get_all_request_header(0))), "application/json"
+"""
+
+
+def test_transform_fn_gets_the_context_whose_status_is_honoured_and_model_fn_gets_gpu_id_none_on_cpu(tmp_path):
+    with model_server(make_model_dir(tmp_path, handler=CONTEXT_HANDLER), LOCAL_SERVE_GPU_COUNT="0") as server:
+        server.load()
+        status, headers, body = call(server, "POST", "/invocations", b'{"status": 418}', "application/json")
+        answer = json.loads(body)
+        assert (status, headers["Content-Type"]) == (418, "application/json")
+        assert answer["gpu_id"] is None and answer["headers"]["Content-Type"] == "application/json"
+
+
+def test_workers_get_gpu_ids_round_robin_when_gpus_are_counted(tmp_path):
+    with model_server(make_model_dir(tmp_path, handler=CONTEXT_HANDLER), LOCAL_SERVE_GPU_COUNT="2",
+                      SAGEMAKER_MODEL_SERVER_WORKERS="3") as server:
+        assert [w.gpu_id for w in server.pool.workers] == []
+        server.load()
+        assert [w.gpu_id for w in server.pool.workers] == [0, 1, 0]
+
+
+def test_two_workers_each_load_the_models_and_serve_one_request_at_a_time(tmp_path):
+    with model_server(make_model_dir(tmp_path, handler=CONTEXT_HANDLER), SAGEMAKER_MODEL_SERVER_WORKERS="2") as server:
+        server.load()
+        pids = server.pool.pids()
+        assert len(set(pids)) == 2 and os.getpid() not in pids
+        results = []
+
+        def one():
+            t = time.monotonic()
+            _, _, body = call(server, "POST", "/invocations", b'{"sleep": 1}', "application/json")
+            results.append((json.loads(body)["pid"], time.monotonic() - t))
+
+        threads = [threading.Thread(target=one) for _ in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        assert sorted({pid for pid, _ in results}) == sorted(pids), "each worker answered with its own models"
+        waited = sorted(seconds for _, seconds in results)
+        assert waited[1] < 1.9 and waited[2] >= 1.9, f"two ran at once, the third waited for a worker: {waited}"
 
 
 def test_unknown_routes_get_404_and_get_invocations_405(app):
@@ -209,9 +257,11 @@ def test_unknown_routes_get_404_and_get_invocations_405(app):
     assert call(app, "GET", "/invocations")[0] == 405
 
 
-def test_a_non_numeric_timeout_is_refused_with_the_variable_name(tmp_path):
+def test_non_numeric_settings_are_refused_with_the_variable_name(tmp_path):
     with pytest.raises(SystemExit, match="SAGEMAKER_MODEL_SERVER_TIMEOUT='abc' is not a number"):
         serve.ModelServer(env_for(make_model_dir(tmp_path), SAGEMAKER_MODEL_SERVER_TIMEOUT="abc"))
+    with pytest.raises(SystemExit, match="SAGEMAKER_MODEL_SERVER_WORKERS='1.5' is not a whole number"):
+        serve.ModelServer(env_for(make_model_dir(tmp_path / "b"), SAGEMAKER_MODEL_SERVER_WORKERS="1.5"))
 
 
 # ---- the real process ------------------------------------------------------
@@ -302,16 +352,3 @@ def test_the_process_logs_the_cause_when_loading_fails(tmp_path):
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=5)
         assert "model file fixture/weights.txt is corrupt" in proc.stderr.read().decode()
-
-
-def test_stuck_invocations_over_the_limit_get_503_server_busy_until_they_finish(tmp_path):
-    base = make_model_dir(tmp_path)
-    sys.modules.pop("inference", None)
-    server = serve.ModelServer(env_for(base, SAGEMAKER_MODEL_SERVER_TIMEOUT="0.2", LOCAL_SERVE_MAX_STUCK="1"))
-    server.load()
-    assert call(server, "POST", "/invocations", b'{"sleep": 0.8}', "application/json")[0] == 504
-    status, _, body = call(server, "POST", "/invocations", b"{}", "application/json")
-    assert (status, json.loads(body)["error"]["code"]) == (503, "ServerBusy")
-    time.sleep(0.9)
-    assert call(server, "POST", "/invocations", b"{}", "application/json")[0] == 200
-    sys.modules.pop("inference", None)

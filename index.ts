@@ -16,3 +16,5 @@ export const imageUri = endpoint.imageUri;
 export const executionRoleArn = endpoint.executionRoleArn;
 export const variantName = endpoint.variantName;
 export const endpointConfigName = endpoint.endpointConfigName;
+// Topology components only (router stacks keep exactly the outputs above): model name -> inference component name.
+if (endpoint.inferenceComponents) Object.assign(module.exports, { inferenceComponents: endpoint.inferenceComponents });

@@ -11,6 +11,7 @@ import { bucketNameProblem, defaultEndpointName, keyPrefixProblem, sageMakerName
 import { MODEL_CACHE_CONFIG_KEYS, MODEL_CACHE_KEY_NAMES, parseModelCacheSettings } from "./modelCacheConfig";
 import { parseProductionSettings, PRODUCTION_CONFIG_KEYS, PRODUCTION_KEY_NAMES } from "./productionConfig";
 import { budgetInput, deploymentTimeBudget } from "./deploymentTime";
+import { parseTopologySettings, topologyConflicts, TOPOLOGY_CONFIG_KEYS, TOPOLOGY_KEY_NAMES } from "./topologyConfig";
 import type { Settings } from "./settings";
 
 export type { Settings } from "./settings";
@@ -66,8 +67,8 @@ export function parseSettings(raw: RawConfig, ctx: ParseContext): ParseResult {
     const errors: string[] = [];
     const warnings: string[] = [];
     for (const key of Object.keys(raw)) {
-        if (!(key in CONFIG_TYPES) && !PRODUCTION_KEY_NAMES.has(key) && !MODEL_CACHE_KEY_NAMES.has(key) && !(ctx.otherKeys ?? []).includes(key)) {
-            const hint = closest(key, [...CONFIG_KEYS, ...MODEL_CACHE_KEY_NAMES, ...PRODUCTION_KEY_NAMES]);
+        if (!(key in CONFIG_TYPES) && !PRODUCTION_KEY_NAMES.has(key) && !MODEL_CACHE_KEY_NAMES.has(key) && !TOPOLOGY_KEY_NAMES.has(key) && !(ctx.otherKeys ?? []).includes(key)) {
+            const hint = closest(key, [...CONFIG_KEYS, ...MODEL_CACHE_KEY_NAMES, ...PRODUCTION_KEY_NAMES, ...TOPOLOGY_KEY_NAMES]);
             errors.push(`${K(key)}: unknown config key${hint ? `; did you mean ${K(hint)}?` : ""} ` +
                 `Remove it, or use one of the keys declared in Pulumi.yaml.`);
         }
@@ -243,6 +244,9 @@ export function parseSettings(raw: RawConfig, ctx: ParseContext): ParseResult {
         containerStartupHealthCheckTimeoutInSeconds, initialInstanceCount, production: prod.production }));
     if (budget.error) errors.push(budget.error);
     const protectEndpoint = bool("protectEndpoint");
+    const { topology, errors: topologyErrors } = parseTopologySettings(raw, ctx.project);
+    errors.push(...topologyErrors, ...topologyConflicts(topology, { project: ctx.project, modelDataMode, initialInstanceCount,
+        variantAutoscaling: prod.production?.autoscaling !== undefined }));
 
     if (errors.length > 0 || !region || !imageUri || !gpu) return { errors, warnings };
     return {
@@ -253,7 +257,7 @@ export function parseSettings(raw: RawConfig, ctx: ParseContext): ParseResult {
             frameworkVersion: image ? undefined : resolvedVersion, pythonVersion: image ? undefined : pythonVersion,
             instanceType, gpu, initialInstanceCount, volumeSizeInGb, containerStartupHealthCheckTimeoutInSeconds,
             modelDataDownloadTimeoutInSeconds, endpointName, variantName, modelServerWorkers, containerLogLevel,
-            environment, modelCache, vpcSubnetIds, vpcSecurityGroupIds, enableNetworkIsolation, protectEndpoint, production: prod.production!,
+            environment, modelCache, vpcSubnetIds, vpcSecurityGroupIds, enableNetworkIsolation, protectEndpoint, production: prod.production!, topology,
         },
     };
 }
@@ -284,7 +288,8 @@ export function requireSettings(raw: RawConfig, ctx: ParseContext): { settings: 
 /** Reads the stack config through pulumi.Config, logs warnings, throws one error listing all problems. */
 export function loadSettings(): Settings {
     const cfg = new pulumi.Config(PROJECT);
-    const keys = [...CONFIG_KEYS, ...MODEL_CACHE_CONFIG_KEYS.map((k) => k.key), ...PRODUCTION_CONFIG_KEYS.map((k) => k.key)];
+    const keys = [...CONFIG_KEYS, ...MODEL_CACHE_CONFIG_KEYS.map((k) => k.key), ...PRODUCTION_CONFIG_KEYS.map((k) => k.key),
+        ...TOPOLOGY_CONFIG_KEYS.map((k) => k.key)];
     const raw: RawConfig = Object.fromEntries(keys.map((k) => [k, cfg.get(k)]));
     const region = new pulumi.Config("aws").get("region");
     const { settings, warnings } = requireSettings(raw, { project: pulumi.getProject(), stack: pulumi.getStack(), region });

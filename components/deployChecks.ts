@@ -10,6 +10,7 @@ import { frameworkWarnings } from "./containerEnv";
 import { requirementsIsolationProblem } from "./isolation";
 import { listArchiveEntries } from "./archiveEntries";
 import { checkMemoryBudget } from "./memoryBudget";
+import { checkPlacement, ComponentPlacement } from "./placement";
 import { layoutProblems } from "./uncompressedModelData";
 import { validateModelDir, REQUIREMENTS_FILE } from "./modelDir";
 import { MANIFEST_FILE, Manifest } from "./manifest";
@@ -39,6 +40,8 @@ export interface ModelDirPlan {
     errors: string[];
     warnings: string[];
     manifest?: Manifest;
+    /** Topology components: each model's inference-component reservation and copies (placement.ts). */
+    placements?: ComponentPlacement[];
 }
 
 /** Resolves `settings.modelDir` against `baseDir` and checks it. */
@@ -47,6 +50,7 @@ export function checkModelDirForDeploy(settings: Settings, baseDir: string): Mod
     const check = validateModelDir(dir);
     const errors = [...check.errors];
     const warnings = [...check.warnings];
+    let placements: ComponentPlacement[] | undefined;
     const reqPath = path.join(dir, REQUIREMENTS_FILE);
     let requirementsText: string | undefined;
     try { requirementsText = fs.readFileSync(reqPath, "utf8"); } catch { requirementsText = undefined; }
@@ -57,10 +61,14 @@ export function checkModelDirForDeploy(settings: Settings, baseDir: string): Mod
             imageHasPyTorch: settings.imageSource === "dlc" || /pytorch/i.test(settings.imageUri),
             requirementsPath: reqPath,
         }));
-        const memory = checkMemoryBudget({ project: settings.project, models: check.manifest.models, manifestPath: path.join(dir, MANIFEST_FILE),
-            gpu: settings.gpu, modelServerWorkers: settings.modelServerWorkers, modelCache: settings.modelCache });
-        errors.push(...memory.errors);
-        warnings.push(...memory.warnings);
+        const common = { project: settings.project, models: check.manifest.models, manifestPath: path.join(dir, MANIFEST_FILE), gpu: settings.gpu };
+        // The router's one process holds every model (memory budget); the components topology places each model on its own (placement).
+        const components = settings.topology.components;
+        const r = components ? checkPlacement({ ...common, components })
+            : checkMemoryBudget({ ...common, modelServerWorkers: settings.modelServerWorkers, modelCache: settings.modelCache });
+        errors.push(...r.errors);
+        warnings.push(...r.warnings);
+        if ("placements" in r) placements = r.placements;
     }
     if (settings.modelDataMode === "uncompressed" && check.errors.length === 0) {
         try {
@@ -74,5 +82,5 @@ export function checkModelDirForDeploy(settings: Settings, baseDir: string): Mod
     }
     const isolation = requirementsIsolationProblem(settings.project, settings.enableNetworkIsolation, requirementsText, reqPath);
     if (isolation) errors.push(isolation);
-    return { dir, errors, warnings, manifest: check.manifest };
+    return { dir, errors, warnings, manifest: check.manifest, placements };
 }

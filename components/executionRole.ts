@@ -58,6 +58,11 @@ export interface RolePolicyInput {
     imageUri: string;
     /** Endpoint name: the role may write only to this endpoint's log group. */
     endpointName: string;
+    /**
+     * Topology components: the inference components' names; each gets its own log group
+     * `/aws/sagemaker/InferenceComponents/<name>` (SageMaker's layout for component containers; not verified against AWS here).
+     */
+    inferenceComponentNames?: string[];
     /** VPC config of the model, when set. */
     vpc?: { subnetIds: string[]; securityGroupIds: string[] };
     /** Data capture (issue 6): s3:PutObject under its prefix of the artifact bucket, kms on its key. */
@@ -107,7 +112,9 @@ export function executionRolePolicy(i: RolePolicyInput): PolicyDocument {
         {
             Sid: "WriteEndpointLogs", Effect: "Allow",
             Action: ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
-            Resource: [logGroup, `${logGroup}:log-stream:*`],
+            Resource: [logGroup, ...(i.inferenceComponentNames ?? []).map((n) =>
+                `arn:${i.partition}:logs:${i.region}:${i.accountId}:log-group:/aws/sagemaker/InferenceComponents/${n}`)]
+                .flatMap((g) => [g, `${g}:log-stream:*`]),
         },
         {
             Sid: "PublishEndpointMetrics", Effect: "Allow", Action: ["cloudwatch:PutMetricData"], Resource: "*",

@@ -13,8 +13,6 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import * as crypto from "crypto";
-import * as fs from "fs";
 import * as path from "path";
 import { EndpointAlarms } from "./alarms";
 import { declareArtifactBucket } from "./artifactBucket";
@@ -31,11 +29,15 @@ import { modelCacheEnvironment } from "./modelCacheConfig";
 import { checkModelDirForDeploy } from "./deployChecks";
 import { declareExecutionRole } from "./executionRole";
 import { formatProgress, throttleProgress } from "./archiveProgress";
-import { ArchiveProgress, buildModelArchive } from "./modelArchive";
-import { KEEP_ARCHIVE_COPIES, pruneArchiveCopies, sha256OfFile } from "./archiveStore";
+import { ArchiveProgress } from "./modelArchive";
+import { buildArchiveInto } from "./archiveInto";
 import { artifactKey, childNames } from "./names";
 import { ModelDataSource, UncompressedModelData } from "./uncompressedModelData";
+import { declareComponentModels } from "./componentModels";
+import { componentName, componentsVariant } from "./modelComponent";
 import type { Settings } from "./settings";
+
+export { buildArchiveInto, BuiltArchive } from "./archiveInto";
 
 export const GPU_MODEL_ENDPOINT_TYPE = "gpu-multi-model-endpoint:endpoint:GpuModelEndpoint";
 
@@ -61,41 +63,6 @@ export interface GpuModelEndpointArgs {
     liveReader?: LiveReader;
 }
 
-/** The built archive as the component uses it. */
-export interface BuiltArchive { sha256: string; bytes: number; file: string }
-
-/**
- * Builds `<buildDir>/model.tar.gz` (a stable path, so the archive cache can reuse it when nothing
- * changed), then copies it to the content-addressed `<buildDir>/<sha16>/model.tar.gz` that is uploaded.
- * The copy is hashed before it is renamed into place: another build (a concurrent preview) may rewrite
- * the shared stable file meanwhile, and wrong bytes must never sit under a content address.
- * Older `<sha16>/` folders beyond the newest {@link KEEP_ARCHIVE_COPIES} are removed.
- */
-export async function buildArchiveInto(modelDir: string, buildDir: string, onProgress?: (p: ArchiveProgress) => void): Promise<BuiltArchive> {
-    const latest = path.join(buildDir, "model.tar.gz");
-    const result = await buildModelArchive(modelDir, latest, { onProgress });
-    const sha16 = result.sha256.slice(0, 16);
-    const file = path.join(buildDir, sha16, "model.tar.gz");
-    if (!fs.existsSync(file)) {
-        await fs.promises.mkdir(path.dirname(file), { recursive: true });
-        const tmp = `${file}.tmp-${process.pid}-${crypto.randomBytes(4).toString("hex")}`;
-        // A copy (a reflink where the file system can), never a hard link: `latest` may be rewritten later.
-        await fs.promises.copyFile(latest, tmp, fs.constants.COPYFILE_FICLONE);
-        const copied = await sha256OfFile(tmp);
-        if (copied !== result.sha256) {
-            await fs.promises.rm(tmp, { force: true });
-            throw new Error(`${latest}: changed between building and copying it to ${file} (built sha256 ${result.sha256}, ` +
-                `copied ${copied}); another build changed it; rerun (one pulumi preview/up at a time per project folder).`);
-        }
-        await fs.promises.rename(tmp, file);
-    } else {
-        const now = new Date();
-        await fs.promises.utimes(path.dirname(file), now, now); // reused: now the newest copy
-    }
-    await pruneArchiveCopies(buildDir, sha16);
-    return { sha256: result.sha256, bytes: result.bytes, file };
-}
-
 /** Tags on every taggable resource. */
 export function resourceTags(settings: Settings): Record<string, string> {
     return { project: settings.project, stack: settings.stack, "managed-by": "pulumi" };
@@ -106,15 +73,23 @@ export class GpuModelEndpoint extends pulumi.ComponentResource {
     public readonly endpointName: pulumi.Output<string>;
     public readonly endpointArn: pulumi.Output<string>;
     public readonly region: pulumi.Output<string>;
-    /** Archive mode: `s3://<bucket>/<prefix>/<sha16>/model.tar.gz`; uncompressed mode: the prefix `s3://<bucket>/<prefix>/<id>/`. */
+    /**
+     * Archive mode: `s3://<bucket>/<prefix>/<sha16>/model.tar.gz`; uncompressed mode: the prefix `s3://<bucket>/<prefix>/<id>/`;
+     * topology components: the prefix `s3://<bucket>/<prefix>/` of the per-model archives.
+     */
     public readonly modelDataUrl: pulumi.Output<string>;
-    /** Archive mode: hex SHA-256 of model.tar.gz; uncompressed mode: hex SHA-256 over the sorted `sha256 size path` lines of the files. */
+    /**
+     * Archive mode: hex SHA-256 of model.tar.gz; uncompressed mode: hex SHA-256 over the sorted `sha256 size path` lines of the files;
+     * topology components: hex SHA-256 over the sorted `<archive sha256> <model>` lines.
+     */
     public readonly artifactSha256: pulumi.Output<string>;
     public readonly imageUri: pulumi.Output<string>;
     public readonly executionRoleArn: pulumi.Output<string>;
     public readonly variantName: pulumi.Output<string>;
     /** Name of the EndpointConfiguration this deployment puts on the endpoint (the smoke test checks it is served). */
     public readonly endpointConfigName: pulumi.Output<string>;
+    /** Topology components only: model name -> inference component name (InvokeEndpoint's InferenceComponentName). */
+    public readonly inferenceComponents?: pulumi.Output<Record<string, string>>;
 
     constructor(name: string, args: GpuModelEndpointArgs, opts?: pulumi.ComponentResourceOptions) {
         // Validate BEFORE anything is registered (the component itself included).
@@ -152,15 +127,20 @@ export class GpuModelEndpoint extends pulumi.ComponentResource {
                 created.policy.id, created.ownership.id]).apply(([b]) => b);
         }
 
-        // Model data: one content-addressed archive, or (modelDataMode uncompressed) every file under a content-addressed prefix.
+        // Topology components: one archive, Model and inference component per model (declared after the endpoint).
+        const placements = s.topology.components ? plan.placements : undefined;
+        const icNames = placements && Object.fromEntries(placements.map((pl) => [pl.model, componentName(s.endpointName, pl.model)]));
+        // Router model data: one content-addressed archive, or (modelDataMode uncompressed) every file under a content-addressed prefix.
         let modelData: { modelDataUrl: pulumi.Output<string>; sha256: pulumi.Output<string>;
-            container: { modelDataUrl: pulumi.Output<string> } | { modelDataSource: pulumi.Output<ModelDataSource> } };
+            container: { modelDataUrl: pulumi.Output<string> } | { modelDataSource: pulumi.Output<ModelDataSource> } } | undefined;
         // Progress only for work that takes a while (every 2 s after the first 2 s).
         const progressOf = (label: string) => {
             const report = throttleProgress((p) => pulumi.log.info(formatProgress(label, p), this), 2000);
             return (p: ArchiveProgress) => { if (p.elapsedMs >= 2000) report(p); };
         };
-        if (s.modelDataMode === "uncompressed") {
+        if (placements) {
+            modelData = undefined;
+        } else if (s.modelDataMode === "uncompressed") {
             const progress = progressOf(`${s.modelDir} (sha256 of each file)`);
             const started = Date.now();
             const files = new UncompressedModelData(n.modelFiles, {
@@ -195,7 +175,7 @@ export class GpuModelEndpoint extends pulumi.ComponentResource {
             const { role, rolePolicy } = declareExecutionRole(n, {
                 policy: {
                     partition: s.partition, region: s.region, prefix: s.artifactPrefix, kmsKeyArn: s.kmsKeyArn,
-                    imageUri: s.imageUri, endpointName: s.endpointName,
+                    imageUri: s.imageUri, endpointName: s.endpointName, inferenceComponentNames: icNames && Object.values(icNames),
                     vpc: s.vpcSubnetIds.length > 0 ? { subnetIds: s.vpcSubnetIds, securityGroupIds: s.vpcSecurityGroupIds } : undefined,
                     dataCapture: s.production.dataCapture, codeArtifactRepositoryArn: s.production.codeArtifactRepositoryArn,
                     rollbackAlarmNames: s.production.deployment?.autoRollback ? rollbackAlarmNames(s.endpointName) : [],
@@ -213,7 +193,7 @@ export class GpuModelEndpoint extends pulumi.ComponentResource {
         // rolled-back update as a success). The GenerationLedger deletes old ones and, on destroy, all of them.
         const retainRevisions = { retainOnDelete: true };
         const environment = containerEnvironment({ ...s, programEnvironment: { ...isolation.environment, ...modelCacheEnvironment(s.modelCache) } });
-        const model = new aws.sagemaker.Model(n.model, {
+        const model = modelData && new aws.sagemaker.Model(n.model, {
             executionRoleArn: roleArn,
             primaryContainer: { image: s.imageUri, ...modelData.container, environment },
             vpcConfig: isolation.vpcConfig,
@@ -222,11 +202,13 @@ export class GpuModelEndpoint extends pulumi.ComponentResource {
         }, { ...parent, ...retainRevisions, dependsOn: modelDeps });
 
         const config = new aws.sagemaker.EndpointConfiguration(n.endpointConfig, {
-            productionVariants: [{
+            // An inference-component endpoint: a model-less variant, and the role SageMaker uses for its components.
+            ...(placements ? { executionRoleArn: roleArn } : {}),
+            productionVariants: [placements ? componentsVariant(s, s.topology.components!) : {
                 variantName: s.variantName,
-                modelName: model.name,
+                modelName: model!.name,
                 instanceType: s.instanceType,
-                initialInstanceCount: liveInstanceCount(s, this, { modelDataUrl: modelData.modelDataUrl, environment }, args.liveReader),
+                initialInstanceCount: liveInstanceCount(s, this, { modelDataUrl: modelData!.modelDataUrl, environment }, args.liveReader),
                 initialVariantWeight: 1,
                 containerStartupHealthCheckTimeoutInSeconds: s.containerStartupHealthCheckTimeoutInSeconds,
                 modelDataDownloadTimeoutInSeconds: s.modelDataDownloadTimeoutInSeconds,
@@ -243,23 +225,31 @@ export class GpuModelEndpoint extends pulumi.ComponentResource {
         const alarms = p.alarms ? new EndpointAlarms(`${name}-alarms`, { endpointName: s.endpointName, variantName: s.variantName,
             alarms: p.alarms, gpusPerInstance: s.gpu.gpuCount, tags }, parent) : undefined;
         const rollbackAlarms = p.deployment?.autoRollback ? rollbackAlarmNames(s.endpointName) : [];
-        const ledger = GenerationLedger.forSettings(`${name}-generations`, s, { model: model.name, config: config.name, artifact: modelData.modelDataUrl }, parent);
+        // The ledger keeps the router's generations (one Model each); the components topology's Models are its components' (below).
+        const ledger = model && GenerationLedger.forSettings(`${name}-generations`, s, { model: model.name, config: config.name, artifact: modelData!.modelDataUrl }, parent);
         const endpoint = new aws.sagemaker.Endpoint(n.endpoint, {
             name: s.endpointName,
             endpointConfigName: config.name,
             deploymentConfig: buildDeploymentConfig(p.deployment, rollbackAlarms),
             tags,
-        }, { ...parent, protect: s.protectEndpoint, dependsOn: [ledger, ...(alarms ? [alarms] : [])] });
+        }, { ...parent, protect: s.protectEndpoint, dependsOn: [...(ledger ? [ledger] : []), ...(alarms ? [alarms] : [])] });
         if (p.autoscaling) {
             new EndpointAutoscaling(`${name}-autoscaling`, { endpointName: endpoint.name, variantName: s.variantName,
                 autoscaling: p.autoscaling, gpusPerInstance: s.gpu.gpuCount }, parent);
         }
 
+        const componentOutputs = placements && declareComponentModels(name, {
+            settings: s, manifest: plan.manifest!, placements, names: icNames!, modelDir: plan.dir, buildDir, bucket: bucketName,
+            executionRoleArn: roleArn, modelDependsOn: modelDeps, endpointName: endpoint.name, environment,
+            vpcConfig: isolation.vpcConfig, enableNetworkIsolation: isolation.enableNetworkIsolation, tags, progressOf,
+        }, this);
+
         this.endpointName = endpoint.name;
         this.endpointArn = endpoint.arn;
         this.region = pulumi.output(s.region);
-        this.modelDataUrl = modelData.modelDataUrl;
-        this.artifactSha256 = modelData.sha256;
+        this.modelDataUrl = modelData?.modelDataUrl ?? pulumi.interpolate`s3://${bucketName}/${s.artifactPrefix}/`;
+        this.artifactSha256 = modelData?.sha256 ?? componentOutputs!.artifactSha256;
+        this.inferenceComponents = componentOutputs?.inferenceComponents;
         this.imageUri = pulumi.output(s.imageUri);
         this.executionRoleArn = roleArn;
         this.variantName = pulumi.output(s.variantName);
@@ -269,6 +259,7 @@ export class GpuModelEndpoint extends pulumi.ComponentResource {
             endpointName: this.endpointName, endpointArn: this.endpointArn, region: this.region,
             modelDataUrl: this.modelDataUrl, artifactSha256: this.artifactSha256, imageUri: this.imageUri,
             executionRoleArn: this.executionRoleArn, variantName: this.variantName,
+            ...(this.inferenceComponents ? { inferenceComponents: this.inferenceComponents } : {}),
         };
         this.registerOutputs(outputs);
     }

@@ -6,6 +6,12 @@ export * from "./containerEnv";
 export * from "./deployChecks";
 export * from "./executionRole";
 export * from "./gpuModelEndpoint";
+// Topologies.
+export * from "./topologyConfig";
+export * from "./placement";
+export * from "./componentArchives";
+export * from "./modelComponent";
+export * from "./componentScaling";
 export * from "./imageUri";
 export * from "./instanceTypes";
 export * from "./names";

@@ -43,6 +43,13 @@ export interface ModelEntry {
     memoryBytes: number;
     /** Keep loaded at all times. @default false */
     pinned?: boolean;
+    /**
+     * Topology components: GPUs reserved per copy of this model's inference component (whole number, 0 = CPU only).
+     * @default 1 for pytorch and tensorflow, 0 for sklearn (placement.ts)
+     */
+    accelerators?: number;
+    /** Topology components: CPU cores reserved per copy (a positive number, e.g. 0.5 or 2). @default not reserved */
+    cpuCores?: number;
 }
 
 export interface Manifest {
@@ -115,6 +122,12 @@ function checkModel(m: unknown, at: string, errors: string[]): void {
     if (m.input !== undefined) checkInput(m.input, `${at}.input`, errors);
     if (!isPositiveInt(m.memoryBytes)) errors.push(`${at}.memoryBytes must be a positive integer number of bytes (got ${show(m.memoryBytes)})`);
     if (m.pinned !== undefined && typeof m.pinned !== "boolean") errors.push(`${at}.pinned must be true or false (got ${show(m.pinned)})`);
+    if (m.accelerators !== undefined && !(Number.isInteger(m.accelerators) && (m.accelerators as number) >= 0)) {
+        errors.push(`${at}.accelerators must be a whole number of GPUs per copy, 0 or more (got ${show(m.accelerators)})`);
+    }
+    if (m.cpuCores !== undefined && !(typeof m.cpuCores === "number" && Number.isFinite(m.cpuCores) && m.cpuCores > 0)) {
+        errors.push(`${at}.cpuCores must be a positive number of CPU cores per copy, e.g. 1 or 0.5 (got ${show(m.cpuCores)})`);
+    }
 }
 
 /**

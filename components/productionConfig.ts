@@ -119,8 +119,9 @@ export function parseProductionSettings(raw: Record<string, string | undefined>,
     const scaleToZero = bool("autoscalingScaleToZero");
     if (scaleToZero) {
         errors.push(`${K("autoscalingScaleToZero")}: SageMaker scales an endpoint to zero instances only when it hosts inference components ` +
-            `(ManagedInstanceScaling MinInstanceCount 0); this program deploys one model-based production variant, whose DesiredInstanceCount ` +
-            `cannot go below 1. Remove ${K("autoscalingScaleToZero")} and keep ${K("autoscalingMinInstances")} >= 1 (or delete the dev stack when idle).`);
+            `(ManagedInstanceScaling MinInstanceCount 0); the router topology's model-based production variant cannot go below 1 instance. ` +
+            `Remove ${K("autoscalingScaleToZero")} and keep ${K("autoscalingMinInstances")} >= 1, or set ${K("topology")} to components with ` +
+            `${K("componentsMinInstanceCount")} 0 and ${K("componentMinCopies")} 0 (docs/topologies.md).`);
     }
     if (autoscalingOn) {
         if (minInstances === 0 && !scaleToZero) {

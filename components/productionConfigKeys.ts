@@ -39,7 +39,7 @@ export const PRODUCTION_CONFIG_KEYS: readonly ProductionConfigKey[] = [
     { key: "autoscalingGpuUtilizationTargetPercent", type: "integer", default: 0,
       description: "0 = off; 1 to 100 adds a second target-tracking policy on the variant's average GPUUtilization, in percent of all GPUs of an instance." },
     { key: "autoscalingScaleToZero", type: "boolean", default: false,
-      description: "Allow autoscalingMinInstances 0. SageMaker scales to zero only endpoints that host inference components, which this program does not deploy, so true is rejected with an explanation." },
+      description: "Allow autoscalingMinInstances 0. SageMaker scales to zero only endpoints that host inference components, which the router topology does not deploy, so true is rejected with an explanation; use topology components with componentsMinInstanceCount 0 and componentMinCopies 0 instead." },
     // Alarms
     { key: "alarms", type: "boolean", default: false,
       description: "Create CloudWatch alarms on the variant's Invocation5XXErrors, ModelLatency p99 and GPUMemoryUtilization." },

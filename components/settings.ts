@@ -1,6 +1,7 @@
 import type { GpuInstanceInfo } from "./instanceTypes";
 import type { ModelCacheSettings } from "./modelCacheConfig";
 import type { ProductionSettings } from "./productionConfig";
+import type { TopologySettings } from "./topologyConfig";
 
 /**
  * Validated stack settings (the output of `parseSettings`), the input of `GpuModelEndpoint`.
@@ -110,4 +111,10 @@ export interface Settings {
      * Keys and defaults: components/productionConfigKeys.ts.
      */
     production: ProductionSettings;
+    /**
+     * Endpoint topology (topologyConfig.ts): `router` (default) or `components` with managed instance scaling and the copies
+     * per model. Conflicts (components): modelDataMode uncompressed, autoscaling (the variant's), initialInstanceCount outside
+     * componentsMinInstanceCount..componentsMaxInstanceCount. @default { topology: "router" }
+     */
+    topology: TopologySettings;
 }

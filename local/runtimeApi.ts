@@ -10,6 +10,7 @@ import * as crypto from "crypto";
 import * as http from "http";
 import { awsError, LOCAL_ACCOUNT_ID, modelError } from "./awsErrors";
 import type { AwsErrorReply } from "./awsErrors";
+import { INFERENCE_COMPONENT_HEADER, routeInvocation } from "./componentRouting";
 import { parseAuthorization, verifySigV4 } from "./sigv4";
 import type { Credentials, ParsedAuthorization } from "./sigv4";
 
@@ -24,6 +25,12 @@ export interface RuntimeApiOptions {
     credentials: Credentials;
     /** Base URL of the model server (`http://127.0.0.1:PORT`), or a function giving it. */
     modelServerUrl: string | (() => string);
+    /**
+     * An endpoint of the components topology: inference component name -> base URL of its model server. Invocations are
+     * routed by the `X-Amzn-SageMaker-Inference-Component` header (componentRouting.ts); `modelServerUrl` is then unused.
+     * @default undefined (one model server, `modelServerUrl`)
+     */
+    inferenceComponents?: Record<string, () => string>;
     /** Value of `x-Amzn-Invoked-Production-Variant`. @default "AllTraffic" */
     variantName?: string;
     /** Longest wait for the model server's answer, in ms; then ModelError like AWS's timeout. @default 65000 */
@@ -141,11 +148,14 @@ export function createRuntimeApi(opts: RuntimeApiOptions): RuntimeApi {
             const v = req.headers[h];
             if (typeof v === "string") headers[h] = v;
         }
+        const header = req.headers[INFERENCE_COMPONENT_HEADER];
+        const route = routeInvocation(typeof header === "string" ? header : undefined, opts.inferenceComponents,
+            () => (typeof opts.modelServerUrl === "function" ? opts.modelServerUrl() : opts.modelServerUrl));
+        if ("error" in route) return fail(route.error);
         let reply: ContainerReply;
         try {
             forwarded++;
-            const base = typeof opts.modelServerUrl === "function" ? opts.modelServerUrl() : opts.modelServerUrl;
-            reply = await forward(base, body, headers, timeoutMs);
+            reply = await forward(route.base, body, headers, timeoutMs);
         } catch (err) {
             const code = (err as NodeJS.ErrnoException).code;
             if (code === "CONTAINER_TIMEOUT") {

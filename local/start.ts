@@ -5,12 +5,19 @@
  * line; SIGINT/SIGTERM stop everything; exits 1 when the model server dies.
  */
 import * as path from "path";
+import { startLocalComponents } from "./components";
 import { DEFAULT_CREDENTIALS, ENDPOINT_NAME_PATTERN, startLocalEndpoint } from "./endpoint";
 import type { LocalEndpoint, LocalEndpointOptions } from "./endpoint";
 
 /** Settings from argv and environment; every problem reported at once. Pure. */
-export function resolveStartOptions(argv: string[], env: NodeJS.ProcessEnv): { options: LocalEndpointOptions; errors: string[]; help: boolean } {
+export function resolveStartOptions(argv: string[], env: NodeJS.ProcessEnv): { options: LocalEndpointOptions; errors: string[]; help: boolean;
+    topology: "router" | "components" } {
     const errors: string[] = [];
+    let topology: "router" | "components" = "router";
+    const setTopology = (v: string | undefined) => {
+        if (v === "router" || v === "components") topology = v;
+        else errors.push(`--topology ${v ?? "(missing)"}: use router (one model server for every model) or components (one per model)`);
+    };
     let modelDir = env.LOCAL_MODEL_DIR || undefined;
     let help = false;
     for (let i = 0; i < argv.length; i++) {
@@ -20,6 +27,8 @@ export function resolveStartOptions(argv: string[], env: NodeJS.ProcessEnv): { o
             modelDir = argv[++i];
             if (!modelDir) errors.push("--model-dir needs a directory, e.g. --model-dir model-src");
         } else if (a.startsWith("--model-dir=")) modelDir = a.slice("--model-dir=".length);
+        else if (a === "--topology") setTopology(argv[++i]);
+        else if (a.startsWith("--topology=")) setTopology(a.slice("--topology=".length));
         else errors.push(`unknown argument ${a}; see --help`);
     }
     const options: LocalEndpointOptions = { modelDir: modelDir ? path.resolve(modelDir) : undefined };
@@ -48,15 +57,19 @@ export function resolveStartOptions(argv: string[], env: NodeJS.ProcessEnv): { o
         else options.workers = n;
     }
     if (env.LOCAL_BIND_HOST) options.host = env.LOCAL_BIND_HOST;
-    return { options, errors, help };
+    return { options, errors, help, topology };
 }
 
-const HELP = `npm start [-- --model-dir DIR]
+const HELP = `npm start [-- --model-dir DIR] [--topology router|components]
 
 Serves the model directory as a local SageMaker endpoint: builds model.tar.gz with the
 archive code pulumi up uses, extracts it like /opt/ml/model, runs local/serve.py on it with
 /usr/bin/python3 (worker processes that each load the models, as in the container), and answers the SageMaker Runtime API (SigV4-checked) in front of it.
 Prints "ready <invoke URL>" when the models are loaded. Ctrl-C stops everything.
+
+--topology components serves one local inference component per model (each its own archive
+and model server, named after its model) and routes by InferenceComponentName, as an
+endpoint of the components topology does; router (the default) serves all models in one.
 
 Environment:
   PORT                          runtime API port (default 8080; 0 picks a free one)
@@ -70,7 +83,7 @@ Environment:
 `;
 
 async function main(): Promise<void> {
-    const { options, errors, help } = resolveStartOptions(process.argv.slice(2), process.env);
+    const { options, errors, help, topology } = resolveStartOptions(process.argv.slice(2), process.env);
     if (help) { process.stdout.write(HELP); return; }
     if (errors.length > 0) {
         process.stderr.write(`npm start: ${errors.join("\n  ")}\n`);
@@ -78,7 +91,8 @@ async function main(): Promise<void> {
     }
     // handlers first: a signal during startup aborts it (and cleans up), one after ready stops
     const interrupt = new AbortController();
-    let ep: LocalEndpoint | undefined;
+    let ep: Pick<LocalEndpoint, "url" | "endpointName" | "exited" | "stop"> | undefined;
+    let components: Record<string, string> | undefined;
     let shuttingDown = false;
     const shutdown = (code: number) => {
         if (shuttingDown) return;
@@ -99,14 +113,21 @@ async function main(): Promise<void> {
         }
     }, 1000).unref();
     try {
-        ep = await startLocalEndpoint({ ...options, signal: interrupt.signal });
+        if (topology === "components") {
+            const c = await startLocalComponents({ ...options, signal: interrupt.signal });
+            components = c.inferenceComponents;
+            ep = c;
+        } else {
+            ep = await startLocalEndpoint({ ...options, signal: interrupt.signal });
+        }
     } catch (err) {
         process.stderr.write(`npm start: ${(err as Error).message}\n`);
         process.exit(1);
     }
     const started = ep;
     const creds = options.credentials ?? DEFAULT_CREDENTIALS;
-    process.stdout.write(`ready ${started.url} (endpoint ${started.endpointName}, access key ${creds.accessKeyId}, any region; Ctrl-C stops)\n`);
+    const named = components ? `, inference components ${Object.values(components).join(", ")}` : "";
+    process.stdout.write(`ready ${started.url} (endpoint ${started.endpointName}${named}, access key ${creds.accessKeyId}, any region; Ctrl-C stops)\n`);
     started.exited.then(() => {
         if (shuttingDown) return;
         process.stderr.write("npm start: the model server died; answering 503 for 1 s, then exiting with status 1\n");

@@ -7,11 +7,14 @@
  */
 import { execFile } from "child_process";
 import * as fs from "fs";
-import * as path from "path";
 import { InvokeEndpointCommand, SageMakerRuntimeClient, SageMakerRuntimeClientConfig } from "@aws-sdk/client-sagemaker-runtime";
 import { checkServing } from "./servingCheck";
 
-export const DATA_DIR = path.resolve(__dirname, "..", "local", "smoke-data");
+import { checkUnknownComponent, describeError as describe } from "./smokeComponents";
+import { batches, loadSmokeData, percentile } from "./smokeData";
+
+export { batches, DATA_DIR, loadSmokeData, percentile } from "./smokeData";
+export type { SmokeCase } from "./smokeData";
 export const LOCAL_DEFAULT_CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local-secret" };
 
 export interface SmokeOptions {
@@ -22,6 +25,8 @@ export interface SmokeOptions {
     maxAttempts?: number;
     /** Items per request after the first one-item request. @default 20 */
     batchSize: number;
+    /** `--topology components` with --local: the local endpoint of `npm start -- --topology components` (components named after their models). */
+    topology?: "router" | "components";
 }
 
 export interface SmokeTarget {
@@ -35,9 +40,11 @@ export interface SmokeTarget {
     source: string;
     /** The EndpointConfiguration the stack outputs name; AWS targets are checked to serve it (servingCheck.ts). */
     endpointConfigName?: string;
+    /** Topology components: model name -> inference component name (stack output `inferenceComponents`); each model is invoked by it. */
+    components?: Record<string, string>;
 }
 
-export const HELP = `npm run smoke -- [--local URL | --stack NAME | --outputs FILE] [--max-attempts N] [--batch-size N]
+export const HELP = `npm run smoke -- [--local URL [--topology components] | --stack NAME | --outputs FILE] [--max-attempts N] [--batch-size N]
 
 On AWS it first calls DescribeEndpoint: the endpoint must be InService and serve the
 endpointConfigName of the stack outputs, else it fails saying a rollback or a pending update happened.
@@ -53,8 +60,11 @@ Target (one of):
                    Credentials: the local defaults (LOCAL_AWS_ACCESS_KEY_ID / LOCAL_AWS_SECRET_ACCESS_KEY,
                    default local / local-secret) unless AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY
                    are set, which are then used as usual.
+  --topology components   with --local: \`npm start -- --topology components\` (components named after models)
   --stack NAME     a deployed stack: endpointName and region from \`pulumi stack output --json --stack NAME\`
   --outputs FILE   a JSON file of those stack outputs ({"endpointName": ..., "region": ...})
+Components topology (output inferenceComponents): each model is invoked by its InferenceComponentName with
+no "model" in the body, and a component that does not exist must fail as ValidationError.
   (none)           ENDPOINT_NAME and AWS_REGION from the environment
 For deployed endpoints, credentials come from the default AWS credential chain (env, profile, SSO, role).
 
@@ -78,6 +88,11 @@ export function parseSmokeArgs(argv: string[]): { options: SmokeOptions; errors:
         else if (a === "--local") { options.localUrl = value(i, a); i++; }
         else if (a === "--stack") { options.stack = value(i, a); i++; }
         else if (a === "--outputs") { options.outputsFile = value(i, a); i++; }
+        else if (a === "--topology") {
+            const v = value(i, a); i++;
+            if (v === "router" || v === "components") options.topology = v;
+            else if (v !== undefined) errors.push(`--topology ${v} must be router or components`);
+        }
         else if (a === "--max-attempts" || a === "--batch-size") {
             const v = value(i, a); i++;
             if (v === undefined) continue;
@@ -90,6 +105,7 @@ export function parseSmokeArgs(argv: string[]): { options: SmokeOptions; errors:
     }
     const targets = [options.localUrl && "--local", options.stack && "--stack", options.outputsFile && "--outputs"].filter(Boolean);
     if (targets.length > 1) errors.push(`choose one target, not ${targets.join(" and ")}`);
+    if (options.topology && !options.localUrl) errors.push("--topology is for --local only (a stack's outputs tell its topology)");
     return { options, errors, help };
 }
 
@@ -100,9 +116,13 @@ export function targetFromOutputs(outputs: unknown, source: string, env: NodeJS.
     if (typeof o.endpointName !== "string" || o.endpointName === "") problems.push("no string output endpointName");
     const region = typeof o.region === "string" && o.region !== "" ? o.region : env.AWS_REGION;
     if (!region) problems.push("no string output region (and AWS_REGION is not set)");
+    const ic = o.inferenceComponents;
+    const isMap = ic !== null && typeof ic === "object" && !Array.isArray(ic) && Object.keys(ic).length > 0 &&
+        Object.values(ic).every((v) => typeof v === "string" && v !== "");
+    if (ic !== undefined && !isMap) problems.push("output inferenceComponents is not a map of model name to inference component name");
     if (problems.length > 0) throw new Error(`${source}: ${problems.join("; ")}`);
     const config = typeof o.endpointConfigName === "string" && o.endpointConfigName !== "" ? { endpointConfigName: o.endpointConfigName } : {};
-    return { endpointName: o.endpointName as string, region: region as string, source, ...config };
+    return { endpointName: o.endpointName as string, region: region as string, source, ...config, ...(isMap ? { components: ic as Record<string, string> } : {}) };
 }
 
 /** The local endpoint's target from its URL. Pure. */
@@ -138,7 +158,11 @@ const runPulumi: PulumiRunner = (stack) => new Promise((resolve, reject) => {
 });
 
 export async function resolveTarget(options: SmokeOptions, env: NodeJS.ProcessEnv, pulumi: PulumiRunner = runPulumi): Promise<SmokeTarget> {
-    if (options.localUrl) return localTarget(options.localUrl, env);
+    if (options.localUrl) {
+        const t = localTarget(options.localUrl, env);
+        if (options.topology !== "components") return t;
+        return { ...t, components: Object.fromEntries(loadSmokeData().map((d) => [d.model, d.model])) };
+    }
     const parse = (text: string, source: string): unknown => {
         try { return JSON.parse(text); } catch (e) { throw new Error(`${source}: not JSON (${(e as Error).message})`); }
     };
@@ -153,52 +177,13 @@ export async function resolveTarget(options: SmokeOptions, env: NodeJS.ProcessEn
     throw new Error("no target: use --local URL, --stack NAME or --outputs FILE, or set ENDPOINT_NAME and AWS_REGION (see --help)");
 }
 
-export interface SmokeCase { model: string; input: unknown; label: string }
-
-/** The committed smoke data as request items, in file order. */
-export function loadSmokeData(dir = DATA_DIR): { model: string; cases: SmokeCase[] }[] {
-    const fashion = JSON.parse(fs.readFileSync(path.join(dir, "fashion-mnist-sample.json"), "utf8"));
-    const [rows, cols] = fashion.shape as [number, number];
-    const images: SmokeCase[] = fashion.items.map((it: { pixels: string; label: string }) => {
-        const px = Buffer.from(it.pixels, "base64");
-        if (px.length !== rows * cols) throw new Error(`fashion-mnist-sample.json: an image has ${px.length} bytes, expected ${rows * cols}`);
-        const image = Array.from({ length: rows }, (_, r) => Array.from(px.subarray(r * cols, (r + 1) * cols)));
-        return { model: fashion.model, input: image, label: it.label };
-    });
-    const sentiment = JSON.parse(fs.readFileSync(path.join(dir, "sentiment-sample.json"), "utf8"));
-    const texts: SmokeCase[] = sentiment.items.map((it: { text: string; label: string }) => ({ model: sentiment.model, input: it.text, label: it.label }));
-    return [{ model: fashion.model, cases: images }, { model: sentiment.model, cases: texts }];
-}
-
-/** Nearest-rank percentile (p in 0..100) of unsorted values; NaN when empty. Pure. */
-export function percentile(values: number[], p: number): number {
-    if (values.length === 0) return NaN;
-    const sorted = [...values].sort((a, b) => a - b);
-    const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
-    return sorted[Math.min(rank, sorted.length) - 1];
-}
-
-/** Splits items into a one-item batch (the article's single-item case) and then batches of `size`. Pure. */
-export function batches<T>(items: T[], size: number): T[][] {
-    if (items.length === 0) return [];
-    const out: T[][] = [items.slice(0, 1)];
-    for (let i = 1; i < items.length; i += size) out.push(items.slice(i, i + size));
-    return out;
-}
-
 export interface ModelStats { model: string; requests: number; items: number; correct: number; accuracy: number; p50Ms: number; p95Ms: number }
-export interface SmokeReport { target: SmokeTarget; models: ModelStats[]; badRequest: string; failures: string[] }
+export interface SmokeReport { target: SmokeTarget; models: ModelStats[]; badRequest: string; badComponent?: string; failures: string[] }
 
 export function makeClient(target: SmokeTarget, maxAttempts?: number): SageMakerRuntimeClient {
     const config: SageMakerRuntimeClientConfig = { region: target.region, ...(target.endpoint ? { endpoint: target.endpoint } : {}),
         ...(target.credentials ? { credentials: target.credentials } : {}), ...(maxAttempts !== undefined ? { maxAttempts } : {}) };
     return new SageMakerRuntimeClient(config);
-}
-
-function describe(err: unknown): string {
-    const e = err as { name?: string; message?: string; OriginalStatusCode?: number; OriginalMessage?: string; $metadata?: { httpStatusCode?: number; attempts?: number } };
-    const status = e.$metadata?.httpStatusCode !== undefined ? ` (HTTP ${e.$metadata.httpStatusCode}, ${e.$metadata.attempts ?? 1} attempt(s))` : "";
-    return `${e.name ?? "Error"}${status}: ${e.OriginalMessage ?? e.message ?? String(err)}`;
 }
 
 /** Runs the smoke test; never throws for endpoint failures, it lists them in `failures`. */
@@ -208,17 +193,26 @@ export async function runSmoke(target: SmokeTarget, opts: { maxAttempts?: number
     const failures: string[] = [];
     const models: ModelStats[] = [];
     try {
+        const components = target.components;
         for (const { model, cases } of loadSmokeData(opts.dataDir)) {
+            const component = components?.[model];
+            if (components && !component) {
+                failures.push(`${model}: no inference component for it in the outputs' inferenceComponents (${Object.keys(components).join(", ")})`);
+                continue;
+            }
             const latencies: number[] = [];
             let correct = 0, requests = 0;
             for (const batch of batches(cases, opts.batchSize ?? 20)) {
-                const body = JSON.stringify({ model, inputs: batch.map((c) => c.input) });
+                // An inference component serves one model: its requests name none.
+                const inputs = batch.map((c) => c.input);
+                const body = JSON.stringify(component ? { inputs } : { model, inputs });
                 const started = performance.now();
                 let text: string;
                 try {
                     requests++;
                     const res = await client.send(new InvokeEndpointCommand({
                         EndpointName: target.endpointName, ContentType: "application/json", Accept: "application/json", Body: Buffer.from(body),
+                        ...(component ? { InferenceComponentName: component } : {}),
                     }));
                     latencies.push(performance.now() - started);
                     text = Buffer.from(res.Body ?? new Uint8Array()).toString("utf8");
@@ -242,10 +236,12 @@ export async function runSmoke(target: SmokeTarget, opts: { maxAttempts?: number
             }
         }
         let badRequest: string;
+        const first = components ? Object.values(components)[0] : undefined;
         try {
             await client.send(new InvokeEndpointCommand({
                 EndpointName: target.endpointName, ContentType: "application/json",
                 Body: Buffer.from(JSON.stringify({ model: "no-such-model", inputs: ["x"] })),
+                ...(first ? { InferenceComponentName: first } : {}),
             }));
             badRequest = "answered 2xx";
             failures.push(`bad request (unknown model "no-such-model") was answered with success; it must be a ModelError with a 4xx status`);
@@ -258,7 +254,8 @@ export async function runSmoke(target: SmokeTarget, opts: { maxAttempts?: number
                 failures.push(`bad request: the ModelError was retried (${e.$metadata?.attempts} attempts); model errors must not be retried`);
             }
         }
-        return { target, models, badRequest, failures };
+        const badComponent = components ? await checkUnknownComponent(client, target.endpointName, failures, describe) : undefined;
+        return { target, models, badRequest, badComponent, failures };
     } finally {
         client.destroy();
     }
@@ -271,8 +268,10 @@ export function formatReport(r: SmokeReport): string {
     }
     const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
     const table = rows.map((row) => row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join("  ")).join("\n");
-    return [`endpoint ${r.target.endpointName} (${r.target.region}) via ${r.target.source}`, table,
-        `bad request (unknown model): ${r.badRequest}`].join("\n");
+    const components = r.target.components ? [`inference components: ${Object.entries(r.target.components).map(([m, c]) => `${m} -> ${c}`).join(", ")}`] : [];
+    return [`endpoint ${r.target.endpointName} (${r.target.region}) via ${r.target.source}`, ...components, table,
+        `bad request (unknown model): ${r.badRequest}`,
+        ...(r.badComponent !== undefined ? [`bad request (unknown inference component): ${r.badComponent}`] : [])].join("\n");
 }
 
 async function main(): Promise<number> {

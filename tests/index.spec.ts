@@ -68,3 +68,38 @@ describe("index.ts: the Pulumi program", function () {
         }
     });
 });
+
+describe("index.ts with topology components", function () {
+    this.timeout(60000);
+
+    it("exports the eight outputs plus inferenceComponents, the map of model name to inference component name", async () => {
+        resetRecorded();
+        const { dir } = makeModelDir({ frameworks: ["sklearn", "sklearn"] });
+        const saved = pulumi.runtime.allConfig();
+        const cwd = process.cwd();
+        const project = fs.mkdtempSync(path.join(os.tmpdir(), "gmme-index-"));
+        process.chdir(project);
+        const id = require.resolve("../index");
+        const cached = require.cache[id];
+        delete require.cache[id];
+        try {
+            pulumi.runtime.setAllConfig({ "aws:region": "eu-west-1", "gpu-multi-model-endpoint:modelDir": dir,
+                "gpu-multi-model-endpoint:topology": "components", "gpu-multi-model-endpoint:componentsMinInstanceCount": "0",
+                "gpu-multi-model-endpoint:componentCopies": JSON.stringify({ m1: { min: 0 } }) });
+            // eslint-disable-next-line @typescript-eslint/no-var-requires
+            const program = require("../index");
+            assert.deepStrictEqual(Object.keys(program).sort(), ["artifactSha256", "endpointArn", "endpointName", "executionRoleArn", "imageUri",
+                "inferenceComponents", "modelDataUrl", "region", "variantName"]);
+            assert.deepStrictEqual(await unwrap(program.inferenceComponents), { m0: "gpu-multi-model-endpoint-test-m0", m1: "gpu-multi-model-endpoint-test-m1" });
+            await settle();
+            assert.strictEqual(allResources().filter((r) => r.type === "aws-native:sagemaker:InferenceComponent").length, 2);
+            const alarms = allResources().filter((r) => r.type === "aws:cloudwatch/metricAlarm:MetricAlarm");
+            assert.deepStrictEqual(alarms.map((a) => a.inputs.dimensions), [{ InferenceComponentName: "gpu-multi-model-endpoint-test-m1" }]);
+        } finally {
+            process.chdir(cwd);
+            pulumi.runtime.setAllConfig(saved);
+            if (cached) require.cache[id] = cached; else delete require.cache[id];
+            fs.rmSync(project, { recursive: true, force: true });
+        }
+    });
+});

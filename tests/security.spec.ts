@@ -126,13 +126,13 @@ describe("security: every declared resource (Pulumi mocks)", function () {
     this.timeout(60000);
 
     const variants: Array<[string, string, Record<string, string>]> = [
-        ["the dev stack", "dev", {}],
-        ["the prod stack", "prod", {}],
+        ["the dev stack", "dev", {}], ["the prod stack", "prod", {}],
         ["dev with a KMS key and a VPC", "dev", {
             kmsKeyArn: "arn:aws:kms:us-east-1:111122223333:key/abcd", instanceType: "ml.p3.2xlarge",
             vpcSubnetIds: "[\"subnet-0123456789abcdef0\"]", vpcSecurityGroupIds: "[\"sg-0123456789abcdef0\"]",
         }],
-    ];
+        ["dev, components, one model at min 0", "dev", { topology: "components", componentCopies: '{"m1":{"min":0}}' }],
+        ["prod, components", "prod", { topology: "components", autoscaling: "false", componentsMaxInstanceCount: "2" }]];
 
     for (const [what, stack, overrides] of variants) {
         describe(what, () => {
@@ -143,7 +143,7 @@ describe("security: every declared resource (Pulumi mocks)", function () {
                 const settings = stackSettings(stack, "model", overrides);
                 prefix = settings.artifactPrefix;
                 const ep = new GpuModelEndpoint("ep", { settings, baseDir: base, buildDir: path.join(base, "build") }, { transformations: [recordOptions] });
-                await unwrap(pulumi.all([ep.endpointName, ep.modelDataUrl, ep.executionRoleArn]));
+                await unwrap(pulumi.all([ep.endpointName, ep.modelDataUrl, ep.executionRoleArn, ep.artifactSha256]));
                 await settle();
             });
 

@@ -173,20 +173,20 @@ def parse_request(body, content_type):
     if not isinstance(obj, dict):
         raise _bad("invalid_body", 'request body must be a JSON object {"model": "<name>", "inputs": [...]}, '
                                    f"got {_type_name(obj)}")
-    problems = [f"missing field '{k}'" for k in ("model", "inputs") if k not in obj]
-    if problems:
-        raise _bad("missing_field", "; ".join(problems) +
+    # "model" may be left out: an archive with one model (one inference component) serves it (Router.predict)
+    if "inputs" not in obj:
+        raise _bad("missing_field", "; ".join(f"missing field '{k}'" for k in ("model", "inputs") if k not in obj) +
                    ' (expected {"model": "<name>", "inputs": [...]})')
     unknown = sorted(k for k in obj if k not in ("model", "inputs"))
     if unknown:
         raise _bad("unknown_field", f"unknown field(s) {', '.join(repr(k) for k in unknown)}; "
                                     "the body has only 'model' and 'inputs'")
-    if not isinstance(obj["model"], str):
+    if "model" in obj and not isinstance(obj["model"], str):
         raise _bad("invalid_field", f"field 'model' must be a string (a model name), got {_type_name(obj['model'])}")
     if not isinstance(obj["inputs"], list):
         raise _bad("invalid_field", "field 'inputs' must be a list (a batch; send one input as [input]), "
                                     f"got {_type_name(obj['inputs'])}")
-    return Request(obj["model"], obj["inputs"])
+    return Request(obj.get("model"), obj["inputs"])
 
 
 def check_accept(accept):
@@ -419,7 +419,7 @@ class Router:
         return cls(specs, cache)
 
     def predict(self, request):
-        spec = self.specs.get(request.model)
+        spec = self.spec_for(request.model)
         if spec is None:
             raise _bad("unknown_model", f"field 'model' is {request.model!r}, not a known model; "
                                         f"known models: {', '.join(sorted(self.specs))}", 404)
@@ -433,6 +433,20 @@ class Router:
                 LOG.exception("prediction of model '%s' failed", spec.name)
                 raise _bad("prediction_failed", f"model '{spec.name}' failed to predict: {type(e).__name__}: {e}", 500)
         return format_predictions(spec, probs)
+
+    def spec_for(self, name):
+        """The model a request names. With one model in the archive (an inference component) the request may leave
+        ``model`` out, and a different name is a 400; with several, ``model`` is required and an unknown one is a 404."""
+        if len(self.specs) == 1:
+            (only,) = self.specs.values()
+            if name is not None and name != only.name:
+                raise _bad("model_mismatch", f"field 'model' is {name!r} but this archive (inference component) serves only "
+                                             f"{only.name!r}; send {only.name!r} or leave 'model' out")
+            return only
+        if name is None:
+            raise _bad("missing_field", "missing field 'model': this archive holds several models "
+                                        f"({', '.join(sorted(self.specs))}); name one")
+        return self.specs.get(name)
 
     def ready(self):
         return self.cache.ready()

@@ -91,6 +91,8 @@ function mockState(type: string, name: string, inputs: Record<string, any>): Rec
             const kind = type.split(":").pop()!.replace("EndpointConfiguration", "endpoint-config").toLowerCase();
             return { ...inputs, name: n, arn: `arn:aws:sagemaker:${region}:${MOCK_ACCOUNT}:${kind}/${n.toLowerCase()}` };
         }
+        case "aws:appautoscaling/policy:Policy":
+            return { ...inputs, arn: `arn:aws:autoscaling:${region}:${MOCK_ACCOUNT}:scalingPolicy:mock:resource/${inputs.resourceId}:policyName/${name}` };
         default:
             return { ...inputs };
     }

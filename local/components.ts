@@ -1,0 +1,107 @@
+/**
+ * The local endpoint in the components topology (`npm start -- --topology components`): one local
+ * component per model of models.json, each serving that model's own archive (the same per-model archive
+ * `pulumi up` uploads: componentArchives.ts) with its own model server, behind one runtime API that routes
+ * by the `X-Amzn-SageMaker-Inference-Component` header. Locally each component is named after its model.
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { AddressInfo } from "net";
+import { filesForModel, manifestForModel, syncStageDir } from "../components/componentArchives";
+import { listArchiveEntries } from "../components/archiveEntries";
+import { validateModelDir } from "../components/modelDir";
+import { createRuntimeApi } from "./runtimeApi";
+import { DEFAULT_CREDENTIALS, ENDPOINT_NAME_PATTERN, REPO_ROOT, startLocalEndpoint } from "./endpoint";
+import type { LocalEndpoint, LocalEndpointOptions } from "./endpoint";
+
+export interface LocalComponent {
+    /** Inference component name (locally: the model's name). */
+    name: string;
+    model: string;
+    /** The component's own model server and archive. */
+    server: LocalEndpoint;
+    /** Milliseconds from the start of this component until its /ping was healthy. */
+    startMs: number;
+}
+
+export interface LocalComponentsEndpoint {
+    url: string;
+    endpoint: string;
+    endpointName: string;
+    port: number;
+    /** Model name -> inference component name (the stack output `inferenceComponents` has the same shape). */
+    inferenceComponents: Record<string, string>;
+    components: LocalComponent[];
+    /** Resolves when any component's model server exits. */
+    exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+    forwarded(): number;
+    stop(): Promise<void>;
+}
+
+/** Starts one local component per model (in parallel) and the routing runtime API; on failure stops everything. */
+export async function startLocalComponents(opts: LocalEndpointOptions = {}): Promise<LocalComponentsEndpoint> {
+    const log = opts.log ?? ((l: string) => process.stderr.write(l + "\n"));
+    const modelDir = opts.modelDir ?? path.join(REPO_ROOT, "model-src");
+    const endpointName = opts.endpointName ?? "local";
+    const host = opts.host ?? "127.0.0.1";
+    if (!ENDPOINT_NAME_PATTERN.test(endpointName)) throw new Error(`endpoint name ${endpointName} is not a SageMaker endpoint name`);
+    const check = validateModelDir(modelDir);
+    for (const w of check.warnings) log(`warning: ${w}`);
+    if (check.errors.length > 0 || !check.manifest) throw new Error(`the model directory has problems:\n  ${check.errors.join("\n  ")}`);
+    const manifest = check.manifest;
+    const stageRoot = fs.mkdtempSync(path.join(os.tmpdir(), "gpu-mme-components-"));
+    const started: LocalComponent[] = [];
+    const routes: Record<string, () => string> = {}; // filled once every component is healthy
+    const api = createRuntimeApi({
+        endpointName, credentials: opts.credentials ?? DEFAULT_CREDENTIALS, modelServerUrl: () => "",
+        inferenceComponents: routes, containerTimeoutMs: Math.round((opts.modelServerTimeoutSeconds ?? 60) * 1000) + 5000,
+        log: (l) => log(`runtime-api | ${l}`),
+    });
+    let stopped = false;
+    const stop = async (): Promise<void> => {
+        if (stopped) return;
+        stopped = true;
+        api.setUnavailable("the endpoint is stopping");
+        await new Promise<void>((r) => { api.server.close(() => r()); api.server.closeAllConnections(); });
+        await Promise.all(started.map((c) => c.server.stop()));
+        fs.rmSync(stageRoot, { recursive: true, force: true });
+    };
+    try {
+        await new Promise<void>((resolve, reject) => {
+            api.server.once("error", reject);
+            api.server.listen(opts.port ?? 8080, host, () => { api.server.off("error", reject); resolve(); });
+        }).catch((e: NodeJS.ErrnoException) => {
+            throw new Error(e.code === "EADDRINUSE" ? `port ${opts.port ?? 8080} is in use; set PORT to a free port (PORT=0 picks one)` : e.message);
+        });
+        api.setUnavailable("the inference components are starting");
+        const files = listArchiveEntries(modelDir).filter((e) => e.type === "file").map((e) => e.path);
+        const results = await Promise.allSettled(manifest.models.map(async (m) => {
+            const stage = path.join(stageRoot, m.name);
+            syncStageDir(modelDir, stage, filesForModel(files, manifest, m.name), manifestForModel(manifest, m.name));
+            const t0 = Date.now();
+            const server = await startLocalEndpoint({ ...opts, modelDir: stage, port: 0, host: "127.0.0.1", validate: false,
+                log: (l) => log(`${m.name} | ${l}`) });
+            started.push({ name: m.name, model: m.name, server, startMs: Date.now() - t0 });
+        }));
+        const failed = results.map((r, i) => (r.status === "rejected" ? `${manifest.models[i].name}: ${(r.reason as Error).message}` : undefined)).filter(Boolean);
+        if (failed.length > 0) throw new Error(`inference component(s) failed to start:\n  ${failed.join("\n  ")}`);
+        started.sort((a, b) => manifest.models.findIndex((m) => m.name === a.model) - manifest.models.findIndex((m) => m.name === b.model));
+        for (const c of started) routes[c.name] = () => c.server.modelServerUrl;
+        const exited = Promise.race(started.map((c) => c.server.exited.then((e) => {
+            if (!stopped) api.setUnavailable(`the model server of inference component ${c.name} exited (code ${e.code}, signal ${e.signal})`);
+            return e;
+        })));
+        api.setUnavailable(undefined);
+        const port = (api.server.address() as AddressInfo).port;
+        const endpoint = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+        return {
+            url: `${endpoint}/endpoints/${endpointName}/invocations`, endpoint, endpointName, port,
+            inferenceComponents: Object.fromEntries(started.map((c) => [c.model, c.name])),
+            components: started, exited, forwarded: () => api.forwarded, stop,
+        };
+    } catch (err) {
+        await stop();
+        throw err;
+    }
+}

@@ -72,7 +72,7 @@ describe("index.ts: the Pulumi program", function () {
 describe("index.ts with topology components", function () {
     this.timeout(60000);
 
-    it("exports the eight outputs plus inferenceComponents, the map of model name to inference component name", async () => {
+    it("exports the router's outputs plus inferenceComponents, the map of model name to inference component name", async () => {
         resetRecorded();
         const { dir } = makeModelDir({ frameworks: ["sklearn", "sklearn"] });
         const saved = pulumi.runtime.allConfig();
@@ -88,8 +88,8 @@ describe("index.ts with topology components", function () {
                 "gpu-multi-model-endpoint:componentCopies": JSON.stringify({ m1: { min: 0 } }) });
             // eslint-disable-next-line @typescript-eslint/no-var-requires
             const program = require("../index");
-            assert.deepStrictEqual(Object.keys(program).sort(), ["artifactSha256", "endpointArn", "endpointName", "executionRoleArn", "imageUri",
-                "inferenceComponents", "modelDataUrl", "region", "variantName"]);
+            assert.deepStrictEqual(Object.keys(program).sort(), ["artifactSha256", "endpointArn", "endpointConfigName", "endpointName", "executionRoleArn",
+                "imageUri", "inferenceComponents", "modelDataUrl", "region", "variantName"]);
             assert.deepStrictEqual(await unwrap(program.inferenceComponents), { m0: "gpu-multi-model-endpoint-test-m0", m1: "gpu-multi-model-endpoint-test-m1" });
             await settle();
             assert.strictEqual(allResources().filter((r) => r.type === "aws-native:sagemaker:InferenceComponent").length, 2);

@@ -75,11 +75,11 @@ async function main(): Promise<void> {
         const lat = await latencies(comps.endpoint, (c, m) => invoke(c, { inputs: BODIES[m] }, comps.inferenceComponents[m]));
         let total = 0;
         for (const c of comps.components) {
-            const rss = groupRssBytes(c.server.modelServerPid);
+            const rss = groupRssBytes(c.server.pid);
             total += rss;
-            rows.push(["components", `${c.name} (its own model server)`, (c.startMs / 1000).toFixed(2), mib(rss), String(c.server.archive.bytes), `${lat[c.model].toFixed(1)}`]);
+            rows.push(["components", `${c.name} (its own model server)`, (c.startMs / 1000).toFixed(2), mib(rss), String(c.archive.bytes), `${lat[c.model].toFixed(1)}`]);
         }
-        rows.push(["components", "all (started in parallel)", allStart.toFixed(2), mib(total), String(comps.components.reduce((n, c) => n + c.server.archive.bytes, 0)), ""]);
+        rows.push(["components", "all (started in parallel)", allStart.toFixed(2), mib(total), String(comps.components.reduce((n, c) => n + c.archive.bytes, 0)), ""]);
     } finally {
         await comps.stop();
     }

@@ -55,11 +55,10 @@ describe("npm start --topology components: one local inference component per mod
     after(async () => {
         client?.destroy();
         if (!ep) return;
-        const pids = ep.components.map((c) => c.server.modelServerPid);
-        const dirs = ep.components.map((c) => c.server.workDir);
+        const pids = ep.components.map((c) => c.server.pid);
         await ep.stop();
         for (const pid of pids) assert.ok(!processAlive(pid) && !processAlive(-pid), `model server ${pid} gone after stop()`);
-        for (const d of dirs) assert.ok(!fs.existsSync(d), d);
+        assert.ok(!fs.existsSync(ep.workDir), ep.workDir);
     });
 
     afterEach(function () {
@@ -68,12 +67,12 @@ describe("npm start --topology components: one local inference component per mod
 
     it("starts one model server per model, each on an archive holding only its model", async () => {
         assert.deepStrictEqual(ep.inferenceComponents, { fashion: "fashion", sentiment: "sentiment" });
-        assert.strictEqual(new Set(ep.components.map((c) => c.server.modelServerPid)).size, 2);
+        assert.strictEqual(new Set(ep.components.map((c) => c.server.pid)).size, 2);
         for (const c of ep.components) {
-            const files = c.server.archive.files;
+            const files = c.archive.files;
             assert.ok(files.includes("code/inference.py") && files.includes("models.json"), c.name);
             assert.ok(files.every((f) => !f.startsWith(c.name === "fashion" ? "sentiment/" : "fashion/")), `${c.name}: ${files.join(", ")}`);
-            const extracted = path.join(c.server.workDir, "ml", "model", "models.json");
+            const extracted = path.join(c.workDir, "ml", "model", "models.json");
             assert.deepStrictEqual(JSON.parse(fs.readFileSync(extracted, "utf8")).models.map((m: { name: string }) => m.name), [c.name]);
         }
     });

@@ -14,6 +14,8 @@ import numpy as np
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODEL_SRC = os.path.join(REPO, "model-src")
 MANIFEST = os.path.join(MODEL_SRC, "models.json")
+# The sentiment data set, kept in the repository with its licence (training/data/README.md).
+SENTIMENT_CSV = os.path.join(REPO, "training", "data", "sentiment.csv")
 
 _IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 

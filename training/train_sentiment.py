@@ -1,7 +1,7 @@
 """Train the `sentiment` model: TF-IDF + logistic regression, saved with joblib.
 
 Run: `/usr/bin/python3 training/train_sentiment.py` (or `npm run train`). Reads
-../shared/data/sentiment.csv relative to the repository root (override with SENTIMENT_CSV;
+training/data/sentiment.csv (MIT, see training/data/README.md; override with SENTIMENT_CSV;
 columns `selected_text,sentiment`, the label is the LAST field, texts may contain commas),
 holds out a stratified 20% with a fixed seed, prints the held-out accuracy, refits on all
 rows and writes model-src/sentiment/model.joblib plus the model's entry in models.json.
@@ -23,7 +23,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import FeatureUnion, Pipeline
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import MODEL_SRC, REPO, update_manifest  # noqa: E402
+from common import MODEL_SRC, SENTIMENT_CSV, update_manifest  # noqa: E402
 
 SEED = 20240601
 LABELS = ["Neutral", "Negative", "Positive"]
@@ -57,7 +57,7 @@ def make_pipeline():
 
 
 def main():
-    path = os.environ.get("SENTIMENT_CSV", os.path.join(REPO, "..", "shared", "data", "sentiment.csv"))
+    path = os.environ.get("SENTIMENT_CSV", SENTIMENT_CSV)
     texts, y = read_csv(path)
     print(f"{len(texts)} rows from {os.path.normpath(path)}; counts {np.bincount(y).tolist()} ({LABELS})")
     x_tr, x_te, y_tr, y_te = train_test_split(texts, y, test_size=0.2, stratify=y, random_state=SEED)

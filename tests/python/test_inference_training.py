@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import common
+from common import SENTIMENT_CSV
 from conftest import MODEL_SRC, REPO
 
 
@@ -61,7 +62,7 @@ def test_read_csv_refuses_an_unknown_label_naming_the_line(tmp_path):
 
 def test_the_real_sentiment_csv_has_the_documented_label_counts():
     import train_sentiment
-    texts, labels = train_sentiment.read_csv(os.path.join(REPO, "..", "shared", "data", "sentiment.csv"))
+    texts, labels = train_sentiment.read_csv(SENTIMENT_CSV)
     assert len(texts) == 27481 and np.bincount(labels).tolist() == [11118, 7781, 8582]
 
 

@@ -187,7 +187,24 @@ export function batches<T>(items: T[], size: number): T[][] {
 }
 
 export interface ModelStats { model: string; requests: number; items: number; correct: number; accuracy: number; p50Ms: number; p95Ms: number }
-export interface SmokeReport { target: SmokeTarget; models: ModelStats[]; badRequest: string; failures: string[] }
+export interface SmokeReport {
+    target: SmokeTarget; models: ModelStats[]; badRequest: string; failures: string[];
+    /** Set when nothing answered at the endpoint's address: the one line to print, nothing else was tried. */
+    unreachable?: string;
+}
+
+const CONNECTION_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN", "ETIMEDOUT"]);
+
+/** One line when `err` means that nothing answered at the target's address (no HTTP status at all), else undefined. Pure. */
+export function unreachableMessage(err: unknown, target: SmokeTarget): string | undefined {
+    const e = err as { code?: string; errno?: string; name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+    if (e.$metadata?.httpStatusCode !== undefined) return undefined;
+    const code = [e.code, e.errno, e.name].find((c) => c !== undefined && CONNECTION_CODES.has(c))
+        ?? [...CONNECTION_CODES].find((c) => (e.message ?? "").includes(c));
+    if (code === undefined) return undefined;
+    if (target.endpoint) return `nothing answers at ${target.endpoint} (${code}): is \`npm start\` running? Start it in another terminal and wait for its "ready" line`;
+    return `cannot reach SageMaker Runtime in ${target.region} (${code}): check the network, the region and any proxy settings`;
+}
 
 export function makeClient(target: SmokeTarget, maxAttempts?: number): SageMakerRuntimeClient {
     const config: SageMakerRuntimeClientConfig = { region: target.region, ...(target.endpoint ? { endpoint: target.endpoint } : {}),
@@ -223,6 +240,8 @@ export async function runSmoke(target: SmokeTarget, opts: { maxAttempts?: number
                     latencies.push(performance.now() - started);
                     text = Buffer.from(res.Body ?? new Uint8Array()).toString("utf8");
                 } catch (err) {
+                    const unreachable = unreachableMessage(err, target);
+                    if (unreachable) return { target, models, badRequest: "not sent", failures: [unreachable], unreachable };
                     failures.push(`${model}: a ${batch.length}-item request failed: ${describe(err)}`);
                     continue;
                 }
@@ -284,6 +303,7 @@ async function main(): Promise<number> {
     const notServing = target.endpoint ? undefined : await checkServing(target); // AWS only: a rolled-back update fails here
     if (notServing) { process.stderr.write(`smoke: FAILED: ${notServing}\n`); return 1; }
     const report = await runSmoke(target, { maxAttempts: options.maxAttempts, batchSize: options.batchSize });
+    if (report.unreachable) { process.stderr.write(`smoke: ${report.unreachable}\n`); return 1; }
     process.stdout.write(formatReport(report) + "\n");
     if (report.failures.length > 0) {
         process.stderr.write(`smoke: FAILED\n  ${report.failures.join("\n  ")}\n`);
@@ -294,5 +314,5 @@ async function main(): Promise<number> {
 }
 
 if (require.main === module) {
-    main().then((code) => process.exit(code), (e) => { process.stderr.write(`smoke: ${(e as Error).stack}\n`); process.exit(1); });
+    main().then((code) => process.exit(code), (e) => { process.stderr.write(`smoke: ${(e as Error).message}\n`); process.exit(1); });
 }

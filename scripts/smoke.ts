@@ -37,7 +37,7 @@ export interface SmokeTarget {
     endpointConfigName?: string;
 }
 
-export const HELP = `npm run smoke -- [--local URL | --stack NAME | --outputs FILE] [--max-attempts N] [--batch-size N]
+export const HELP = `Usage: npm run smoke -- [--local URL | --stack NAME | --outputs FILE] [--max-attempts N] [--batch-size N]
 
 On AWS it first calls DescribeEndpoint: the endpoint must be InService and serve the
 endpointConfigName of the stack outputs, else it fails saying a rollback or a pending update happened.
@@ -60,6 +60,13 @@ For deployed endpoints, credentials come from the default AWS credential chain (
 
 Retries: the SDK's own retry strategy (--max-attempts N, or AWS_MAX_ATTEMPTS / AWS_RETRY_MODE);
 throttling and transient errors are retried, a ModelError is not.
+If nothing answers at the address, it says so in one line and exits 1.
+
+Examples:
+  npm run smoke -- --local http://127.0.0.1:8080/endpoints/local/invocations
+  npm run smoke -- --stack dev
+  npm run smoke -- --outputs outputs.json --max-attempts 5
+  ENDPOINT_NAME=my-endpoint AWS_REGION=eu-west-1 npm run smoke
 `;
 
 /** Parses argv; every problem at once. Pure. */

@@ -10,6 +10,7 @@ Normalisation lives INSIDE the scripted module: it takes raw pixels (any numeric
 values 0..255, shape [N, 28, 28]) and returns logits [N, 10], so the artifact is
 self-contained and inference.py only validates and batches the request.
 """
+import argparse
 import os
 import random
 import sys
@@ -106,5 +107,15 @@ def main():
     }, estimate_bytes=params * 4)
 
 
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Takes no options; FASHION_MNIST_DIR overrides the data folder.\n\nexamples:\n"
+               "  /usr/bin/python3 training/train_fashion.py\n  npm run train    # both models")
+    parser.error = lambda message: parser.exit(2, f"{parser.prog}: {message}; see --help\n")
+    return parser.parse_args(argv)
+
+
 if __name__ == "__main__":
+    parse_args()
     main()

@@ -9,6 +9,7 @@ rows and writes model-src/sentiment/model.joblib plus the model's entry in model
 The artifact is a scikit-learn Pipeline whose `predict_proba` takes a list of strings and
 whose `classes_` are the integer ids 0 = Neutral, 1 = Negative, 2 = Positive.
 """
+import argparse
 import csv
 import os
 import sys
@@ -84,5 +85,15 @@ def main():
     }, estimate_bytes=size * 8)
 
 
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Takes no options; SENTIMENT_CSV overrides the data file (default training/data/sentiment.csv).\n\n"
+               "examples:\n  /usr/bin/python3 training/train_sentiment.py\n  npm run train    # both models")
+    parser.error = lambda message: parser.exit(2, f"{parser.prog}: {message}; see --help\n")
+    return parser.parse_args(argv)
+
+
 if __name__ == "__main__":
+    parse_args()
     main()

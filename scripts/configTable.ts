@@ -1,7 +1,7 @@
 /**
- * The README's config table, made from Pulumi.yaml's `config:` block (the one documented config
+ * The docs' config table, made from Pulumi.yaml's `config:` block (the one documented config
  * surface): `npx ts-node --transpile-only scripts/configTable.ts [Pulumi.yaml]` prints it between the
- * markers README.md keeps it in. tests/readmeConfig.spec.ts checks README.md's table against
+ * markers docs/configuration.md keeps it in. tests/readmeConfig.spec.ts checks that table against
  * Pulumi.yaml with `parseConfigTable`.
  */
 import * as fs from "fs";
@@ -83,7 +83,7 @@ const HELP = `Usage: npx ts-node --transpile-only scripts/configTable.ts [PULUMI
 
 Prints the configuration table (Markdown) generated from the config block of Pulumi.yaml (default: the
 project's). docs/configuration.md holds it between the config-table markers; tests/readmeConfig.spec.ts
-fails when they differ. scripts/docs.ts --write puts it in place.
+fails when they differ.
 
 Examples:
   npx ts-node --transpile-only scripts/configTable.ts

@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import MODEL_SRC, load_idx, update_manifest  # noqa: E402
+from common import MODEL_SRC, load_idx, record_figures, update_manifest  # noqa: E402
 
 SEED = 20240601
 EPOCHS = 4
@@ -100,6 +100,9 @@ def main():
     scripted.save(out)
     params = sum(t.numel() * t.element_size() for t in list(model.parameters()) + list(model.buffers()))
     print(f"saved {out} ({os.path.getsize(out)} bytes, {params} parameter+buffer bytes)")
+    record_figures("fashion", {"testAccuracy": round(acc, 4), "testImages": len(y_test), "trainImages": len(x_train),
+                               "epochs": EPOCHS, "parameters": sum(p.numel() for p in model.parameters()),
+                               "torch": torch.__version__})
     update_manifest({
         "name": "fashion", "framework": "pytorch", "path": "fashion/model.pt",
         "task": "image-classification", "labels": LABELS,

@@ -24,7 +24,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import FeatureUnion, Pipeline
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import MODEL_SRC, SENTIMENT_CSV, update_manifest  # noqa: E402
+from common import MODEL_SRC, SENTIMENT_CSV, record_figures, update_manifest  # noqa: E402
 
 SEED = 20240601
 LABELS = ["Neutral", "Negative", "Positive"]
@@ -78,6 +78,8 @@ def main():
     joblib.dump(model, out, compress=3)
     size = os.path.getsize(out)
     print(f"saved {out} ({size} bytes) with scikit-learn {sklearn.__version__}, joblib {joblib.__version__}")
+    record_figures("sentiment", {"heldOutAccuracy": round(acc, 4), "heldOutRows": len(y_te), "rows": len(texts),
+                                 "labelCounts": np.bincount(y).tolist(), "seed": SEED, "sklearn": sklearn.__version__})
     update_manifest({
         "name": "sentiment", "framework": "sklearn", "path": "sentiment/model.joblib",
         "task": "text-classification", "labels": LABELS,

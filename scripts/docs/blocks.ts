@@ -43,7 +43,7 @@ export interface Rendered { text: string; volatile?: RegExp[] }
 
 /** The text with its volatile parts replaced by "#", for comparing two renderings. Pure. */
 export function masked(text: string, volatile: RegExp[] = []): string {
-    return volatile.reduce((t, re) => t.replace(re, "#"), text.trim());
+    return volatile.reduce((t, re) => t.replace(re, " #"), text.trim());
 }
 
 export interface Fence { file: string; line: number; lang: string; code: string }

@@ -14,8 +14,8 @@ export interface Generator { endpoint?: boolean; render(ep?: Endpoint): Promise<
 
 const TS_NODE = ["-r", "ts-node/register/transpile-only"];
 const PY = "/usr/bin/python3";
-/** Latencies and timings: numbers with one or more decimals not followed by "%". */
-const TIMINGS = /\b\d+\.\d+\b(?!\s?%)/g;
+/** Latencies and timings: numbers with decimals after a space, not followed by "%" (nor part of an address), with their padding. */
+const TIMINGS = /\s+(?<![\d.])\d+\.\d+(?![\d.%])/g;
 
 export function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
     return new Promise((resolve) => {

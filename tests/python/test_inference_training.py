@@ -89,3 +89,10 @@ def test_the_fashion_artifact_is_self_contained_and_normalises_raw_pixels_itself
         as_uint8 = module(pixels.to(torch.uint8))
         as_float = module(pixels.to(torch.float32))
     assert as_uint8.shape == (3, 10) and torch.allclose(as_uint8, as_float)
+
+
+def test_the_documented_fashion_figures_are_the_shipped_artifacts_on_the_10000_test_images():
+    import evaluate_fashion
+    with open(common.FIGURES, encoding="utf-8") as f:
+        documented = json.load(f)["fashion"]
+    assert evaluate_fashion.measure() == documented

@@ -63,9 +63,11 @@ async function testInventory(): Promise<Rendered> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "docs-inventory-"));
     try {
         const out = path.join(dir, "mocha.json");
-        await ok(process.execPath, [path.join(REPO, "node_modules", "mocha", "bin", "mocha.js"), "--dry-run", "--reporter", "json", "--reporter-option", `output=${out}`]);
+        // A dry run skips the hooks, so whatever a spec creates while loading stays in this folder (removed below).
+        await ok(process.execPath, [path.join(REPO, "node_modules", "mocha", "bin", "mocha.js"), "--dry-run", "--reporter", "json", "--reporter-option", `output=${out}`],
+            { env: { TMPDIR: dir } });
         const mocha = JSON.parse(fs.readFileSync(out, "utf8")) as { tests: { file: string }[] };
-        const py = await ok(PY, ["-m", "pytest", "tests/python", "--collect-only", "-q", "-p", "no:cacheprovider"]);
+        const py = await ok(PY, ["-m", "pytest", "tests/python", "--collect-only", "-q", "-p", "no:cacheprovider"], { env: { TMPDIR: dir } });
         const counts = new Map<string, number>();
         for (const t of mocha.tests) { const f = path.relative(REPO, t.file); counts.set(f, (counts.get(f) ?? 0) + 1); }
         for (const l of py.split("\n")) { const f = /^(tests\/python\/[^:]+)::/.exec(l)?.[1]; if (f) counts.set(f, (counts.get(f) ?? 0) + 1); }

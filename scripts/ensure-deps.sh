@@ -64,7 +64,12 @@ fi
 
 if npm_needed; then
   echo "ensure-deps: installing npm packages with npm ci (about 1 minute)" >&2
-  npm ci --no-audit --no-fund >&2 || { echo "ensure-deps: npm ci failed (see above); fix the cause and run by hand: npm ci" >&2; exit 1; }
+  # npm itself may run on an older Node than the project's (its EBADENGINE lines say so): the scripts run on the
+  # Node that npm ci installs into node_modules/.bin (the npm package "node"), so those lines are left out.
+  npm_log=$(mktemp); rc=0
+  npm ci --no-audit --no-fund >"$npm_log" 2>&1 || rc=$?
+  grep -v '^npm warn EBADENGINE' "$npm_log" >&2 || true; rm -f "$npm_log"
+  [ "$rc" = 0 ] || { echo "ensure-deps: npm ci failed (exit $rc, output above); fix the cause and run by hand: npm ci" >&2; exit 1; }
 fi
 
 # Runs apt-get "$@"; while another apt/dpkg process holds its lock, retries every 5 s for up to LOCK_WAIT s.

@@ -39,6 +39,8 @@ echo "apt-get-end $1 $$ $(date +%s.%N)" >> "${log}"
 # stand-in for npm: "npm ci" sleeps, then creates node_modules
 echo "npm-start $1 $$ $(date +%s.%N)" >> "${log}"
 sleep 1.5; mkdir -p node_modules; touch node_modules/.package-lock.json
+printf '%s\n' "npm warn EBADENGINE Unsupported engine {" "npm warn EBADENGINE   required: { node: '>=22' }," "npm warn EBADENGINE }" >&2
+echo "added 229 packages in 2s (stand-in)"
 echo "npm-end $1 $$ $(date +%s.%N)" >> "${log}"
 `, 0o755);
     write(path.join(bin, "id"), `#!/usr/bin/env bash\n# stand-in for id -u\necho ${opts.uid ?? 0}\n`, 0o755);
@@ -66,11 +68,13 @@ describe("scripts/ensure-deps.sh (with stand-ins for apt-get, npm and id)", func
     const make = (opts?: Parameters<typeof sandbox>[0]) => { const s = sandbox(opts); made.push(s.root); return s; };
     after(() => { for (const d of made) fs.rmSync(d, { recursive: true, force: true }); });
 
-    it("says up front what it installs and about how long, then installs the npm and Debian packages", async () => {
+    it("says up front what it installs and about how long, then installs the npm and Debian packages, without npm's engine lines", async () => {
         const s = make();
         const r = await s.run();
         assert.strictEqual(r.code, 0, r.stderr);
         assert.match(r.stderr, /installing npm packages with npm ci \(about 1 minute\)/);
+        assert.match(r.stderr, /added 229 packages in 2s \(stand-in\)/);
+        assert.doesNotMatch(r.stderr, /EBADENGINE/, "npm's engine lines about the Node it runs on are left out");
         assert.ok(r.stderr.includes(`installing Debian packages for`) && r.stderr.includes(PKGS.join(" ")), r.stderr);
         assert.match(r.stderr, /takes about 3 to 5 minutes/);
         assert.deepStrictEqual(s.events().map((e) => e.split(" ").slice(0, 2).join(" ")),

@@ -16,13 +16,20 @@ import { makeModelDir, stackSettings } from "./support/endpointFixture";
 
 const REPO = path.resolve(__dirname, "..");
 interface Entry { actions: string[]; why: string }
-interface ActionTable { resourceTypes: Record<string, Entry>; calls: Record<string, Entry>; whenSet: Record<string, Entry> }
+interface ActionTable { resourceTypes: Record<string, Entry>; calls: Record<string, Entry>; whenSet: Record<string, Entry>; sdkCommands: Record<string, Entry> }
 interface Statement { Sid: string; Effect: string; Action: string | string[]; Resource: string | string[]; Condition?: unknown; NotAction?: unknown; NotResource?: unknown }
 const table: ActionTable = JSON.parse(fs.readFileSync(path.join(REPO, "deploy", "deployer-actions.json"), "utf8"));
 const policy: { Version: string; Statement: Statement[] } = JSON.parse(fs.readFileSync(path.join(REPO, "deploy", "deployer-policy.json"), "utf8"));
 const list = (v: string | string[]) => (Array.isArray(v) ? v : [v]);
 const granted = new Set(policy.Statement.flatMap((s) => list(s.Action)));
 const KMS = "arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+
+/** Every AWS SDK command the program sends itself (`new XxxCommand(` in index.ts and components/), found in the source. */
+function programSdkCommands(): string[] {
+    const files = ["index.ts", ...fs.readdirSync(path.join(REPO, "components")).filter((f) => f.endsWith(".ts")).map((f) => `components/${f}`)];
+    const found = files.flatMap((f) => [...fs.readFileSync(path.join(REPO, f), "utf8").matchAll(/new\s+(?:\w+\.)?(\w+Command)\(/g)].map((m) => m[1]));
+    return [...new Set(found)].sort();
+}
 
 const VARIANTS: [string, () => Settings][] = [
     ["dev", () => stackSettings("dev", "model")],
@@ -40,7 +47,7 @@ describe("the deployer policy (deploy/deployer-policy.json)", function () {
         it(`grants every action the ${label} stack's resources and calls need`, async () => {
             resetRecorded();
             const s = settings();
-            await captureWarnings(() => deploy(s, makeModelDir().base, "gpu-endpoint"));
+            await captureWarnings(() => deploy(s, makeModelDir().base, "gpu-endpoint"), { info: true });
             const types = [...new Set(allResources().filter((r) => r.custom).map((r) => r.type))];
             const calls = [...new Set(recordedCalls())];
             const keys = [...types.map((t) => ["resource type", t, table.resourceTypes[t]] as const), ...calls.map((c) => ["call", c, table.calls[c]] as const)];
@@ -54,6 +61,16 @@ describe("the deployer policy (deploy/deployer-policy.json)", function () {
             actions.forEach((a) => needed.add(a));
         });
     }
+
+    it("grants every action the AWS SDK commands the program sends itself need (found in its source)", () => {
+        const commands = programSdkCommands();
+        assert.ok(commands.length > 0);
+        assert.deepStrictEqual(commands.filter((c) => !table.sdkCommands[c]), [], "add these to sdkCommands in deploy/deployer-actions.json");
+        assert.deepStrictEqual(Object.keys(table.sdkCommands).filter((c) => !commands.includes(c)), [], "stale sdkCommands");
+        const actions = commands.flatMap((c) => table.sdkCommands[c].actions);
+        assert.deepStrictEqual(actions.filter((a) => !granted.has(a)), [], "actions missing from deploy/deployer-policy.json");
+        actions.forEach((a) => needed.add(a));
+    });
 
     it("grants nothing beyond those actions, and every table entry is used by one of the stacks", () => {
         assert.strictEqual(needed.size > 0, true, "run the stack cases first");

@@ -15,9 +15,12 @@ const TS_NODE = ["-r", "ts-node/register/transpile-only"];
 /** Every runnable script, found by listing the folders (a new script is covered without editing this list). */
 export function repositoryScripts(): string[] {
     const list = (dir: string, re: RegExp) => fs.readdirSync(path.join(REPO, dir)).filter((f) => re.test(f)).map((f) => `${dir}/${f}`);
+    // a TypeScript file in scripts/ is a script when package.json runs it or it reads its arguments; else a module
+    const npmScripts = Object.values(JSON.parse(fs.readFileSync(path.join(REPO, "package.json"), "utf8")).scripts as Record<string, string>).join(" ");
+    const isTsScript = (f: string) => npmScripts.includes(f) || /process\.argv/.test(fs.readFileSync(path.join(REPO, f), "utf8"));
     const isPythonMain = (f: string) => /if __name__ == "__main__":/.test(fs.readFileSync(path.join(REPO, f), "utf8"));
     return [
-        ...list("scripts", /\.(ts|sh)$/), ...list("scripts", /\.py$/).filter(isPythonMain),
+        ...list("scripts", /\.sh$/), ...list("scripts", /\.ts$/).filter(isTsScript), ...list("scripts", /\.py$/).filter(isPythonMain),
         ...list("training", /\.py$/).filter(isPythonMain), ...list("local/smoke-data", /\.py$/).filter(isPythonMain),
         "local/start.ts", ".ci/run",
     ];
@@ -46,7 +49,8 @@ describe("every script: --help, and one-line failures", function () {
 
     it("finds the scripts by listing their folders", () => {
         for (const s of ["scripts/package.ts", "scripts/smoke.ts", "scripts/benchPackage.ts", "scripts/benchServe.ts", "scripts/ensure-deps.sh",
-            "scripts/debug.py", "training/train_all.py", "local/start.ts", "scripts/docs.ts"]) assert.ok(scripts.includes(s), s);
+            "scripts/debug.py", "training/train_all.py", "local/start.ts", "scripts/docs.ts", "scripts/containerConformance.ts"]) assert.ok(scripts.includes(s), s);
+        for (const m of ["scripts/conformanceCompare.ts", "scripts/servingCheck.ts"]) assert.ok(!scripts.includes(m), `${m} is a module`);
     });
 
     for (const script of repositoryScripts()) {

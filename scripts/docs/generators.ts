@@ -97,10 +97,11 @@ function memoryTable(): Rendered {
 }
 
 function deployerActions(): Rendered {
-    const t = readJson("deploy/deployer-actions.json") as Record<"resourceTypes" | "calls" | "whenSet", Record<string, { actions: string[]; why: string }>>;
+    const t = readJson("deploy/deployer-actions.json") as Record<"resourceTypes" | "calls" | "whenSet" | "sdkCommands", Record<string, { actions: string[]; why: string }>>;
     const row = (k: string, e: { actions: string[]; why: string }) => `| \`${k}\` | ${e.actions.length ? e.actions.map((a) => `\`${a}\``).join(", ") : "none"} | ${e.why} |`;
-    return { text: ["| resource type, call or setting | actions | why |", "|---|---|---|",
+    return { text: ["| resource type, call, SDK command or setting | actions | why |", "|---|---|---|",
         ...Object.entries(t.resourceTypes).map(([k, e]) => row(k, e)), ...Object.entries(t.calls).map(([k, e]) => row(k, e)),
+        ...Object.entries(t.sdkCommands).map(([k, e]) => row(k, e)),
         ...Object.entries(t.whenSet).map(([k, e]) => row(`${k} set`, e))].join("\n") };
 }
 

@@ -3,14 +3,22 @@
  * `pulumi.log.warn` writes `warning: [runtime] <message>` with console.warn; a spec that expects a warning
  * captures and asserts it here instead of letting it reach the test output.
  */
-export async function captureWarnings<T>(fn: () => Promise<T>): Promise<{ result: T; warnings: string[] }> {
-    const warnings: string[] = [];
-    const original = console.warn;
+export async function captureWarnings<T>(fn: () => Promise<T>, opts: { info?: boolean } = {}): Promise<{ result: T; warnings: string[]; infos: string[] }> {
+    const warnings: string[] = [], infos: string[] = [];
+    const original = { warn: console.warn, log: console.log };
     console.warn = (...args: unknown[]) => { warnings.push(args.map(String).join(" ")); };
+    // with `info`, Pulumi's log.info lines ("info: [runtime] ...") are captured too; other console.log output is kept
+    if (opts.info) {
+        console.log = (...args: unknown[]) => {
+            const line = args.map(String).join(" ");
+            if (line.startsWith("info: [runtime] ")) infos.push(line); else original.log(...args);
+        };
+    }
     try {
         const result = await fn();
-        return { result, warnings };
+        return { result, warnings, infos };
     } finally {
-        console.warn = original;
+        console.warn = original.warn;
+        console.log = original.log;
     }
 }

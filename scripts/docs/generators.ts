@@ -140,6 +140,13 @@ async function readyLine(ep?: Endpoint): Promise<Rendered> {
     return { text: ["```text", at8080(ep!.readyLine, ep!), "```"].join("\n") };
 }
 
+/** The preview's update-time line for Pulumi.prod.yaml, from the same pure functions the program logs it with. */
+async function prodUpdateBudget(): Promise<Rendered> {
+    const { stackSettings } = await import("../../tests/support/endpointFixture");
+    const { budgetInput, deploymentTimeBudget } = await import("../../components/deploymentTime");
+    return { text: ["```text", deploymentTimeBudget(budgetInput(stackSettings("prod", "model-src"))).summary, "```"].join("\n") };
+}
+
 /** `file:<path>`: a committed figures file (a command's saved output), included as it is (.txt in a text fence). */
 function includeFile(rel: string): Rendered {
     const file = path.join(REPO, rel);
@@ -153,6 +160,7 @@ export const GENERATORS: Record<string, Generator> = {
     "model-table": { render: async () => modelTable() },
     "memory-table": { render: async () => memoryTable() },
     "deployer-actions": { render: async () => deployerActions() },
+    "prod-update-budget": { render: prodUpdateBudget },
     "package-output": { render: packageOutput },
     "ready-line": { endpoint: true, render: readyLine },
     "smoke-output": { endpoint: true, render: smokeOutput },

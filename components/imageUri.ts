@@ -1,7 +1,6 @@
 /**
- * PyTorch inference GPU Deep Learning Container image URIs: pure tables from
- * `../shared/facts/sagemaker.md` (source: aws/sagemaker-python-sdk `image_uri_config/pytorch.json`,
- * aws/deep-learning-containers `available_images.md`).
+ * PyTorch inference GPU Deep Learning Container image URIs: pure tables (sources:
+ * aws/sagemaker-python-sdk `image_uri_config/pytorch.json`, aws/deep-learning-containers `available_images.md`).
  */
 
 /** Short versions accepted for `frameworkVersion`. */

@@ -1,6 +1,5 @@
 /**
- * GPU instance types for the endpoint: a pure table built from
- * `../shared/facts/sagemaker.md` (sources: SageMaker Python SDK `instance_gpu_info.json`
+ * GPU instance types for the endpoint: a pure table (sources: SageMaker Python SDK `instance_gpu_info.json`
  * for g4dn, g5, p3, p4d, p5; AWS instance pages for g6, g6e and the single-GPU p5.4xlarge),
  * checked against the `ProductionVariantInstanceType` list `@aws-sdk/client-sagemaker` exports.
  */

@@ -142,7 +142,7 @@ export async function startLocalEndpoint(opts: LocalEndpointOptions = {}): Promi
         // 3. the model server, in its own process group; /ping healthy = every worker loaded the models
         server = await startModelServer(extracted, {
             timeoutSeconds: timeoutS, workers: opts.workers, env: opts.env, startupTimeoutMs: opts.startupTimeoutMs,
-            signal: opts.signal, log: (l) => log(`model-server | ${l}`),
+            signal: opts.signal, log: (l) => log(`model-server | ${l}`), orphanCleanupDir: workDir,
         });
         const started = server;
         started.exited.then((e) => {

@@ -31,6 +31,8 @@ export interface ModelServerOptions {
     signal?: AbortSignal;
     /** Sink for the server's log lines. @default stderr */
     log?: (line: string) => void;
+    /** A folder of the caller's that the server removes when it exits because the caller died (stdin closed). @default none */
+    orphanCleanupDir?: string;
 }
 
 export interface ExitInfo { code: number | null; signal: NodeJS.Signals | null }
@@ -104,6 +106,7 @@ export function modelServerEnv(opts: ModelServerOptions, base: NodeJS.ProcessEnv
     env.SAGEMAKER_MODEL_SERVER_TIMEOUT = String(opts.timeoutSeconds ?? 60);
     if (opts.workers !== undefined) env.SAGEMAKER_MODEL_SERVER_WORKERS = String(opts.workers);
     env.LOCAL_EXIT_ON_STDIN_CLOSE = "1";
+    if (opts.orphanCleanupDir) env.LOCAL_ORPHAN_CLEANUP_DIR = opts.orphanCleanupDir;
     env.PYTHONUNBUFFERED = "1";
     return env;
 }

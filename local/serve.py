@@ -27,6 +27,8 @@ Local-only:
   LOCAL_SERVE_LOG_LEVEL        logging level, default INFO
   LOCAL_EXIT_ON_STDIN_CLOSE=1  exit when stdin closes (the parent died), killing our process
                                group too when we lead it (the workers, a handler's subprocesses)
+  LOCAL_ORPHAN_CLEANUP_DIR     with the above: a temporary folder the dead parent owned
+                               (the extracted archive); removed before exiting
 
 The model server binds to 127.0.0.1 only. When it listens it prints ``LOCAL_SERVE_PORT=<port>``
 on stdout, and ``LOCAL_SERVE_WORKER=<slot>:<pid>`` for every worker process it starts.
@@ -173,6 +175,9 @@ def watch_stdin():
         except Exception:  # noqa: BLE001
             pass
         log.warning("stdin closed: the parent process is gone; exiting")
+        leftover = os.environ.get("LOCAL_ORPHAN_CLEANUP_DIR")
+        if leftover:
+            shutil.rmtree(leftover, ignore_errors=True)
         if os.getpgrp() == os.getpid():
             # we lead our own process group (started detached): take the handler's subprocesses with us
             os.killpg(os.getpgrp(), signal.SIGKILL)

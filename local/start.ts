@@ -60,7 +60,7 @@ export function resolveStartOptions(argv: string[], env: NodeJS.ProcessEnv): { o
     return { options, errors, help, topology };
 }
 
-const HELP = `npm start [-- --model-dir DIR] [--topology router|components]
+const HELP = `Usage: npm start [-- --model-dir DIR] [--topology router|components]
 
 Serves the model directory as a local SageMaker endpoint: builds model.tar.gz with the
 archive code pulumi up uses, extracts it like /opt/ml/model, runs local/serve.py on it with
@@ -80,6 +80,11 @@ Environment:
   SAGEMAKER_MODEL_SERVER_TIMEOUT  seconds per invocation (default 60); a worker over it is replaced
   SAGEMAKER_MODEL_SERVER_WORKERS  model server worker processes (default 1)
   LOCAL_BIND_HOST               address to bind (default 127.0.0.1)
+
+Examples:
+  npm start
+  PORT=0 npm start                          # any free port; the ready line names it
+  npm start -- --model-dir path/to/my-models
 `;
 
 async function main(): Promise<void> {

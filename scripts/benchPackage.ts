@@ -174,11 +174,31 @@ function machine(): string {
         + `${execFileSync(PY, ["--version"], { encoding: "utf8" }).trim()} tarfile (compresslevel 9)`;
 }
 
+const help = (): string => `Usage: npm run bench:package -- [--sizes MIB,MIB] [--runs N] [--methods a,b] [--keep] [--tmp DIR]
+
+Packaging benchmark (slow, not part of npm test): writes synthetic model directories of the given sizes
+(default 100,1024 MiB) to a temp folder and times every method round-robin, --runs times each (default 3);
+prints a Markdown table per size. Methods: ${[...Object.keys(OURS), ...Object.keys(EXTERNAL)].join(", ")}.
+--keep leaves the synthetic directories; --tmp DIR puts them under DIR.
+
+Examples:
+  npm run bench:package -- --sizes 100 --runs 3
+  npm run bench:package -- --sizes 1024 --runs 3 --methods ours,gnu-tar,python-tarfile,ours-cached`;
+
 async function main(): Promise<void> {
-    const { values } = parseArgs({ options: {
-        sizes: { type: "string", default: "100,1024" }, runs: { type: "string", default: "3" }, methods: { type: "string" },
-        keep: { type: "boolean" }, tmp: { type: "string" }, "run-method": { type: "string" }, dir: { type: "string" }, out: { type: "string" },
-    } });
+    let values;
+    try {
+        ({ values } = parseArgs({ options: {
+            sizes: { type: "string", default: "100,1024" }, runs: { type: "string", default: "3" }, methods: { type: "string" },
+            keep: { type: "boolean" }, tmp: { type: "string" }, "run-method": { type: "string" }, dir: { type: "string" }, out: { type: "string" },
+            help: { type: "boolean", short: "h" },
+        } }));
+    } catch (e) {
+        throw new Error(`${(e as Error).message}; see npm run bench:package -- --help`);
+    }
+    if (values.help) { console.log(help()); return; }
+    const sizes = values.sizes!.split(",").map(Number);
+    if (sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--sizes ${values.sizes} must be positive MiB counts separated by commas, e.g. 100,1024`);
     if (values["run-method"]) {
         const t0 = process.hrtime.bigint();
         const cpu0 = process.cpuUsage();
@@ -191,10 +211,11 @@ async function main(): Promise<void> {
     const methods = values.methods ? values.methods.split(",") : DEFAULT_METHODS;
     for (const m of methods) if (!(m in OURS) && !(m in EXTERNAL)) throw new Error(`unknown method ${m}; one of ${[...Object.keys(OURS), ...Object.keys(EXTERNAL)].join(", ")}`);
     const runs = Number(values.runs);
+    if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs ${values.runs} must be a positive integer`);
     const root = fs.mkdtempSync(path.join(values.tmp ?? os.tmpdir(), "bench-package-"));
     console.log(`machine: ${machine()}\nload average before: ${os.loadavg().map((x) => x.toFixed(2)).join(" ")}\n`);
     try {
-        for (const mib of values.sizes!.split(",").map(Number)) {
+        for (const mib of sizes) {
             const dir = path.join(root, `model-${mib}`);
             const bytes = makeSyntheticDir(dir, mib);
             execFileSync("sh", ["-c", `cat $(find "${dir}" -type f) > /dev/null`]); // warm the page cache alike for everyone
@@ -232,4 +253,4 @@ async function main(): Promise<void> {
     }
 }
 
-if (require.main === module) main().catch((e) => { console.error(e); process.exitCode = 1; });
+if (require.main === module) main().catch((e) => { console.error(`bench:package: ${(e as Error).message}`); process.exitCode = 1; });

@@ -38,9 +38,22 @@ export interface BenchResult {
     environment: string;
 }
 
-export function parseBenchArgs(argv: string[]): { options: BenchOptions; errors: string[] } {
+export const HELP = `Usage: npm run bench:serve -- [--requests N] [--concurrency C] [--batch B] [--sequential N] [--json FILE]
+
+Load test of the local endpoint (not part of npm test, about a minute): starts it on a free port, sends
+N signed InvokeEndpoint requests (default 2000) at concurrency C (default 16), batch B (default 1),
+alternating the two models with the smoke data, then N sequential ones (default 200, 0 skips), and
+the same bodies through the handler functions in-process; prints the latency table and ratios.
+Exits 1 if any request failed, 2 on bad arguments.
+
+Examples:
+  npm run bench:serve
+  npm run bench:serve -- --requests 500 --concurrency 4 --json /tmp/bench-serve.json`;
+
+export function parseBenchArgs(argv: string[]): { options: BenchOptions; errors: string[]; help?: boolean } {
     const options: BenchOptions = { requests: 2000, concurrency: 16, batch: 1, sequential: 200 };
     const errors: string[] = [];
+    if (argv.includes("--help") || argv.includes("-h")) return { options, errors, help: true };
     const limits: Record<string, [keyof BenchOptions, number, number]> = {
         "--requests": ["requests", 1, 1_000_000], "--concurrency": ["concurrency", 1, 256], "--batch": ["batch", 1, 256], "--sequential": ["sequential", 0, 100_000],
     };
@@ -48,7 +61,7 @@ export function parseBenchArgs(argv: string[]): { options: BenchOptions; errors:
         const a = argv[i];
         if (a === "--json") { options.json = argv[++i]; if (!options.json) errors.push("--json needs a file name"); continue; }
         const lim = limits[a];
-        if (!lim) { errors.push(`unknown argument ${a}`); continue; }
+        if (!lim) { errors.push(`unknown argument ${a}; see npm run bench:serve -- --help`); continue; }
         const v = Number(argv[++i]);
         if (!Number.isInteger(v) || v < lim[1] || v > lim[2]) errors.push(`${a} ${argv[i]} must be an integer from ${lim[1]} to ${lim[2]}`);
         else (options as unknown as Record<string, number>)[lim[0]] = v;
@@ -195,8 +208,9 @@ export function formatBench(r: BenchResult): string {
 }
 
 async function main(): Promise<number> {
-    const { options, errors } = parseBenchArgs(process.argv.slice(2));
-    if (errors.length > 0) { process.stderr.write(`bench:serve: ${errors.join("\n  ")}\n`); return 2; }
+    const { options, errors, help } = parseBenchArgs(process.argv.slice(2));
+    if (help) { process.stdout.write(HELP + "\n"); return 0; }
+    if (errors.length > 0) { process.stderr.write(`bench:serve: ${errors.join("; ")}\n`); return 2; }
     const r = await runBench(options, (l) => process.stderr.write(`bench:serve: ${l}\n`));
     process.stdout.write(formatBench(r) + "\n");
     if (options.json) fs.writeFileSync(options.json, JSON.stringify(r, null, 2));
@@ -204,5 +218,5 @@ async function main(): Promise<number> {
 }
 
 if (require.main === module) {
-    main().then((code) => process.exit(code), (e) => { process.stderr.write(`bench:serve: ${(e as Error).stack}\n`); process.exit(1); });
+    main().then((code) => process.exit(code), (e) => { process.stderr.write(`bench:serve: ${(e as Error).message}\n`); process.exit(1); });
 }

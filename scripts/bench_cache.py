@@ -69,7 +69,10 @@ def run(inference, root, budget, names, body_of):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n  npm run bench:cache\n  npm run bench:cache -- --models 8 --budget-fraction 0.5 --requests 500")
+    parser.error = lambda message: parser.exit(2, f"{parser.prog}: {message}; see --help\n")
     parser.add_argument("--models", type=int, default=6)
     parser.add_argument("--mb-per-step", type=float, default=2.0, help="model i has ~(i+1) x this many MiB")
     parser.add_argument("--budget-fraction", type=float, default=0.4, help="of all models' memoryBytes together")

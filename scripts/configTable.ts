@@ -1,7 +1,7 @@
 /**
- * The README's config table, made from Pulumi.yaml's `config:` block (the one documented config
+ * The docs' config table, made from Pulumi.yaml's `config:` block (the one documented config
  * surface): `npx ts-node --transpile-only scripts/configTable.ts [Pulumi.yaml]` prints it between the
- * markers README.md keeps it in. tests/readmeConfig.spec.ts checks README.md's table against
+ * markers docs/configuration.md keeps it in. tests/readmeConfig.spec.ts checks that table against
  * Pulumi.yaml with `parseConfigTable`.
  */
 import * as fs from "fs";
@@ -79,7 +79,30 @@ export function parseConfigTable(markdown: string): { rows?: ConfigRow[]; error?
     return { rows };
 }
 
+const HELP = `Usage: npx ts-node --transpile-only scripts/configTable.ts [PULUMI_YAML]
+
+Prints the configuration table (Markdown) generated from the config block of Pulumi.yaml (default: the
+project's). docs/configuration.md holds it between the config-table markers; tests/readmeConfig.spec.ts
+fails when they differ.
+
+Examples:
+  npx ts-node --transpile-only scripts/configTable.ts
+  npx ts-node --transpile-only scripts/configTable.ts path/to/Pulumi.yaml`;
+
 if (require.main === module) {
-    const file = path.resolve(process.argv[2] ?? path.join(__dirname, "..", "Pulumi.yaml"));
-    process.stdout.write(renderConfigTable(configRows(parse(fs.readFileSync(file, "utf8")))) + "\n");
+    const arg = process.argv[2];
+    if (arg === "--help" || arg === "-h") {
+        process.stdout.write(HELP + "\n");
+    } else if (arg?.startsWith("-")) {
+        process.stderr.write(`configTable: unknown option ${arg}; see --help\n`);
+        process.exitCode = 2;
+    } else {
+        const file = path.resolve(arg ?? path.join(__dirname, "..", "Pulumi.yaml"));
+        try {
+            process.stdout.write(renderConfigTable(configRows(parse(fs.readFileSync(file, "utf8")))) + "\n");
+        } catch (e) {
+            process.stderr.write(`configTable: cannot read the config block of ${file}: ${(e as Error).message.split("\n")[0]}; pass the project's Pulumi.yaml\n`);
+            process.exitCode = 1;
+        }
+    }
 }

@@ -81,7 +81,20 @@ function toolkitAnswers(modelDir: string, requests: ConformanceRequest[], work: 
     return { answers: raw.map((a) => ({ status: a.status, contentType: a.content_type, body: Buffer.from(a.body_b64, "base64") })), stderr: run.stderr ?? "" };
 }
 
+const HELP = `Usage: npm run test:container
+
+Maintainers' check: the malformed-request corpus and the smoke requests through the unmodified serving code
+of the SageMaker PyTorch container (reference sources beside the repository, or CONTAINER_REFERENCE_DIR) and
+through npm start's model server; status, Content-Type and body must be equal. Takes no options.
+
+Examples:
+  npm run test:container
+  CONTAINER_REFERENCE_DIR=/path/to/sagemaker-serving npm run test:container`;
+
 async function main(): Promise<number> {
+    const args = process.argv.slice(2);
+    if (args[0] === "--help" || args[0] === "-h") { process.stdout.write(HELP + "\n"); return 0; }
+    if (args.length > 0) { process.stderr.write(`test:container: unexpected argument ${args[0]}; see npm run test:container -- --help\n`); return 2; }
     if (!fs.existsSync(path.join(REFERENCE_DIR, "torchserve", "ts", "service.py"))) {
         process.stderr.write(`test:container: the reference sources are not at ${REFERENCE_DIR} (set CONTAINER_REFERENCE_DIR to the sagemaker-serving folder)\n`);
         process.stdout.write("container conformance: 0 passed, 1 failed\n");

@@ -51,7 +51,23 @@ def decode_response(msg):
     return status, content_type, body
 
 
+USAGE = """Usage: container_conformance.py MODEL_DIR REQUESTS_JSON ANSWERS_JSON
+
+Answers the requests in REQUESTS_JSON through the container's unmodified serving code (on PYTHONPATH) for
+the extracted archive MODEL_DIR and writes ANSWERS_JSON. Run by scripts/containerConformance.ts.
+
+Examples:
+  npm run test:container    # runs it with the reference sources on PYTHONPATH
+"""
+
+
 def main(argv):
+    if len(argv) > 1 and argv[1] in ("--help", "-h"):
+        print(USAGE, end="")
+        return 0
+    if len(argv) != 4 or any(a.startswith("-") for a in argv[1:]):
+        print(f"container_conformance.py: expected MODEL_DIR REQUESTS_JSON ANSWERS_JSON, got {argv[1:]!r}; see --help", file=sys.stderr)
+        return 2
     model_dir, requests_file, answers_file = argv[1:4]
     import ts
     from ts.metrics.metric_cache_yaml_impl import MetricsCacheYamlImpl

@@ -30,7 +30,10 @@ def fashion_inputs(n=3):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n  npm run debug -- --model fashion\n  npm run debug -- --model sentiment --model-dir /tmp/extracted/model")
+    parser.error = lambda message: parser.exit(2, f"{parser.prog}: {message}; see --help\n")
     parser.add_argument("--model", required=True, choices=["fashion", "sentiment"])
     parser.add_argument("--model-dir", default=os.path.join(REPO, "model-src"),
                         help="a model directory (model-src/ or an extracted archive); default model-src/")

@@ -97,8 +97,11 @@ def measure(inference, spec, torch):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model-dir", default=os.path.join(REPO, "model-src"))
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n  npm run measure-models -- --dry-run\n  npm run measure-models")
+    parser.error = lambda message: parser.exit(2, f"{parser.prog}: {message}; see --help\n")
+    parser.add_argument("--model-dir", default=os.path.join(REPO, "model-src"), help="default model-src/")
     parser.add_argument("--dry-run", action="store_true", help="print the figures, do not write models.json")
     args = parser.parse_args(argv)
     sys.path.insert(0, os.path.join(args.model_dir, "code"))

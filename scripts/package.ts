@@ -11,8 +11,26 @@ import { parseArgs } from "node:util";
 import { ArchiveProgress, buildModelArchive } from "../components/modelArchive";
 import { validateModelDir } from "../components/modelDir";
 
-const USAGE = "usage: npm run package -- --model-dir DIR --out FILE [--level 0-9] [--chunk-mib N] [--jobs N]"
+const USAGE = "Usage: npm run package -- --model-dir DIR --out FILE [--level 0-9] [--chunk-mib N] [--jobs N]"
     + " [--strategy auto|default] [--no-cache] [--quiet]";
+const HELP = `${USAGE}
+
+Validates the model directory and packs it into a deterministic model.tar.gz (the archive pulumi up
+uploads); prints its sha256, size, file count and time. An unchanged directory reuses the previous
+archive (<out>.cache.json) unless --no-cache. Exit 1 on a directory problem (all listed), 2 on bad arguments.
+
+  --model-dir DIR   the model directory (code/inference.py, models.json, model folders)
+  --out FILE        the archive; outside DIR, written to a temporary name and renamed
+  --level 0-9       zlib level for compressible data (default 1)
+  --strategy S      auto (store what does not compress, default) or default (always deflate)
+  --chunk-mib N     uncompressed MiB per gzip member (default 4)
+  --jobs N          members compressed at once (default: the cores; never changes the bytes)
+  --no-cache        always rebuild
+  --quiet           no progress bar
+
+Examples:
+  npm run package -- --model-dir model-src --out build/model.tar.gz
+  npm run package -- --model-dir model-src --out build/smallest.tar.gz --strategy default --level 6 --no-cache`;
 const MIB = 1048576;
 
 /** A cli-progress bar in MiB, or nothing when stdout is not a terminal. */
@@ -58,11 +76,11 @@ async function main(argv: string[]): Promise<number> {
             strict: true,
         }));
     } catch (e) {
-        console.error(`${(e as Error).message}\n${USAGE}`);
+        console.error(`package: ${(e as Error).message}; see npm run package -- --help`);
         return 2;
     }
     if (values.help) {
-        console.log(USAGE);
+        console.log(HELP);
         return 0;
     }
     const usage: string[] = [];
@@ -76,7 +94,7 @@ async function main(argv: string[]): Promise<number> {
         usage.push(`--strategy must be auto or default (got "${strategy}")`);
     }
     if (usage.length > 0) {
-        console.error(`${usage.join("\n")}\n${USAGE}`);
+        console.error(`package: ${usage.join("; ")}; see npm run package -- --help`);
         return 2;
     }
     const dir = values["model-dir"]!;

@@ -143,8 +143,25 @@ async function suiteFigures(): Promise<string> {
     return ["**Reliability and security tests**:", "", ...rows, ...(failures.length ? ["", "Failed:", ...failures] : [])].join("\n");
 }
 
+const HELP = `Usage: npx ts-node --transpile-only scripts/reliabilityFigures.ts [--bench FILE] [--no-suites]
+
+Measures and prints the reliability figures as Markdown (a few minutes): the bad stack configurations
+under Pulumi mocks, the malformed-request corpus against a fresh local endpoint, and (unless --no-suites)
+the reliability and security specs and the fuzzing tests; with --bench FILE also the load table of
+\`npm run bench:serve -- --json FILE\`.
+
+Examples:
+  npx ts-node --transpile-only scripts/reliabilityFigures.ts --no-suites
+  npm run bench:serve -- --json /tmp/bench-serve.json && npx ts-node --transpile-only scripts/reliabilityFigures.ts --bench /tmp/bench-serve.json`;
+
 async function main(): Promise<void> {
     const argv = process.argv.slice(2);
+    if (argv.includes("--help") || argv.includes("-h")) { process.stdout.write(HELP + "\n"); process.exit(0); }
+    const unknown = argv.filter((a, i) => a !== "--no-suites" && a !== "--bench" && argv[i - 1] !== "--bench");
+    if (unknown.length > 0 || (argv.includes("--bench") && !argv[argv.indexOf("--bench") + 1])) {
+        process.stderr.write(`reliabilityFigures: ${unknown.length ? `unknown argument ${unknown[0]}` : "--bench needs a file"}; see --help\n`);
+        process.exit(2);
+    }
     const benchFile = argv.includes("--bench") ? argv[argv.indexOf("--bench") + 1] : undefined;
     const parts = [await badConfigFigures(), await corpusFigures()];
     if (!argv.includes("--no-suites")) parts.push(await suiteFigures());
@@ -156,4 +173,4 @@ async function main(): Promise<void> {
     process.exit(0);
 }
 
-main().catch((e) => { process.stderr.write(`${(e as Error).stack}\n`); process.exit(1); });
+main().catch((e) => { process.stderr.write(`reliabilityFigures: ${(e as Error).message}\n`); process.exit(1); });

@@ -44,7 +44,7 @@ export interface SmokeTarget {
     components?: Record<string, string>;
 }
 
-export const HELP = `npm run smoke -- [--local URL [--topology components] | --stack NAME | --outputs FILE] [--max-attempts N] [--batch-size N]
+export const HELP = `Usage: npm run smoke -- [--local URL [--topology components] | --stack NAME | --outputs FILE] [--max-attempts N] [--batch-size N]
 
 On AWS it first calls DescribeEndpoint: the endpoint must be InService and serve the
 endpointConfigName of the stack outputs, else it fails saying a rollback or a pending update happened.
@@ -70,6 +70,13 @@ For deployed endpoints, credentials come from the default AWS credential chain (
 
 Retries: the SDK's own retry strategy (--max-attempts N, or AWS_MAX_ATTEMPTS / AWS_RETRY_MODE);
 throttling and transient errors are retried, a ModelError is not.
+If nothing answers at the address, it says so in one line and exits 1.
+
+Examples:
+  npm run smoke -- --local http://127.0.0.1:8080/endpoints/local/invocations
+  npm run smoke -- --stack dev
+  npm run smoke -- --outputs outputs.json --max-attempts 5
+  ENDPOINT_NAME=my-endpoint AWS_REGION=eu-west-1 npm run smoke
 `;
 
 /** Parses argv; every problem at once. Pure. */
@@ -178,7 +185,24 @@ export async function resolveTarget(options: SmokeOptions, env: NodeJS.ProcessEn
 }
 
 export interface ModelStats { model: string; requests: number; items: number; correct: number; accuracy: number; p50Ms: number; p95Ms: number }
-export interface SmokeReport { target: SmokeTarget; models: ModelStats[]; badRequest: string; badComponent?: string; failures: string[] }
+export interface SmokeReport {
+    target: SmokeTarget; models: ModelStats[]; badRequest: string; badComponent?: string; failures: string[];
+    /** Set when nothing answered at the endpoint's address: the one line to print, nothing else was tried. */
+    unreachable?: string;
+}
+
+const CONNECTION_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN", "ETIMEDOUT"]);
+
+/** One line when `err` means that nothing answered at the target's address (no HTTP status at all), else undefined. Pure. */
+export function unreachableMessage(err: unknown, target: SmokeTarget): string | undefined {
+    const e = err as { code?: string; errno?: string; name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+    if (e.$metadata?.httpStatusCode !== undefined) return undefined;
+    const code = [e.code, e.errno, e.name].find((c) => c !== undefined && CONNECTION_CODES.has(c))
+        ?? [...CONNECTION_CODES].find((c) => (e.message ?? "").includes(c));
+    if (code === undefined) return undefined;
+    if (target.endpoint) return `nothing answers at ${target.endpoint} (${code}): is \`npm start\` running? Start it in another terminal and wait for its "ready" line`;
+    return `cannot reach SageMaker Runtime in ${target.region} (${code}): check the network, the region and any proxy settings`;
+}
 
 export function makeClient(target: SmokeTarget, maxAttempts?: number): SageMakerRuntimeClient {
     const config: SageMakerRuntimeClientConfig = { region: target.region, ...(target.endpoint ? { endpoint: target.endpoint } : {}),
@@ -217,6 +241,8 @@ export async function runSmoke(target: SmokeTarget, opts: { maxAttempts?: number
                     latencies.push(performance.now() - started);
                     text = Buffer.from(res.Body ?? new Uint8Array()).toString("utf8");
                 } catch (err) {
+                    const unreachable = unreachableMessage(err, target);
+                    if (unreachable) return { target, models, badRequest: "not sent", failures: [unreachable], unreachable };
                     failures.push(`${model}: a ${batch.length}-item request failed: ${describe(err)}`);
                     continue;
                 }
@@ -283,6 +309,7 @@ async function main(): Promise<number> {
     const notServing = target.endpoint ? undefined : await checkServing(target); // AWS only: a rolled-back update fails here
     if (notServing) { process.stderr.write(`smoke: FAILED: ${notServing}\n`); return 1; }
     const report = await runSmoke(target, { maxAttempts: options.maxAttempts, batchSize: options.batchSize });
+    if (report.unreachable) { process.stderr.write(`smoke: ${report.unreachable}\n`); return 1; }
     process.stdout.write(formatReport(report) + "\n");
     if (report.failures.length > 0) {
         process.stderr.write(`smoke: FAILED\n  ${report.failures.join("\n  ")}\n`);
@@ -293,5 +320,5 @@ async function main(): Promise<number> {
 }
 
 if (require.main === module) {
-    main().then((code) => process.exit(code), (e) => { process.stderr.write(`smoke: ${(e as Error).stack}\n`); process.exit(1); });
+    main().then((code) => process.exit(code), (e) => { process.stderr.write(`smoke: ${(e as Error).message}\n`); process.exit(1); });
 }

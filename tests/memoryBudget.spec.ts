@@ -10,6 +10,7 @@ import { gpuInstanceInfo } from "../components/instanceTypes";
 import type { ModelCacheSettings } from "../components/modelCacheConfig";
 import { makeModelDir, stackSettings } from "./support/endpointFixture";
 import { deploy, T } from "./support/deploy";
+import { captureWarnings } from "./support/captureWarnings";
 
 const P = "gpu-multi-model-endpoint";
 const GIB = 1024 ** 3;
@@ -169,7 +170,10 @@ describe("GPU memory budget in the deploy checks (Pulumi mocks)", function () {
         const { base } = modelDirWith(FOUR_BERTS);
         const settings = stackSettings("prod", "model", { modelCacheFraction: "0.6", modelLoadRetrySeconds: "10" });
         assert.strictEqual(checkModelDirForDeploy(settings, base).warnings.filter((w) => w.includes("loaded on first use")).length, 1);
-        await deploy(settings, base);
+        const { warnings } = await captureWarnings(() => deploy(settings, base));
+        const swaps = warnings.filter((w) => w.includes("loaded on first use"));
+        assert.strictEqual(swaps.length, 1, warnings.join("\n"));
+        assert.ok(swaps[0].startsWith(`warning: [runtime] ${P}:instanceType: the 4 models of`), swaps[0]);
         const env = oneOfType(T.model).inputs.primaryContainer.environment;
         assert.deepStrictEqual([env.MODEL_CACHE_FRACTION, env.MODEL_LOAD_RETRY_SECONDS, env.MODEL_CACHE_BYTES], ["0.6", "10", undefined]);
     });

@@ -6,11 +6,13 @@ import { configRows, parseConfigTable, renderConfigTable, TABLE_END, TABLE_START
 import { ROOT } from "./support/endpointFixture";
 
 const COMMAND = "npx ts-node --transpile-only scripts/configTable.ts";
+/** Where the documented config table lives (README.md links to it). */
+const DOC = "docs/configuration.md";
 const pulumiRows = () => configRows(parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")));
-/** What the README must agree on: key, type, default (the meaning may be worded for readers). */
+/** What the docs must agree on: key, type, default (the meaning may be worded for readers). */
 const contract = (rows: Array<{ key: string; type: string; default: unknown }>) => rows.map((r) => ({ key: r.key, type: r.type, default: r.default }));
 
-describe("one documented config surface: the README's config table is Pulumi.yaml's config block", () => {
+describe("one documented config surface: the docs' config table is Pulumi.yaml's config block", () => {
     it("renders a table that parses back to Pulumi.yaml's keys, types, defaults and meanings", () => {
         const rows = pulumiRows();
         assert.ok(rows.length >= 50, `${rows.length} keys`);
@@ -25,17 +27,17 @@ describe("one documented config surface: the README's config table is Pulumi.yam
         assert.match(parseConfigTable("no table").error ?? "", /^no "<!-- config-table:start -->" \.\.\. "<!-- config-table:end -->" block$/);
     });
 
-    it("README.md holds the table between the config-table markers, equal to Pulumi.yaml in keys, types and defaults", () => {
-        const readme = path.join(ROOT, "README.md");
-        const fix = `run \`${COMMAND}\` and paste its output into README.md (markers included), replacing any old config table`;
-        assert.ok(fs.existsSync(readme), `README.md does not exist; ${fix}.`);
+    it("docs/configuration.md holds the table between the config-table markers, equal to Pulumi.yaml in keys, types and defaults", () => {
+        const readme = path.join(ROOT, DOC);
+        const fix = `run \`${COMMAND}\` and paste its output into ${DOC} (markers included), replacing any old config table`;
+        assert.ok(fs.existsSync(readme), `${DOC} does not exist; ${fix}.`);
         const parsed = parseConfigTable(fs.readFileSync(readme, "utf8"));
-        assert.ok(parsed.rows, `README.md: ${parsed.error}; ${fix}.`);
+        assert.ok(parsed.rows, `${DOC}: ${parsed.error}; ${fix}.`);
         const readmeRows = contract(parsed.rows!);
         const expected = contract(pulumiRows());
         const missing = expected.filter((e) => !readmeRows.some((r) => r.key === e.key)).map((e) => e.key);
         const extra = readmeRows.filter((r) => !expected.some((e) => e.key === r.key)).map((r) => r.key);
-        assert.deepStrictEqual({ missing, extra }, { missing: [], extra: [] }, `README.md's config table differs from Pulumi.yaml's keys; ${fix}.`);
-        assert.deepStrictEqual(readmeRows, expected, `README.md's config table differs from Pulumi.yaml (types, defaults or order); ${fix}.`);
+        assert.deepStrictEqual({ missing, extra }, { missing: [], extra: [] }, `${DOC}'s config table differs from Pulumi.yaml's keys; ${fix}.`);
+        assert.deepStrictEqual(readmeRows, expected, `${DOC}'s config table differs from Pulumi.yaml (types, defaults or order); ${fix}.`);
     });
 });

@@ -14,7 +14,7 @@ describe("npm run bench:serve: arguments, request mix and table", () => {
             "--requests 0 must be an integer from 1 to 1000000",
             "--batch 300 must be an integer from 1 to 256",
             "--concurrency x must be an integer from 1 to 256",
-            "unknown argument --what",
+            "unknown argument --what; see npm run bench:serve -- --help",
         ]);
     });
 

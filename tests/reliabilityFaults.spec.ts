@@ -164,11 +164,14 @@ describe("faults: npm start stopped with requests in flight", function () {
         c.destroy();
     });
 
-    it("when killed with SIGKILL (no cleanup possible), its model server and the handler's subprocess still go away", async () => {
+    it("when killed with SIGKILL (no cleanup possible), its model server and the handler's subprocess still go away, and so does its temp folder", async () => {
         const started = await startWithHelper();
+        const workDir = /extracted to (\S+)\/ml\/model/.exec(started.stderr())?.[1];
+        assert.ok(workDir && fs.existsSync(workDir), `no temp folder in the log:\n${started.stderr()}`);
         started.proc.kill("SIGKILL");
         await started.exit;
         assert.ok(await waitFor(() => tree.every((p) => !running(p)), 5000),
             `orphaned: ${tree.filter(running).map((p) => `${p} ${cmdline(p)}`).join("; ")}`);
+        assert.ok(await waitFor(() => !fs.existsSync(workDir), 5000), `left behind: ${workDir}`);
     });
 });

@@ -3,6 +3,8 @@
 - ``load_idx``: parse a gzipped IDX file (the Fashion-MNIST format) with numpy.
 - ``update_manifest``: write the fields a training script owns into
   ``model-src/models.json`` while keeping every other field and model as it is.
+- ``record_figures``: write a model's training figures (accuracy, data sizes) into
+  ``training/figures.json``, which the docs' model table is generated from.
 """
 import gzip
 import json
@@ -14,6 +16,9 @@ import numpy as np
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODEL_SRC = os.path.join(REPO, "model-src")
 MANIFEST = os.path.join(MODEL_SRC, "models.json")
+# The sentiment data set, kept in the repository with its licence (training/data/README.md).
+SENTIMENT_CSV = os.path.join(REPO, "training", "data", "sentiment.csv")
+FIGURES = os.path.join(REPO, "training", "figures.json")
 
 _IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
@@ -55,3 +60,15 @@ def update_manifest(entry, estimate_bytes):
         f.write("\n")
     print(f"updated {os.path.relpath(MANIFEST, REPO)}: model {entry['name']!r} "
           f"(memoryBytes {current['memoryBytes']}; `npm run measure-models` measures it)")
+
+
+def record_figures(name, figures, path=FIGURES):
+    """Replace model ``name``'s entry in the training figures file, keeping the other models'."""
+    data = {}
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    data[name] = figures
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(dict(sorted(data.items())), f, indent=2, sort_keys=True)
+        f.write("\n")

@@ -10,6 +10,7 @@ Normalisation lives INSIDE the scripted module: it takes raw pixels (any numeric
 values 0..255, shape [N, 28, 28]) and returns logits [N, 10], so the artifact is
 self-contained and inference.py only validates and batches the request.
 """
+import argparse
 import os
 import random
 import sys
@@ -20,7 +21,7 @@ import torch
 from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import MODEL_SRC, load_idx, update_manifest  # noqa: E402
+from common import MODEL_SRC, load_idx, record_figures, update_manifest  # noqa: E402
 
 SEED = 20240601
 EPOCHS = 4
@@ -99,6 +100,9 @@ def main():
     scripted.save(out)
     params = sum(t.numel() * t.element_size() for t in list(model.parameters()) + list(model.buffers()))
     print(f"saved {out} ({os.path.getsize(out)} bytes, {params} parameter+buffer bytes)")
+    record_figures("fashion", {"testAccuracy": round(acc, 4), "testImages": len(y_test), "trainImages": len(x_train),
+                               "epochs": EPOCHS, "parameters": sum(p.numel() for p in model.parameters()),
+                               "torch": torch.__version__})
     update_manifest({
         "name": "fashion", "framework": "pytorch", "path": "fashion/model.pt",
         "task": "image-classification", "labels": LABELS,
@@ -106,5 +110,15 @@ def main():
     }, estimate_bytes=params * 4)
 
 
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Takes no options; FASHION_MNIST_DIR overrides the data folder.\n\nexamples:\n"
+               "  /usr/bin/python3 training/train_fashion.py\n  npm run train    # both models")
+    parser.error = lambda message: parser.exit(2, f"{parser.prog}: {message}; see --help\n")
+    return parser.parse_args(argv)
+
+
 if __name__ == "__main__":
+    parse_args()
     main()

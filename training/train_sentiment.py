@@ -1,7 +1,7 @@
 """Train the `sentiment` model: TF-IDF + logistic regression, saved with joblib.
 
 Run: `/usr/bin/python3 training/train_sentiment.py` (or `npm run train`). Reads
-../shared/data/sentiment.csv relative to the repository root (override with SENTIMENT_CSV;
+training/data/sentiment.csv (MIT, see training/data/README.md; override with SENTIMENT_CSV;
 columns `selected_text,sentiment`, the label is the LAST field, texts may contain commas),
 holds out a stratified 20% with a fixed seed, prints the held-out accuracy, refits on all
 rows and writes model-src/sentiment/model.joblib plus the model's entry in models.json.
@@ -9,6 +9,7 @@ rows and writes model-src/sentiment/model.joblib plus the model's entry in model
 The artifact is a scikit-learn Pipeline whose `predict_proba` takes a list of strings and
 whose `classes_` are the integer ids 0 = Neutral, 1 = Negative, 2 = Positive.
 """
+import argparse
 import csv
 import os
 import sys
@@ -23,7 +24,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import FeatureUnion, Pipeline
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import MODEL_SRC, REPO, update_manifest  # noqa: E402
+from common import MODEL_SRC, SENTIMENT_CSV, record_figures, update_manifest  # noqa: E402
 
 SEED = 20240601
 LABELS = ["Neutral", "Negative", "Positive"]
@@ -57,7 +58,7 @@ def make_pipeline():
 
 
 def main():
-    path = os.environ.get("SENTIMENT_CSV", os.path.join(REPO, "..", "shared", "data", "sentiment.csv"))
+    path = os.environ.get("SENTIMENT_CSV", SENTIMENT_CSV)
     texts, y = read_csv(path)
     print(f"{len(texts)} rows from {os.path.normpath(path)}; counts {np.bincount(y).tolist()} ({LABELS})")
     x_tr, x_te, y_tr, y_te = train_test_split(texts, y, test_size=0.2, stratify=y, random_state=SEED)
@@ -77,6 +78,8 @@ def main():
     joblib.dump(model, out, compress=3)
     size = os.path.getsize(out)
     print(f"saved {out} ({size} bytes) with scikit-learn {sklearn.__version__}, joblib {joblib.__version__}")
+    record_figures("sentiment", {"heldOutAccuracy": round(acc, 4), "heldOutRows": len(y_te), "rows": len(texts),
+                                 "labelCounts": np.bincount(y).tolist(), "seed": SEED, "sklearn": sklearn.__version__})
     update_manifest({
         "name": "sentiment", "framework": "sklearn", "path": "sentiment/model.joblib",
         "task": "text-classification", "labels": LABELS,
@@ -84,5 +87,15 @@ def main():
     }, estimate_bytes=size * 8)
 
 
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Takes no options; SENTIMENT_CSV overrides the data file (default training/data/sentiment.csv).\n\n"
+               "examples:\n  /usr/bin/python3 training/train_sentiment.py\n  npm run train    # both models")
+    parser.error = lambda message: parser.exit(2, f"{parser.prog}: {message}; see --help\n")
+    return parser.parse_args(argv)
+
+
 if __name__ == "__main__":
+    parse_args()
     main()

@@ -7,6 +7,7 @@ Fashion-MNIST: Copyright (c) 2017 Zalando SE, MIT licence.
 Each image is base64 of its 784 raw bytes (row-major 28x28, 0..255).
 Run: /usr/bin/python3 local/smoke-data/make_fashion_sample.py
 """
+import argparse
 import base64
 import gzip
 import json
@@ -53,4 +54,9 @@ def main():
 
 
 if __name__ == "__main__":
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Takes no options.\n\nexamples:\n  /usr/bin/python3 local/smoke-data/make_fashion_sample.py")
+    parser.error = lambda message: parser.exit(2, f"{parser.prog}: {message}; see --help\n")
+    parser.parse_args()
     main()

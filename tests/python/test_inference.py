@@ -10,6 +10,7 @@ import pytest
 
 import inference
 import stages
+from common import SENTIMENT_CSV
 from conftest import CODE_DIR, MODEL_SRC, REPO, error_of, invoke
 
 FASHION_LABELS = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
@@ -127,7 +128,7 @@ def test_fashion_runs_a_batch_as_one_forward_call_under_inference_mode(router, f
 
 def sentiment_rows(n_per_label=100):
     rows = {0: [], 1: [], 2: []}
-    with open(os.path.join(REPO, "..", "shared", "data", "sentiment.csv"), encoding="utf-8", newline="") as f:
+    with open(SENTIMENT_CSV, encoding="utf-8", newline="") as f:
         reader = csv.reader(f)
         next(reader)
         for row in reader:

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import common
+from common import SENTIMENT_CSV
 from conftest import MODEL_SRC, REPO
 
 
@@ -61,7 +62,7 @@ def test_read_csv_refuses_an_unknown_label_naming_the_line(tmp_path):
 
 def test_the_real_sentiment_csv_has_the_documented_label_counts():
     import train_sentiment
-    texts, labels = train_sentiment.read_csv(os.path.join(REPO, "..", "shared", "data", "sentiment.csv"))
+    texts, labels = train_sentiment.read_csv(SENTIMENT_CSV)
     assert len(texts) == 27481 and np.bincount(labels).tolist() == [11118, 7781, 8582]
 
 
@@ -88,3 +89,10 @@ def test_the_fashion_artifact_is_self_contained_and_normalises_raw_pixels_itself
         as_uint8 = module(pixels.to(torch.uint8))
         as_float = module(pixels.to(torch.float32))
     assert as_uint8.shape == (3, 10) and torch.allclose(as_uint8, as_float)
+
+
+def test_the_documented_fashion_figures_are_the_shipped_artifacts_on_the_10000_test_images():
+    import evaluate_fashion
+    with open(common.FIGURES, encoding="utf-8") as f:
+        documented = json.load(f)["fashion"]
+    assert evaluate_fashion.measure() == documented

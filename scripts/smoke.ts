@@ -10,6 +10,9 @@ import * as fs from "fs";
 import * as path from "path";
 import { InvokeEndpointCommand, SageMakerRuntimeClient, SageMakerRuntimeClientConfig } from "@aws-sdk/client-sagemaker-runtime";
 import { checkServing } from "./servingCheck";
+import { CONNECT_TIMEOUT_MS, DEFAULT_TIMEOUT_SECONDS, requestBounds } from "./callBounds";
+
+export { CONNECT_TIMEOUT_MS, DEFAULT_TIMEOUT_SECONDS } from "./callBounds";
 
 export const DATA_DIR = path.resolve(__dirname, "..", "local", "smoke-data");
 export const LOCAL_DEFAULT_CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local-secret" };
@@ -22,7 +25,10 @@ export interface SmokeOptions {
     maxAttempts?: number;
     /** Items per request after the first one-item request. @default 20 */
     batchSize: number;
+    /** Longest wait for one answer, in seconds (1-900). @default DEFAULT_TIMEOUT_SECONDS */
+    timeoutSeconds?: number;
 }
+
 
 export interface SmokeTarget {
     endpointName: string;
@@ -37,7 +43,7 @@ export interface SmokeTarget {
     endpointConfigName?: string;
 }
 
-export const HELP = `npm run smoke -- [--local URL | --stack NAME | --outputs FILE] [--max-attempts N] [--batch-size N]
+export const HELP = `npm run smoke -- [--local URL | --stack NAME | --outputs FILE] [--max-attempts N] [--batch-size N] [--timeout-seconds N]
 
 On AWS it first calls DescribeEndpoint: the endpoint must be InService and serve the
 endpointConfigName of the stack outputs, else it fails saying a rollback or a pending update happened.
@@ -57,6 +63,9 @@ Target (one of):
   --outputs FILE   a JSON file of those stack outputs ({"endpointName": ..., "region": ...})
   (none)           ENDPOINT_NAME and AWS_REGION from the environment
 For deployed endpoints, credentials come from the default AWS credential chain (env, profile, SSO, role).
+
+Timeouts: each request gets --timeout-seconds N (default ${DEFAULT_TIMEOUT_SECONDS}) for its answer and ${CONNECT_TIMEOUT_MS / 1000} s to
+connect; an endpoint that never answers fails the run with one line per request.
 
 Retries: the SDK's own retry strategy (--max-attempts N, or AWS_MAX_ATTEMPTS / AWS_RETRY_MODE);
 throttling and transient errors are retried, a ModelError is not.
@@ -78,13 +87,14 @@ export function parseSmokeArgs(argv: string[]): { options: SmokeOptions; errors:
         else if (a === "--local") { options.localUrl = value(i, a); i++; }
         else if (a === "--stack") { options.stack = value(i, a); i++; }
         else if (a === "--outputs") { options.outputsFile = value(i, a); i++; }
-        else if (a === "--max-attempts" || a === "--batch-size") {
+        else if (a === "--max-attempts" || a === "--batch-size" || a === "--timeout-seconds") {
             const v = value(i, a); i++;
             if (v === undefined) continue;
             const n = Number(v);
-            const max = a === "--max-attempts" ? 10 : 256;
+            const max = a === "--max-attempts" ? 10 : a === "--batch-size" ? 256 : 900;
             if (!Number.isInteger(n) || n < 1 || n > max) errors.push(`${a} ${v} must be an integer from 1 to ${max}`);
             else if (a === "--max-attempts") options.maxAttempts = n;
+            else if (a === "--timeout-seconds") options.timeoutSeconds = n;
             else options.batchSize = n;
         } else errors.push(`unknown argument ${a}; see --help`);
     }
@@ -189,21 +199,24 @@ export function batches<T>(items: T[], size: number): T[][] {
 export interface ModelStats { model: string; requests: number; items: number; correct: number; accuracy: number; p50Ms: number; p95Ms: number }
 export interface SmokeReport { target: SmokeTarget; models: ModelStats[]; badRequest: string; failures: string[] }
 
-export function makeClient(target: SmokeTarget, maxAttempts?: number): SageMakerRuntimeClient {
+export function makeClient(target: SmokeTarget, maxAttempts?: number, timeoutMs = DEFAULT_TIMEOUT_SECONDS * 1000): SageMakerRuntimeClient {
     const config: SageMakerRuntimeClientConfig = { region: target.region, ...(target.endpoint ? { endpoint: target.endpoint } : {}),
-        ...(target.credentials ? { credentials: target.credentials } : {}), ...(maxAttempts !== undefined ? { maxAttempts } : {}) };
+        ...(target.credentials ? { credentials: target.credentials } : {}), ...(maxAttempts !== undefined ? { maxAttempts } : {}),
+        // every network call has a bound: connecting, and waiting for the answer
+        requestHandler: requestBounds(timeoutMs) };
     return new SageMakerRuntimeClient(config);
 }
 
+/** One line naming the error (no stack, newlines folded). */
 function describe(err: unknown): string {
     const e = err as { name?: string; message?: string; OriginalStatusCode?: number; OriginalMessage?: string; $metadata?: { httpStatusCode?: number; attempts?: number } };
     const status = e.$metadata?.httpStatusCode !== undefined ? ` (HTTP ${e.$metadata.httpStatusCode}, ${e.$metadata.attempts ?? 1} attempt(s))` : "";
-    return `${e.name ?? "Error"}${status}: ${e.OriginalMessage ?? e.message ?? String(err)}`;
+    return `${e.name ?? "Error"}${status}: ${e.OriginalMessage ?? e.message ?? String(err)}`.replace(/\s*\n\s*/g, " | ");
 }
 
 /** Runs the smoke test; never throws for endpoint failures, it lists them in `failures`. */
-export async function runSmoke(target: SmokeTarget, opts: { maxAttempts?: number; batchSize?: number; dataDir?: string; minAccuracy?: Record<string, number> } = {}): Promise<SmokeReport> {
-    const client = makeClient(target, opts.maxAttempts);
+export async function runSmoke(target: SmokeTarget, opts: { maxAttempts?: number; batchSize?: number; dataDir?: string; minAccuracy?: Record<string, number>; timeoutMs?: number } = {}): Promise<SmokeReport> {
+    const client = makeClient(target, opts.maxAttempts, opts.timeoutMs);
     const minAccuracy = opts.minAccuracy ?? { fashion: 0.8, sentiment: 0.5 };
     const failures: string[] = [];
     const models: ModelStats[] = [];
@@ -281,9 +294,10 @@ async function main(): Promise<number> {
     if (errors.length > 0) { process.stderr.write(`smoke: ${errors.join("\n  ")}\n`); return 2; }
     let target: SmokeTarget;
     try { target = await resolveTarget(options, process.env); } catch (e) { process.stderr.write(`smoke: ${(e as Error).message}\n`); return 2; }
-    const notServing = target.endpoint ? undefined : await checkServing(target); // AWS only: a rolled-back update fails here
+    const timeoutMs = (options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000;
+    const notServing = target.endpoint ? undefined : await checkServing(target, undefined, timeoutMs); // AWS only: a rolled-back update fails here
     if (notServing) { process.stderr.write(`smoke: FAILED: ${notServing}\n`); return 1; }
-    const report = await runSmoke(target, { maxAttempts: options.maxAttempts, batchSize: options.batchSize });
+    const report = await runSmoke(target, { maxAttempts: options.maxAttempts, batchSize: options.batchSize, timeoutMs });
     process.stdout.write(formatReport(report) + "\n");
     if (report.failures.length > 0) {
         process.stderr.write(`smoke: FAILED\n  ${report.failures.join("\n  ")}\n`);
@@ -294,5 +308,5 @@ async function main(): Promise<number> {
 }
 
 if (require.main === module) {
-    main().then((code) => process.exit(code), (e) => { process.stderr.write(`smoke: ${(e as Error).stack}\n`); process.exit(1); });
+    main().then((code) => process.exit(code), (e) => { process.stderr.write(`smoke: ${describe(e)}\n`); process.exit(1); });
 }

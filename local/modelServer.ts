@@ -12,6 +12,7 @@ import * as fs from "fs";
 import * as http from "http";
 import * as path from "path";
 import * as readline from "readline";
+import { TERM_GRACE_MS } from "./lifecycle";
 
 export const PYTHON = "/usr/bin/python3";
 export const SERVE_PY = path.join(__dirname, "serve.py");
@@ -31,6 +32,8 @@ export interface ModelServerOptions {
     signal?: AbortSignal;
     /** Sink for the server's log lines. @default stderr */
     log?: (line: string) => void;
+    /** Called with serve.py's pid (its process group) right after it is spawned. @default none */
+    onStarted?: (pid: number) => void;
 }
 
 export interface ExitInfo { code: number | null; signal: NodeJS.Signals | null }
@@ -47,7 +50,7 @@ export interface ModelServerHandle {
     exited: Promise<ExitInfo>;
     /** True once stop() was called. */
     readonly stopping: boolean;
-    /** Stops the whole process group (SIGTERM, then SIGKILL after 3 s); resolves once no process of it is left. Idempotent. */
+    /** Stops the whole process group (SIGTERM, then SIGKILL after TERM_GRACE_MS); resolves once no process of it is left. Idempotent. */
     stop(): Promise<void>;
 }
 
@@ -121,6 +124,7 @@ export async function startModelServer(modelDir: string, opts: ModelServerOption
         cwd: modelDir, detached: true, stdio: ["pipe", "pipe", "pipe"], env: modelServerEnv(opts),
     });
     child.stdin?.on("error", () => undefined);
+    if (child.pid !== undefined) opts.onStarted?.(child.pid);
     const exited = new Promise<ExitInfo>((resolve) => child.on("exit", (code, signal) => { exitInfo = { code, signal }; resolve(exitInfo); }));
     child.on("error", (e) => log(`error: cannot run ${PYTHON}: ${e.message}`));
     const portLine = new Promise<number>((resolve) => {
@@ -139,7 +143,8 @@ export async function startModelServer(modelDir: string, opts: ModelServerOption
         stopping = true;
         if (!exitInfo) {
             killGroup(child.pid, "SIGTERM");
-            if (!(await within(exited, 3000))) {
+            // a process holding the GIL never runs Python's signal handler: bounded grace, then the whole group goes
+            if (!(await within(exited, TERM_GRACE_MS))) {
                 killGroup(child.pid, "SIGKILL");
                 await within(exited, 1000);
             }

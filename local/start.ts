@@ -4,13 +4,18 @@
  * or --model-dir, SAGEMAKER_MODEL_SERVER_TIMEOUT, SAGEMAKER_MODEL_SERVER_WORKERS, LOCAL_BIND_HOST; prints one `ready <invoke URL>`
  * line; SIGINT/SIGTERM stop everything; exits 1 when the model server dies.
  */
+import * as fs from "fs";
 import * as path from "path";
-import { DEFAULT_CREDENTIALS, ENDPOINT_NAME_PATTERN, startLocalEndpoint } from "./endpoint";
+import { DEFAULT_CREDENTIALS, startLocalEndpoint } from "./endpoint";
 import type { LocalEndpoint, LocalEndpointOptions } from "./endpoint";
+import { bindWarning, MAX_MODEL_SERVER_TIMEOUT_S, SHUTDOWN_BOUND_MS } from "./lifecycle";
+import { logText } from "./logText";
+import { sageMakerNameProblem } from "../components/names";
 
 /** Settings from argv and environment; every problem reported at once. Pure. */
-export function resolveStartOptions(argv: string[], env: NodeJS.ProcessEnv): { options: LocalEndpointOptions; errors: string[]; help: boolean } {
+export function resolveStartOptions(argv: string[], env: NodeJS.ProcessEnv): { options: LocalEndpointOptions; errors: string[]; warnings: string[]; help: boolean } {
     const errors: string[] = [];
+    const warnings: string[] = [];
     let modelDir = env.LOCAL_MODEL_DIR || undefined;
     let help = false;
     for (let i = 0; i < argv.length; i++) {
@@ -19,7 +24,10 @@ export function resolveStartOptions(argv: string[], env: NodeJS.ProcessEnv): { o
         else if (a === "--model-dir") {
             modelDir = argv[++i];
             if (!modelDir) errors.push("--model-dir needs a directory, e.g. --model-dir model-src");
-        } else if (a.startsWith("--model-dir=")) modelDir = a.slice("--model-dir=".length);
+        } else if (a.startsWith("--model-dir=")) {
+            modelDir = a.slice("--model-dir=".length);
+            if (!modelDir) errors.push("--model-dir= is empty; give a directory, e.g. --model-dir=model-src");
+        }
         else errors.push(`unknown argument ${a}; see --help`);
     }
     const options: LocalEndpointOptions = { modelDir: modelDir ? path.resolve(modelDir) : undefined };
@@ -29,26 +37,39 @@ export function resolveStartOptions(argv: string[], env: NodeJS.ProcessEnv): { o
         else options.port = port;
     }
     if (env.ENDPOINT_NAME) {
-        if (!ENDPOINT_NAME_PATTERN.test(env.ENDPOINT_NAME)) {
-            errors.push(`ENDPOINT_NAME=${env.ENDPOINT_NAME} is not a SageMaker endpoint name: 1-63 letters, digits and hyphens, starting and ending with a letter or digit`);
-        } else options.endpointName = env.ENDPOINT_NAME;
+        const problem = sageMakerNameProblem(env.ENDPOINT_NAME);
+        if (problem) errors.push(`ENDPOINT_NAME="${logText(env.ENDPOINT_NAME, 80)}" ${problem}; set a SageMaker endpoint name (1-63 letters, digits and hyphens)`);
+        else options.endpointName = env.ENDPOINT_NAME;
     }
     const key = env.LOCAL_AWS_ACCESS_KEY_ID, secret = env.LOCAL_AWS_SECRET_ACCESS_KEY;
     if ((key && !secret) || (!key && secret)) {
         errors.push("set LOCAL_AWS_ACCESS_KEY_ID and LOCAL_AWS_SECRET_ACCESS_KEY together (or neither for local / local-secret)");
     } else if (key && secret) options.credentials = { accessKeyId: key, secretAccessKey: secret };
     if (env.SAGEMAKER_MODEL_SERVER_TIMEOUT) {
-        const t = Number(env.SAGEMAKER_MODEL_SERVER_TIMEOUT);
-        if (!(t > 0)) errors.push(`SAGEMAKER_MODEL_SERVER_TIMEOUT=${env.SAGEMAKER_MODEL_SERVER_TIMEOUT} must be a number of seconds > 0`);
-        else options.modelServerTimeoutSeconds = t;
+        const raw = env.SAGEMAKER_MODEL_SERVER_TIMEOUT;
+        const t = Number(raw);
+        if (!/^\d+(\.\d+)?$/.test(raw.trim()) || !(t > 0 && t <= MAX_MODEL_SERVER_TIMEOUT_S)) {
+            errors.push(`SAGEMAKER_MODEL_SERVER_TIMEOUT=${logText(raw, 40)} must be a number of seconds from 0.001 to ${MAX_MODEL_SERVER_TIMEOUT_S} (like 60 or 2.5)`);
+        } else options.modelServerTimeoutSeconds = t;
+    }
+    if (env.LOCAL_BIND_HOST) {
+        options.host = env.LOCAL_BIND_HOST;
+        const warning = bindWarning(env.LOCAL_BIND_HOST);
+        if (warning) warnings.push(warning);
     }
     if (env.SAGEMAKER_MODEL_SERVER_WORKERS) {
         const n = Number(env.SAGEMAKER_MODEL_SERVER_WORKERS);
-        if (!Number.isInteger(n) || n < 1) errors.push(`SAGEMAKER_MODEL_SERVER_WORKERS=${env.SAGEMAKER_MODEL_SERVER_WORKERS} must be a whole number of worker processes >= 1`);
+        if (!Number.isInteger(n) || n < 1) errors.push(`SAGEMAKER_MODEL_SERVER_WORKERS=${logText(env.SAGEMAKER_MODEL_SERVER_WORKERS, 40)} must be a whole number of worker processes >= 1`);
         else options.workers = n;
     }
-    if (env.LOCAL_BIND_HOST) options.host = env.LOCAL_BIND_HOST;
-    return { options, errors, help };
+    return { options, errors, warnings, help };
+}
+
+/** Last resort when stop() did not finish: SIGKILL the model server's process group, remove the temp folder. */
+function forceCleanup(ep: LocalEndpoint | undefined, workDir: string | undefined): void {
+    if (ep) { try { process.kill(-ep.modelServerPid, "SIGKILL"); } catch { /* already gone */ } }
+    const dir = ep?.workDir ?? workDir;
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
 }
 
 const HELP = `npm start [-- --model-dir DIR]
@@ -64,28 +85,33 @@ Environment:
   LOCAL_AWS_ACCESS_KEY_ID       access key accepted (default local)
   LOCAL_AWS_SECRET_ACCESS_KEY   secret key accepted (default local-secret)
   LOCAL_MODEL_DIR               model directory (default model-src; --model-dir wins)
-  SAGEMAKER_MODEL_SERVER_TIMEOUT  seconds per invocation (default 60); a worker over it is replaced
+  SAGEMAKER_MODEL_SERVER_TIMEOUT  seconds per invocation (default 60, at most 3600); a worker over it is replaced
   SAGEMAKER_MODEL_SERVER_WORKERS  model server worker processes (default 1)
-  LOCAL_BIND_HOST               address to bind (default 127.0.0.1)
+  LOCAL_BIND_HOST               address to bind (default 127.0.0.1; any other prints a warning)
 `;
 
 async function main(): Promise<void> {
-    const { options, errors, help } = resolveStartOptions(process.argv.slice(2), process.env);
+    const { options, errors, warnings, help } = resolveStartOptions(process.argv.slice(2), process.env);
     if (help) { process.stdout.write(HELP); return; }
     if (errors.length > 0) {
         process.stderr.write(`npm start: ${errors.join("\n  ")}\n`);
         process.exit(2);
     }
+    for (const w of warnings) process.stderr.write(`npm start: warning: ${w}\n`);
     // handlers first: a signal during startup aborts it (and cleans up), one after ready stops
     const interrupt = new AbortController();
     let ep: LocalEndpoint | undefined;
     let shuttingDown = false;
+    let workDir: string | undefined;
+    let requested = 0;
     const shutdown = (code: number) => {
         if (shuttingDown) return;
         shuttingDown = true;
-        setTimeout(() => process.exit(code || 1), 6000).unref();
+        requested = code;
+        // stop() is bounded (drain, SIGTERM grace, SIGKILL of the model server's group); this is the backstop
+        setTimeout(() => { forceCleanup(ep, workDir); process.exit(code); }, SHUTDOWN_BOUND_MS).unref();
         if (!ep) { interrupt.abort(); return; } // startLocalEndpoint rejects, cleans up, main exits
-        ep.stop().then(() => process.exit(code), () => process.exit(1));
+        ep.stop().then(() => process.exit(code), () => { forceCleanup(ep, workDir); process.exit(code); });
     };
     process.on("SIGINT", () => shutdown(0));
     process.on("SIGTERM", () => shutdown(0));
@@ -99,10 +125,10 @@ async function main(): Promise<void> {
         }
     }, 1000).unref();
     try {
-        ep = await startLocalEndpoint({ ...options, signal: interrupt.signal });
+        ep = await startLocalEndpoint({ ...options, signal: interrupt.signal, onWorkDir: (d) => { workDir = d; } });
     } catch (err) {
         process.stderr.write(`npm start: ${(err as Error).message}\n`);
-        process.exit(1);
+        process.exit(shuttingDown ? requested : 1); // a stop requested by a signal is a clean exit
     }
     const started = ep;
     const creds = options.credentials ?? DEFAULT_CREDENTIALS;

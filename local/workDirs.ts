@@ -3,6 +3,7 @@
  * ml/model). Each holds `owner.json`: the pid and start time of the process that made it, and the model
  * server's process group once started. A start removes the folders whose owner is gone (a `npm start`
  * killed with SIGKILL cannot clean up) and kills their model server's process group when it outlived them.
+ * A folder without owner.json (being created right now, or made by another version) is never touched.
  */
 import * as fs from "fs";
 import * as os from "os";
@@ -10,8 +11,6 @@ import * as path from "path";
 
 export const WORK_DIR_PREFIX = "gpu-mme-local-";
 export const OWNER_FILE = "owner.json";
-/** A folder without owner.json younger than this may be one being created right now: left alone. */
-export const UNOWNED_GRACE_MS = 10 * 60 * 1000;
 
 export interface Owner {
     pid: number;
@@ -81,7 +80,7 @@ function isModelServer(pid: number): boolean {
  * Removes the work folders under `tmp` whose owner is gone (and, first, SIGKILLs their model server's
  * process group when its leader is still a serve.py process). Returns the folders removed. Never throws.
  */
-export function removeStaleWorkDirs(tmp = os.tmpdir(), now = Date.now()): string[] {
+export function removeStaleWorkDirs(tmp = os.tmpdir()): string[] {
     const removed: string[] = [];
     let names: string[];
     try { names = fs.readdirSync(tmp).filter((n) => n.startsWith(WORK_DIR_PREFIX)); } catch { return removed; }
@@ -91,8 +90,8 @@ export function removeStaleWorkDirs(tmp = os.tmpdir(), now = Date.now()): string
             const st = fs.lstatSync(dir);
             if (!st.isDirectory() || (process.getuid && st.uid !== process.getuid())) continue;
             const owner = readOwner(dir);
-            if (owner ? ownerAlive(owner) : now - st.mtimeMs < UNOWNED_GRACE_MS) continue;
-            if (owner?.modelServerPgid && isModelServer(owner.modelServerPgid)) {
+            if (!owner || ownerAlive(owner)) continue;
+            if (owner.modelServerPgid && isModelServer(owner.modelServerPgid)) {
                 try { process.kill(-owner.modelServerPgid, "SIGKILL"); } catch { /* already gone */ }
             }
             fs.rmSync(dir, { recursive: true, force: true });

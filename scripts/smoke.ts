@@ -10,9 +10,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { InvokeEndpointCommand, SageMakerRuntimeClient, SageMakerRuntimeClientConfig } from "@aws-sdk/client-sagemaker-runtime";
 import { checkServing } from "./servingCheck";
-import { CONNECT_TIMEOUT_MS, DEFAULT_TIMEOUT_SECONDS, requestBounds } from "./callBounds";
-
-export { CONNECT_TIMEOUT_MS, DEFAULT_TIMEOUT_SECONDS } from "./callBounds";
+import { CONNECT_TIMEOUT_MS, DEFAULT_TIMEOUT_SECONDS, describe, requestBounds } from "./callBounds";
 
 export const DATA_DIR = path.resolve(__dirname, "..", "local", "smoke-data");
 export const LOCAL_DEFAULT_CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local-secret" };
@@ -64,8 +62,7 @@ Target (one of):
   (none)           ENDPOINT_NAME and AWS_REGION from the environment
 For deployed endpoints, credentials come from the default AWS credential chain (env, profile, SSO, role).
 
-Timeouts: each request gets --timeout-seconds N (default ${DEFAULT_TIMEOUT_SECONDS}) for its answer and ${CONNECT_TIMEOUT_MS / 1000} s to
-connect; an endpoint that never answers fails the run with one line per request.
+Timeouts: --timeout-seconds N (default ${DEFAULT_TIMEOUT_SECONDS}) per answer, ${CONNECT_TIMEOUT_MS / 1000} s to connect; each failure is one line.
 
 Retries: the SDK's own retry strategy (--max-attempts N, or AWS_MAX_ATTEMPTS / AWS_RETRY_MODE);
 throttling and transient errors are retried, a ModelError is not.
@@ -202,16 +199,8 @@ export interface SmokeReport { target: SmokeTarget; models: ModelStats[]; badReq
 export function makeClient(target: SmokeTarget, maxAttempts?: number, timeoutMs = DEFAULT_TIMEOUT_SECONDS * 1000): SageMakerRuntimeClient {
     const config: SageMakerRuntimeClientConfig = { region: target.region, ...(target.endpoint ? { endpoint: target.endpoint } : {}),
         ...(target.credentials ? { credentials: target.credentials } : {}), ...(maxAttempts !== undefined ? { maxAttempts } : {}),
-        // every network call has a bound: connecting, and waiting for the answer
-        requestHandler: requestBounds(timeoutMs) };
+        requestHandler: requestBounds(timeoutMs) }; // every call is bounded: connecting, and waiting for the answer
     return new SageMakerRuntimeClient(config);
-}
-
-/** One line naming the error (no stack, newlines folded). */
-function describe(err: unknown): string {
-    const e = err as { name?: string; message?: string; OriginalStatusCode?: number; OriginalMessage?: string; $metadata?: { httpStatusCode?: number; attempts?: number } };
-    const status = e.$metadata?.httpStatusCode !== undefined ? ` (HTTP ${e.$metadata.httpStatusCode}, ${e.$metadata.attempts ?? 1} attempt(s))` : "";
-    return `${e.name ?? "Error"}${status}: ${e.OriginalMessage ?? e.message ?? String(err)}`.replace(/\s*\n\s*/g, " | ");
 }
 
 /** Runs the smoke test; never throws for endpoint failures, it lists them in `failures`. */
@@ -294,8 +283,7 @@ async function main(): Promise<number> {
     if (errors.length > 0) { process.stderr.write(`smoke: ${errors.join("\n  ")}\n`); return 2; }
     let target: SmokeTarget;
     try { target = await resolveTarget(options, process.env); } catch (e) { process.stderr.write(`smoke: ${(e as Error).message}\n`); return 2; }
-    const timeoutMs = (options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000;
-    const notServing = target.endpoint ? undefined : await checkServing(target, undefined, timeoutMs); // AWS only: a rolled-back update fails here
+    const timeoutMs = (options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000, notServing = target.endpoint ? undefined : await checkServing(target, undefined, timeoutMs); // AWS only: a rolled-back update fails here
     if (notServing) { process.stderr.write(`smoke: FAILED: ${notServing}\n`); return 1; }
     const report = await runSmoke(target, { maxAttempts: options.maxAttempts, batchSize: options.batchSize, timeoutMs });
     process.stdout.write(formatReport(report) + "\n");

@@ -27,7 +27,6 @@ export interface SmokeOptions {
     timeoutSeconds?: number;
 }
 
-
 export interface SmokeTarget {
     endpointName: string;
     region: string;

@@ -103,11 +103,9 @@ async function main(): Promise<void> {
     let ep: LocalEndpoint | undefined;
     let shuttingDown = false;
     let workDir: string | undefined;
-    let requested = 0;
     const shutdown = (code: number) => {
         if (shuttingDown) return;
         shuttingDown = true;
-        requested = code;
         // stop() is bounded (drain, SIGTERM grace, SIGKILL of the model server's group); this is the backstop
         setTimeout(() => { forceCleanup(ep, workDir); process.exit(code); }, SHUTDOWN_BOUND_MS).unref();
         if (!ep) { interrupt.abort(); return; } // startLocalEndpoint rejects, cleans up, main exits
@@ -128,7 +126,7 @@ async function main(): Promise<void> {
         ep = await startLocalEndpoint({ ...options, signal: interrupt.signal, onWorkDir: (d) => { workDir = d; } });
     } catch (err) {
         process.stderr.write(`npm start: ${(err as Error).message}\n`);
-        process.exit(shuttingDown ? requested : 1); // a stop requested by a signal is a clean exit
+        process.exit(1); // the start did not complete (a signal during startup interrupts it: still status 1)
     }
     const started = ep;
     const creds = options.credentials ?? DEFAULT_CREDENTIALS;

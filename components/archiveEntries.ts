@@ -51,30 +51,99 @@ function fingerprint(st: fs.BigIntStats): string {
     return `${st.size}:${st.mtimeNs}:${st.ctimeNs}:${st.ino}:${st.dev}:${st.mode}`;
 }
 
+/** S3 object keys are at most 1024 bytes; a file's key is `<prefix>/<16 hex>/<path>` in uncompressed mode. */
+export const S3_KEY_MAX_BYTES = 1024;
+/** SageMaker (and most file systems) refuse a path segment over 255 bytes. */
+export const NAME_MAX_BYTES = 255;
+/** The default artifact prefix's share of a key (`models/` + 16 hex + `/`), when no prefix is known. */
+export const DEFAULT_KEY_PREFIX_BYTES = "models/0123456789abcdef/".length;
+
+export interface WalkOptions {
+    /** Absolute paths left out (an output file inside the tree, for instance). @default none */
+    exclude?: readonly string[];
+    /** Bytes of `<prefix>/<id>/` in front of each path in an S3 key. @default DEFAULT_KEY_PREFIX_BYTES */
+    keyPrefixBytes?: number;
+}
+
+export interface ModelDirWalk { entries: ArchiveEntry[]; problems: string[] }
+
+/** A file name for messages: invalid UTF-8 bytes shown as \xNN. */
+function showName(raw: Buffer): string {
+    let out = "";
+    for (let i = 0; i < raw.length;) {
+        const n = raw[i] < 0x80 ? 1 : raw[i] >= 0xf0 ? 4 : raw[i] >= 0xe0 ? 3 : raw[i] >= 0xc0 ? 2 : 0;
+        const piece = n > 0 ? raw.subarray(i, i + n) : Buffer.alloc(0);
+        if (n > 0 && Buffer.from(piece.toString("utf8"), "utf8").equals(piece)) {
+            out += piece.toString("utf8");
+            i += n;
+        } else {
+            out += `\\x${raw[i].toString(16).padStart(2, "0")}`;
+            i++;
+        }
+    }
+    return out;
+}
+
+/** True when `child` is `parent` or inside it (both absolute, symlinks already resolved). */
+export function isInsideDir(parent: string, child: string): boolean {
+    const rel = path.relative(parent, child);
+    return rel === "" || (rel !== ".." && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel));
+}
+
 /**
- * Lists what `buildModelArchive` packs: every directory and regular file under `dir`
- * except ignored names, sorted bytewise by posix path (a directory comes right before
- * its contents). Symbolic links to files are packed as the file they point to;
- * symbolic links to directories, sockets, FIFOs and devices are errors.
- * Throws one Error listing every problem.
+ * The one walk of a model directory, shared by both model data modes, `npm run package` and `npm start`
+ * (through validateModelDir, before anything is packed or declared): every directory and regular file
+ * except ignored names, sorted bytewise by posix path (a directory right before its contents). Refused,
+ * each as one problem naming the path and the fix: symbolic links that leave the directory, point at a
+ * directory or nowhere; sockets, FIFOs and devices; names that are not valid UTF-8; names too long for S3.
+ * A symbolic link to a file inside the directory is packed as that file.
  */
-export function listArchiveEntries(dir: string, exclude: readonly string[] = []): ArchiveEntry[] {
+export function walkModelDir(dir: string, opts: WalkOptions = {}): ModelDirWalk {
     const root = path.resolve(dir);
-    const excluded = new Set(exclude.map((p) => path.resolve(p)));
+    const excluded = new Set((opts.exclude ?? []).map((p) => path.resolve(p)));
+    const maxPathBytes = S3_KEY_MAX_BYTES - (opts.keyPrefixBytes ?? DEFAULT_KEY_PREFIX_BYTES);
     const entries: ArchiveEntry[] = [];
     const problems: string[] = [];
+    let realRoot: string;
+    try {
+        const st = fs.statSync(root);
+        if (!st.isDirectory()) return { entries, problems: [`${dir}: not a directory; pass the model directory`] };
+        realRoot = fs.realpathSync(root);
+    } catch {
+        return { entries, problems: [`${dir}: model directory does not exist; pass an existing directory`] };
+    }
     const walk = (absDir: string, relDir: string): void => {
-        for (const name of fs.readdirSync(absDir)) {
+        for (const raw of fs.readdirSync(absDir, { encoding: "buffer" })) {
+            const name = raw.toString("utf8");
+            if (!Buffer.from(name, "utf8").equals(raw)) {
+                problems.push(`${path.join(absDir, showName(raw))}: the file name is not valid UTF-8, which S3 keys and models.json need; rename it`);
+                continue;
+            }
             if (isIgnored(name)) continue;
             const abs = path.join(absDir, name);
             if (excluded.has(abs)) continue;
             const rel = relDir === "" ? name : `${relDir}/${name}`;
+            if (raw.length > NAME_MAX_BYTES) {
+                problems.push(`${abs}: the name is ${raw.length} bytes long; SageMaker accepts at most ${NAME_MAX_BYTES} bytes per name, shorten it`);
+                continue;
+            }
+            if (Buffer.byteLength(rel) > maxPathBytes) {
+                problems.push(`${abs}: the path inside the model directory is ${Buffer.byteLength(rel)} bytes long; with the key prefix an S3 key ` +
+                    `would exceed ${S3_KEY_MAX_BYTES} bytes (at most ${maxPathBytes} here), shorten it`);
+                continue;
+            }
             let st = fs.lstatSync(abs, { bigint: true });
             if (st.isSymbolicLink()) {
+                let target: string;
                 try {
-                    st = fs.statSync(abs, { bigint: true });
+                    target = fs.realpathSync(abs);
+                    st = fs.statSync(target, { bigint: true });
                 } catch {
                     problems.push(`${abs}: broken symbolic link; remove it or point it at a file`);
+                    continue;
+                }
+                if (!isInsideDir(realRoot, target)) {
+                    problems.push(`${abs}: symbolic link to ${target}, outside the model directory, would be packed and uploaded; copy the file in instead`);
                     continue;
                 }
                 if (st.isDirectory()) {
@@ -95,14 +164,13 @@ export function listArchiveEntries(dir: string, exclude: readonly string[] = [])
             }
         }
     };
-    let rootStat: fs.Stats;
-    try {
-        rootStat = fs.statSync(root);
-    } catch {
-        throw new Error(`${dir}: model directory does not exist; pass an existing directory`);
-    }
-    if (!rootStat.isDirectory()) throw new Error(`${dir}: not a directory; pass the model directory`);
     walk(root, "");
+    return { entries: entries.sort((a, b) => compareBytewise(a.path, b.path)), problems };
+}
+
+/** {@link walkModelDir}'s entries; throws one Error listing every problem. */
+export function listArchiveEntries(dir: string, exclude: readonly string[] = []): ArchiveEntry[] {
+    const { entries, problems } = walkModelDir(dir, { exclude });
     if (problems.length > 0) throw new Error(problems.join("\n"));
-    return entries.sort((a, b) => compareBytewise(a.path, b.path));
+    return entries;
 }

@@ -9,9 +9,10 @@ import { resolveImageUri, parseEcrImage, partitionOf } from "./imageUri";
 import { checkGpuInstanceType, closest, gpuInstanceInfo } from "./instanceTypes";
 import { bucketNameProblem, defaultEndpointName, keyPrefixProblem, sageMakerNameProblem, toSageMakerName } from "./names";
 import { MODEL_CACHE_CONFIG_KEYS, MODEL_CACHE_KEY_NAMES, parseModelCacheSettings } from "./modelCacheConfig";
-import { parseProductionSettings, PRODUCTION_CONFIG_KEYS, PRODUCTION_KEY_NAMES } from "./productionConfig";
+import { MAX_INSTANCE_COUNT, parseProductionSettings, PRODUCTION_CONFIG_KEYS, PRODUCTION_KEY_NAMES } from "./productionConfig";
 import { budgetInput, deploymentTimeBudget } from "./deploymentTime";
 import { parseTopologySettings, topologyConflicts, TOPOLOGY_CONFIG_KEYS, TOPOLOGY_KEY_NAMES } from "./topologyConfig";
+import { arnRegionProblem } from "./scope";
 import type { Settings } from "./settings";
 
 export type { Settings } from "./settings";
@@ -91,7 +92,7 @@ export function parseSettings(raw: RawConfig, ctx: ParseContext): ParseResult {
         if (v === undefined) return DEFAULTS[key] as number;
         const n = Number(v);
         const range = max === undefined ? `at least ${min}` : `from ${min} to ${max}`;
-        if (!/^-?\d+$/.test(v) || n < min || (max !== undefined && n > max)) {
+        if (!/^-?\d+$/.test(v) || !Number.isSafeInteger(n) || n < min || (max !== undefined && n > max)) {
             errors.push(`${K(key)}: "${v}" is not a whole number ${range}; set it to a whole number of ${unit} ${range}.`);
             return DEFAULTS[key] as number;
         }
@@ -141,8 +142,9 @@ export function parseSettings(raw: RawConfig, ctx: ParseContext): ParseResult {
     if (kmsKeyArn) {
         const m = /^arn:(aws|aws-cn|aws-us-gov):kms:([a-z0-9-]+):(\d{12}):key\/[A-Za-z0-9-]+$/.exec(kmsKeyArn);
         if (!m) errors.push(`${K("kmsKeyArn")}: "${kmsKeyArn}" is not a KMS key ARN; set it like arn:aws:kms:us-east-1:111122223333:key/<key-id> (aliases cannot be scoped in IAM).`);
-        else if (region && (m[2] !== region || m[1] !== partition)) {
-            errors.push(`${K("kmsKeyArn")}: the key is in ${m[2]} but the stack deploys to ${region}; use a key in ${region}.`);
+        else {
+            const where = arnRegionProblem(m[1], m[2], region, partition);
+            if (where) errors.push(`${K("kmsKeyArn")}: the key ${where}.`);
         }
     }
     const forceDestroyArtifacts = bool("forceDestroyArtifacts");
@@ -187,7 +189,7 @@ export function parseSettings(raw: RawConfig, ctx: ParseContext): ParseResult {
     const typeError = checkGpuInstanceType(instanceType, K("instanceType"));
     if (typeError) errors.push(typeError);
     const gpu = gpuInstanceInfo(instanceType);
-    const initialInstanceCount = int("initialInstanceCount", 1, undefined, "instances");
+    const initialInstanceCount = int("initialInstanceCount", 1, MAX_INSTANCE_COUNT, "instances");
     const volumeSizeInGb = int("volumeSizeInGb", 0, VOLUME_RANGE[1], "GB (0 = not set)") || undefined;
     if (volumeSizeInGb !== undefined && gpu?.instanceStorage) {
         errors.push(`${K("volumeSizeInGb")} and ${K("instanceType")}: ${instanceType} has local NVMe instance storage and SageMaker rejects a volume size for it; remove ${K("volumeSizeInGb")} (or set it to 0).`);
@@ -237,7 +239,7 @@ export function parseSettings(raw: RawConfig, ctx: ParseContext): ParseResult {
     const enableNetworkIsolation = bool("enableNetworkIsolation");
     // Issue 6. requirements.txt is checked with the model directory (deployChecks.ts), hence false here.
     const prod = parseProductionSettings(raw, { project: ctx.project, stack: ctx.stack, initialInstanceCount,
-        requirementsNonEmpty: false, enableNetworkIsolation, kmsKeyArn });
+        requirementsNonEmpty: false, enableNetworkIsolation, kmsKeyArn, region, partition, artifactPrefix: prefixProblem ? undefined : artifactPrefix });
     errors.push(...prod.errors);
     warnings.push(...prod.warnings);
     const budget = deploymentTimeBudget(budgetInput({ project: ctx.project, modelDataDownloadTimeoutInSeconds,

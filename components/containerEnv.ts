@@ -91,6 +91,8 @@ export function parseEnvironment(v: string | undefined, key: string, k: (name: s
             errors.push(`${key}: "${name}" makes the PyTorch serving toolkit write per-model TorchServe settings ` +
                 `(min/max workers, default 1) that replace ${k("modelServerWorkers")}, which the memory budget divides the ` +
                 `instance's memory by; remove it and set ${k("modelServerWorkers")} (and SAGEMAKER_MODEL_SERVER_TIMEOUT for the time limit) instead.`);
+        } else if (name === "__proto__") {
+            errors.push(`${key}: "__proto__" cannot be passed through the program's JavaScript maps (it would be dropped); rename the variable or remove it.`);
         } else if (!ENV_KEY_PATTERN.test(name) || name.length > ENV_MAX_LENGTH) {
             errors.push(`${key}: "${name}" is not an environment variable name; use letters, digits and _ (not starting with a digit).`);
         } else if (!["string", "number", "boolean"].includes(typeof value)) {

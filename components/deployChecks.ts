@@ -48,7 +48,8 @@ export interface ModelDirPlan {
 /** Resolves `settings.modelDir` against `baseDir` and checks it. */
 export function checkModelDirForDeploy(settings: Settings, baseDir: string): ModelDirPlan {
     const dir = path.resolve(baseDir, settings.modelDir);
-    const check = validateModelDir(dir);
+    // the one walk, with this stack's key prefix (`<artifactPrefix>/<16 hex>/`) for the S3 key length
+    const check = validateModelDir(dir, { keyPrefixBytes: Buffer.byteLength(settings.artifactPrefix) + 18 });
     const errors = [...check.errors];
     const warnings = [...check.warnings];
     let placements: ComponentPlacement[] | undefined;

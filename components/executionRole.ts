@@ -9,6 +9,7 @@ import { bucketArn, PolicyDocument, policyDocument, PolicyStatement } from "./po
 import { dataCapturePolicyStatements } from "./dataCapture";
 import { codeArtifactPolicyStatements } from "./isolation";
 import type { DataCaptureSettings } from "./productionConfig";
+import { prefixesOverlap, s3PrefixProblem } from "./scope";
 
 /**
  * Actions for which AWS supports no resource-level permissions, so their statement must use
@@ -81,8 +82,22 @@ export function alarmArn(partition: string, region: string, accountId: string, a
     return `arn:${partition}:cloudwatch:${region}:${accountId}:alarm:${alarmName}`;
 }
 
+/**
+ * Throws when the prefixes could widen the role (scope.ts's rule): a wildcard or malformed prefix, or a
+ * data-capture prefix overlapping the artifacts (the role could overwrite them). parseSettings reports these first.
+ */
+export function assertS3Scope(i: Pick<RolePolicyInput, "prefix" | "dataCapture">): void {
+    const problems = [["prefix", i.prefix], ["dataCapture.s3Prefix", i.dataCapture?.s3Prefix]]
+        .flatMap(([what, p]) => (p === undefined ? [] : [s3PrefixProblem(p as string)].filter(Boolean).map((e) => `${what} "${p}" ${e}`)));
+    if (i.dataCapture && !s3PrefixProblem(i.dataCapture.s3Prefix) && prefixesOverlap(i.dataCapture.s3Prefix, i.prefix)) {
+        problems.push(`dataCapture.s3Prefix "${i.dataCapture.s3Prefix}" overlaps the artifact prefix "${i.prefix}"`);
+    }
+    if (problems.length > 0) throw new Error(`executionRolePolicy: ${problems.join("; ")}`);
+}
+
 /** The role's inline policy. Every statement is scoped; see WILDCARD_RESOURCE_ACTIONS for the exceptions. */
 export function executionRolePolicy(i: RolePolicyInput): PolicyDocument {
+    assertS3Scope(i);
     const s3 = bucketArn(i.partition, i.bucket);
     const logGroup = `arn:${i.partition}:logs:${i.region}:${i.accountId}:log-group:/aws/sagemaker/Endpoints/${i.endpointName}`;
     // Both model data modes live under `<prefix>/`: model.tar.gz (S3Object: GetObject only) and the uncompressed files

@@ -29,7 +29,8 @@ import { modelCacheEnvironment } from "./modelCacheConfig";
 import { checkModelDirForDeploy } from "./deployChecks";
 import { declareExecutionRole } from "./executionRole";
 import { formatProgress, throttleProgress } from "./archiveProgress";
-import { ArchiveProgress } from "./modelArchive";
+import { ArchiveProgress, realPathOf } from "./modelArchive";
+import { isInsideDir } from "./archiveEntries";
 import { buildArchiveInto } from "./archiveInto";
 import { artifactKey, childNames } from "./names";
 import { ModelDataSource, UncompressedModelData } from "./uncompressedModelData";
@@ -97,8 +98,8 @@ export class GpuModelEndpoint extends pulumi.ComponentResource {
         const baseDir = args.baseDir ?? process.cwd();
         const plan = checkModelDirForDeploy(s, baseDir);
         const buildDir = path.resolve(baseDir, args.buildDir ?? path.join("build", "model-archive"));
-        const rel = path.relative(plan.dir, buildDir);
-        if (rel === "" || (!rel.startsWith("..") && !path.isAbsolute(rel))) {
+        const real = (p: string) => { try { return realPathOf(p); } catch { return p; } };
+        if (isInsideDir(real(plan.dir), real(buildDir))) {
             plan.errors.push(`${buildDir}: the archive build folder is inside the model directory ${plan.dir}, so the archive would pack itself; ` +
                 `set gpu-multi-model-endpoint:modelDir to the model folder itself (not the project root).`);
         }

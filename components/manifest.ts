@@ -5,6 +5,8 @@
  */
 import * as fs from "fs";
 import * as path from "path";
+import Ajv2020, { ErrorObject, ValidateFunction } from "ajv/dist/2020";
+import { closest } from "./instanceTypes";
 
 export const FRAMEWORKS = ["pytorch", "sklearn", "tensorflow"] as const;
 export type Framework = (typeof FRAMEWORKS)[number];
@@ -36,8 +38,8 @@ export interface ModelEntry {
     path: string;
     /** Free-form task, e.g. `image-classification`. */
     task: string;
-    /** Class labels in class-id order. */
-    labels?: string[];
+    /** Class labels in class-id order (required). */
+    labels: string[];
     input?: ModelInput;
     /** Approximate memory the loaded model needs, bytes (positive integer). */
     memoryBytes: number;
@@ -61,9 +63,23 @@ export interface ManifestCheck {
     errors: string[];
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
-const isPositiveInt = (v: unknown): v is number => Number.isInteger(v) && (v as number) > 0;
 const show = (v: unknown): string => (v === undefined ? "nothing" : JSON.stringify(v));
+
+/**
+ * The one schema of models.json, shipped in the archive beside the handler (model-src/code/), which checks
+ * manifests with the same file (code/manifest_schema.py); tests/manifestSchema.spec.ts runs a corpus through both.
+ */
+export const MANIFEST_SCHEMA_FILE = path.resolve(__dirname, "..", "model-src", "code", "models.schema.json");
+type Schema = { description?: string; type?: string; properties?: Record<string, Schema>; items?: Schema };
+let validator: ValidateFunction | undefined;
+let schemaRoot: Schema | undefined;
+function compiled(): { validate: ValidateFunction; schema: Schema } {
+    if (!validator) {
+        schemaRoot = JSON.parse(fs.readFileSync(MANIFEST_SCHEMA_FILE, "utf8")) as Schema;
+        validator = new Ajv2020({ allErrors: true, verbose: true, strict: true }).compile(schemaRoot);
+    }
+    return { validate: validator, schema: schemaRoot! };
+}
 
 /** True when `p` is a relative posix path that stays inside its base (no `..`, not absolute, no backslash). */
 export function isSafeRelativePath(p: string): boolean {
@@ -71,95 +87,128 @@ export function isSafeRelativePath(p: string): boolean {
     return !p.split("/").some((seg) => seg === ".." || seg === "");
 }
 
-function checkInput(v: unknown, at: string, errors: string[]): void {
-    if (!isObject(v)) {
-        errors.push(`${at} must be an object (got ${show(v)})`);
-        return;
-    }
-    if (!(INPUT_KINDS as readonly string[]).includes(v.kind as string)) {
-        errors.push(`${at}.kind must be one of ${INPUT_KINDS.join(", ")} (got ${show(v.kind)})`);
-    }
-    if (v.shape !== undefined && !(Array.isArray(v.shape) && v.shape.length > 0 && v.shape.every(isPositiveInt))) {
-        errors.push(`${at}.shape must be a non-empty array of positive integers (got ${show(v.shape)})`);
-    }
-    if (v.dtype !== undefined && (typeof v.dtype !== "string" || v.dtype === "")) {
-        errors.push(`${at}.dtype must be a non-empty string (got ${show(v.dtype)})`);
-    }
-    if (v.range !== undefined) {
-        const r = v.range;
-        if (!(Array.isArray(r) && r.length === 2 && r.every((x) => typeof x === "number" && Number.isFinite(x)) && r[0] <= r[1])) {
-            errors.push(`${at}.range must be [min, max] with finite numbers and min <= max (got ${show(r)})`);
-        }
-    }
-    for (const key of ["maxLength", "maxBatch"] as const) {
-        if (v[key] !== undefined && !isPositiveInt(v[key])) errors.push(`${at}.${key} must be a positive integer (got ${show(v[key])})`);
-    }
-}
-
-function checkModel(m: unknown, at: string, errors: string[]): void {
-    if (!isObject(m)) {
-        errors.push(`${at} must be an object (got ${show(m)})`);
-        return;
-    }
-    if (typeof m.name !== "string" || !MODEL_NAME_PATTERN.test(m.name)) {
-        errors.push(`${at}.name must match ${MODEL_NAME_PATTERN.source} (lower-case letter first, then up to 62 of a-z 0-9 _ -) (got ${show(m.name)})`);
-    }
-    if (!(FRAMEWORKS as readonly string[]).includes(m.framework as string)) {
-        errors.push(`${at}.framework must be one of ${FRAMEWORKS.join(", ")} (got ${show(m.framework)})`);
-    }
-    if (typeof m.path !== "string" || !isSafeRelativePath(m.path)) {
-        errors.push(`${at}.path must be a relative path inside the model directory with / separators and no ".." (got ${show(m.path)})`);
-    }
-    if (typeof m.task !== "string" || m.task === "") errors.push(`${at}.task must be a non-empty string (got ${show(m.task)})`);
-    if (m.labels !== undefined) {
-        const l = m.labels;
-        if (!(Array.isArray(l) && l.length > 0 && l.every((x) => typeof x === "string" && x !== ""))) {
-            errors.push(`${at}.labels must be a non-empty array of non-empty strings (got ${show(l)})`);
-        } else if (new Set(l).size !== l.length) {
-            errors.push(`${at}.labels must not repeat a label (got ${show(l)})`);
-        }
-    }
-    if (m.input !== undefined) checkInput(m.input, `${at}.input`, errors);
-    if (!isPositiveInt(m.memoryBytes)) errors.push(`${at}.memoryBytes must be a positive integer number of bytes (got ${show(m.memoryBytes)})`);
-    if (m.pinned !== undefined && typeof m.pinned !== "boolean") errors.push(`${at}.pinned must be true or false (got ${show(m.pinned)})`);
-    if (m.accelerators !== undefined && !(Number.isInteger(m.accelerators) && (m.accelerators as number) >= 0)) {
-        errors.push(`${at}.accelerators must be a whole number of GPUs per copy, 0 or more (got ${show(m.accelerators)})`);
-    }
-    if (m.cpuCores !== undefined && !(typeof m.cpuCores === "number" && Number.isFinite(m.cpuCores) && m.cpuCores > 0)) {
-        errors.push(`${at}.cpuCores must be a positive number of CPU cores per copy, e.g. 1 or 0.5 (got ${show(m.cpuCores)})`);
-    }
+/** `/models/0/input/maxBatch` -> `models[0].input.maxBatch`. */
+function where(pointer: string): string {
+    return pointer.split("/").slice(1).map((t) => t.replace(/~1/g, "/").replace(/~0/g, "~"))
+        .reduce((acc, t) => (/^\d+$/.test(t) ? `${acc}[${t}]` : acc ? `${acc}.${t}` : t), "") || "the manifest";
 }
 
 /**
- * Checks a parsed (or raw JSON text) manifest. Each error starts with `filePath: ` and
- * names the field, e.g. `model-src/models.json: models[1].framework must be one of ...`.
+ * Parses JSON text, recording where a number was written with a fraction or an exponent (`32833536.0`, `1e3`):
+ * Python's json reads those as floats, which the schema's "integer" refuses, so the same text must be refused here.
+ */
+function parseRecordingFloats(text: string): { value: unknown; floats: Map<string, string> } {
+    const marks = new WeakMap<object, Map<string, string>>();
+    const value = JSON.parse(text, function (this: object, key: string, v: unknown, ctx?: { source?: string }) {
+        if (typeof v === "number" && ctx?.source !== undefined && /[.eE]/.test(ctx.source)) {
+            const m = marks.get(this) ?? new Map<string, string>();
+            m.set(key, ctx.source);
+            marks.set(this, m);
+        }
+        return v;
+    } as (key: string, v: unknown) => unknown);
+    const floats = new Map<string, string>();
+    const visit = (node: unknown, pointer: string): void => {
+        if (typeof node !== "object" || node === null) return;
+        const m = marks.get(node);
+        for (const [k, child] of Object.entries(node)) {
+            const at = `${pointer}/${k}`;
+            if (m?.has(k)) floats.set(at, m.get(k)!);
+            visit(child, at);
+        }
+    };
+    visit(value, "");
+    return { value, floats };
+}
+
+/** The schema at a JSON pointer (properties/items only, the keywords the manifest schema nests with). */
+function schemaAt(root: Schema, pointer: string): Schema | undefined {
+    let s: Schema | undefined = root;
+    for (const t of pointer.split("/").slice(1)) s = /^\d+$/.test(t) && s?.items ? s.items : s?.properties?.[t];
+    return s;
+}
+
+function valueAt(root: unknown, pointer: string): unknown {
+    let v = root;
+    for (const t of pointer.split("/").slice(1)) v = typeof v === "object" && v !== null ? (v as Record<string, unknown>)[t] : undefined;
+    return v;
+}
+
+/** An element of an array of plain values is reported as the array (`shape`, not `shape[1]`). */
+function reportedAt(pointer: string, schema: Schema): { pointer: string; schema: Schema } {
+    const m = /^(.*)\/\d+$/.exec(pointer);
+    const array = m && schema.type !== "object" ? schemaAt(compiled().schema, m[1]) : undefined;
+    return m && array?.type === "array" ? { pointer: m[1], schema: array } : { pointer, schema };
+}
+
+/** One message per schema error: unknown keys with a "did you mean", missing keys, else the field's description. */
+function schemaMessages(errors: readonly ErrorObject[], doc: unknown): string[] {
+    const out = new Set<string>();
+    for (const e of errors) {
+        const at = where(e.instancePath);
+        if (e.keyword === "additionalProperty" || e.keyword === "additionalProperties") {
+            const key = (e.params as { additionalProperty: string }).additionalProperty;
+            const known = Object.keys((e.parentSchema as Schema).properties ?? {});
+            const hint = closest(key, known);
+            out.add(`${e.instancePath ? `${at}.` : ""}${key} is not a known field${hint ? `; did you mean "${hint}"?` : ""} (known: ${known.join(", ")}); ` +
+                `fix or remove it`);
+        } else if (e.keyword === "required") {
+            const key = (e.params as { missingProperty: string }).missingProperty;
+            out.add(`${e.instancePath ? `${at}.` : ""}${key} is required; add it`);
+        } else {
+            const { pointer, schema } = reportedAt(e.instancePath, e.parentSchema as Schema);
+            out.add(`${where(pointer)} must be ${schema.description ?? e.message} (got ${show(valueAt(doc, pointer))})`);
+        }
+    }
+    return [...out];
+}
+
+/** Checks the schema cannot express: unique model names, range min <= max. */
+function semanticMessages(doc: unknown): string[] {
+    const models = (doc as { models?: unknown[] })?.models;
+    if (!Array.isArray(models)) return [];
+    const out: string[] = [];
+    const seen = new Map<unknown, number>();
+    models.forEach((m, i) => {
+        const entry = m as { name?: unknown; input?: { range?: unknown } } | null;
+        if (typeof entry?.name === "string") {
+            const first = seen.get(entry.name);
+            if (first !== undefined) out.push(`models[${i}].name "${entry.name}" repeats models[${first}].name; names must be unique`);
+            else seen.set(entry.name, i);
+        }
+        const r = entry?.input?.range;
+        if (Array.isArray(r) && r.length === 2 && typeof r[0] === "number" && typeof r[1] === "number" && r[0] > r[1]) {
+            out.push(`models[${i}].input.range must be [min, max] with min <= max (got ${show(r)})`);
+        }
+    });
+    return out;
+}
+
+/**
+ * Checks a manifest (JSON text, or an already parsed value) against models.schema.json. Each error starts
+ * with `filePath: ` and names the field, e.g. `model-src/models.json: models[1].framework must be one of ...`.
  */
 export function checkManifest(value: unknown, filePath: string): ManifestCheck {
-    let v = value;
+    let doc = value;
+    let floats = new Map<string, string>();
     if (typeof value === "string") {
         try {
-            v = JSON.parse(value);
+            ({ value: doc, floats } = parseRecordingFloats(value));
         } catch (e) {
             return { errors: [`${filePath}: not valid JSON (${(e as Error).message}); fix the syntax`] };
         }
     }
-    const errors: string[] = [];
-    if (!isObject(v) || !Array.isArray(v.models)) {
-        errors.push(`models must be an array of model entries (got ${show(isObject(v) ? v.models : v)})`);
-    } else if (v.models.length === 0) {
-        errors.push("models must list at least one model");
-    } else {
-        v.models.forEach((m, i) => checkModel(m, `models[${i}]`, errors));
-        const seen = new Map<string, number>();
-        v.models.forEach((m, i) => {
-            if (!isObject(m) || typeof m.name !== "string") return;
-            const first = seen.get(m.name);
-            if (first !== undefined) errors.push(`models[${i}].name "${m.name}" repeats models[${first}].name; names must be unique`);
-            else seen.set(m.name, i);
-        });
+    const { validate, schema } = compiled();
+    const errors = validate(doc) ? [] : schemaMessages(validate.errors ?? [], doc);
+    for (const [pointer, source] of floats) {
+        const s = schemaAt(schema, pointer);
+        if (s?.type !== "integer") continue;
+        const r = reportedAt(pointer, s);
+        errors.push(`${where(r.pointer)} must be ${r.schema.description} (got ${r.pointer === pointer ? source : show(valueAt(doc, r.pointer))})`);
     }
+    errors.push(...semanticMessages(doc));
     if (errors.length > 0) return { errors: errors.map((e) => `${filePath}: ${e}`) };
-    return { manifest: v as unknown as Manifest, errors: [] };
+    return { manifest: doc as Manifest, errors: [] };
 }
 
 /** Parses and validates manifest JSON text; throws one Error listing every problem. */

@@ -14,7 +14,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { Header, Pax } from "tar";
-import { ArchiveEntry, listArchiveEntries } from "./archiveEntries";
+import { ArchiveEntry, isInsideDir, listArchiveEntries } from "./archiveEntries";
 import { cacheKey, lookupCache, racyEntries, removeCacheRecord, writeCacheRecord } from "./archiveCache";
 import { GzipStrategy, writeGzipMembers } from "./gzipMembers";
 
@@ -186,10 +186,50 @@ async function writeAll(fh: fs.promises.FileHandle, parts: Buffer[]): Promise<vo
     }
 }
 
-/** True when `child` is `parent` or inside it. */
-function isInside(parent: string, child: string): boolean {
-    const rel = path.relative(parent, child);
-    return rel === "" || (!rel.startsWith("..") && !path.isAbsolute(rel));
+/** The real path of `p` (symlinks resolved) even when `p` does not exist yet: its nearest existing ancestor resolved. */
+export function realPathOf(p: string): string {
+    const rest: string[] = [];
+    let cur = path.resolve(p);
+    for (;;) {
+        try {
+            return path.join(fs.realpathSync(cur), ...rest.reverse());
+        } catch (e) {
+            const code = (e as NodeJS.ErrnoException).code;
+            if (code !== "ENOENT" || path.dirname(cur) === cur) throw e;
+            rest.push(path.basename(cur));
+            cur = path.dirname(cur);
+        }
+    }
+}
+
+/**
+ * Where the archive really goes: `outFile` with symlinks resolved, which must be a regular file (or not exist
+ * yet) outside the model directory. Throws naming the problem, before anything is written.
+ */
+export function resolveOutFile(dir: string, outFile: string): string {
+    let st: fs.Stats | undefined;
+    try { st = fs.lstatSync(outFile); } catch { st = undefined; }
+    if (st?.isSymbolicLink()) {
+        try { st = fs.statSync(outFile); } catch {
+            throw new Error(`${outFile}: a symbolic link to nothing; choose another output file for the archive`);
+        }
+    }
+    if (st && !st.isFile()) {
+        const kind = st.isDirectory() ? "a directory" : st.isCharacterDevice() ? "a character device" : st.isBlockDevice() ? "a block device"
+            : st.isFIFO() ? "a FIFO" : st.isSocket() ? "a socket" : "not a regular file";
+        throw new Error(`${outFile}: is ${kind}, which the archive would replace; choose a regular file path for the archive (--out)`);
+    }
+    let outReal: string;
+    try { outReal = realPathOf(outFile); } catch (e) {
+        throw new Error(`${outFile}: cannot resolve the output path (${(e as Error).message}); choose another output file`);
+    }
+    let dirReal = path.resolve(dir);
+    try { dirReal = fs.realpathSync(dir); } catch { /* a missing dir is reported by the walk */ }
+    if (isInsideDir(dirReal, outReal)) {
+        throw new Error(`${outFile}: the archive must be written outside the model directory ${dir} (it resolves to ${outReal}, ` +
+            `inside ${dirReal}), or it would pack itself; choose another --out path`);
+    }
+    return outReal;
 }
 
 /**
@@ -202,10 +242,7 @@ function isInside(parent: string, child: string): boolean {
 export async function buildModelArchive(dir: string, outFile: string, opts: ArchiveOptions = {}): Promise<ArchiveResult> {
     const o = resolveArchiveOptions(opts);
     const dirAbs = path.resolve(dir);
-    const outAbs = path.resolve(outFile);
-    if (isInside(dirAbs, outAbs)) {
-        throw new Error(`${outFile}: the archive must be written outside the model directory ${dir}; choose another --out path`);
-    }
+    const outAbs = resolveOutFile(dir, outFile);
     const useCache = opts.cache ?? true;
     const cacheFile = path.resolve(opts.cacheFile ?? `${outAbs}.cache.json`);
     await fs.promises.mkdir(path.dirname(outAbs), { recursive: true });

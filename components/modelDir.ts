@@ -7,6 +7,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { checkManifest, Manifest, MANIFEST_FILE } from "./manifest";
+import { walkModelDir, WalkOptions } from "./archiveEntries";
 
 /** Per-request handlers the toolkit calls when a module has no transform_fn; it refuses a module with both kinds. */
 export const STAGE_HANDLERS = ["input_fn", "predict_fn", "output_fn"] as const;
@@ -23,14 +24,57 @@ export interface ModelDirCheck {
 }
 
 /**
- * Names of functions defined at the top level of a Python source: `def name(` or
- * `async def name(` starting in column 0 (indented definitions are methods or nested).
+ * The source with string literals emptied, comments dropped and the newlines inside brackets or strings
+ * joined, so that each remaining line is one logical line and a column-0 line is a top-level statement.
+ */
+export function logicalLines(source: string): string[] {
+    let out = "";
+    let depth = 0;
+    for (let i = 0; i < source.length;) {
+        const c = source[i];
+        if (c === "#") {
+            while (i < source.length && source[i] !== "\n") i++;
+        } else if (c === "\"" || c === "'") {
+            const quote = source.startsWith(c.repeat(3), i) ? c.repeat(3) : c;
+            i += quote.length;
+            while (i < source.length && !source.startsWith(quote, i)) {
+                if (quote.length === 1 && source[i] === "\n") break; // unterminated: stop at the line's end
+                i += source[i] === "\\" ? 2 : 1;
+            }
+            i += quote.length;
+            out += `${c}${c}`;
+        } else if (c === "\\" && source[i + 1] === "\n") {
+            out += " ";
+            i += 2;
+        } else {
+            if ("([{".includes(c)) depth++;
+            else if (")]}".includes(c)) depth = Math.max(0, depth - 1);
+            out += c === "\n" && depth > 0 ? " " : c;
+            i++;
+        }
+    }
+    return out.split(/\r?\n/);
+}
+
+/**
+ * Names bound at the top level of a Python source: `def`/`async def`/`class` statements, assignments
+ * (`predict_fn = impl`, `a: T = ...`) and imports (`from m import f as predict_fn`), each starting in column 0.
+ * Text inside strings and comments never counts.
  */
 export function topLevelFunctions(source: string): string[] {
     const names: string[] = [];
-    for (const line of source.split(/\r?\n/)) {
-        const m = /^(?:async\s+)?def\s+([A-Za-z_][A-Za-z0-9_]*)\s*\(/.exec(line);
-        if (m) names.push(m[1]);
+    for (const line of logicalLines(source)) {
+        const def = /^(?:async\s+)?(?:def|class)\s+([A-Za-z_]\w*)/.exec(line);
+        if (def) { names.push(def[1]); continue; }
+        const assign = /^([A-Za-z_]\w*(?:\s*,\s*[A-Za-z_]\w*)*)\s*(?::[^=]*)?=(?!=)/.exec(line);
+        if (assign) { names.push(...assign[1].split(",").map((n) => n.trim())); continue; }
+        const imp = /^(?:from\s+\S+\s+)?import\s+\(?([^)]*)\)?/.exec(line);
+        if (imp) {
+            for (const part of imp[1].split(",")) {
+                const m = /^\s*([\w.]+)(?:\s+as\s+(\w+))?\s*$/.exec(part);
+                if (m) names.push(m[2] ?? m[1].split(".")[0]);
+            }
+        }
     }
     return names;
 }
@@ -70,8 +114,11 @@ function isDirectory(p: string): boolean {
 /** File a TensorFlow SavedModel directory must contain (issue 3: `tensorflow` = SavedModel). */
 export const SAVED_MODEL_FILE = "saved_model.pb";
 
-/** Validates `dir`; every problem is returned at once, each naming the path and the fix. */
-export function validateModelDir(dir: string): ModelDirCheck {
+/**
+ * Validates `dir`; every problem is returned at once, each naming the path and the fix. Runs the one
+ * model-directory walk (walkModelDir), so whatever would refuse to pack is reported here, before anything is declared.
+ */
+export function validateModelDir(dir: string, walkOptions: WalkOptions = {}): ModelDirCheck {
     const errors: string[] = [];
     const warnings: string[] = [];
     let st: fs.Stats | undefined;
@@ -84,6 +131,7 @@ export function validateModelDir(dir: string): ModelDirCheck {
         errors.push(`${dir}: model directory ${st ? "is not a directory" : "does not exist"}; create it with code/inference.py (and models.json), or point to it`);
         return { errors, warnings };
     }
+    errors.push(...walkModelDir(dir, walkOptions).problems);
     const script = path.join(dir, INFERENCE_SCRIPT);
     if (!isFile(script)) {
         errors.push(`${script}: missing; the PyTorch serving container runs ${INFERENCE_SCRIPT} (SAGEMAKER_PROGRAM=inference.py), create it with ${HANDLERS_PHRASE}`);
@@ -134,6 +182,8 @@ export function validateModelDir(dir: string): ModelDirCheck {
                 }
             } else if (!isFile(file)) {
                 errors.push(`${file}: models[${i}] ("${m.name}") names path "${m.path}" but no such file exists in ${dir}; train/copy the model there or fix models[${i}].path in ${manifestFile}`);
+            } else if (fs.statSync(file).size === 0) {
+                errors.push(`${file}: models[${i}] ("${m.name}") names an empty (0-byte) model file, which no framework can load; write the trained model there or fix models[${i}].path in ${manifestFile}`);
             }
         });
     }

@@ -1,4 +1,5 @@
 /** Naming rules: SageMaker names, S3 bucket names and keys, child resource names. Pure. */
+import { s3PrefixProblem } from "./scope";
 
 /** SageMaker's name pattern for endpoints, variants, models and configurations. */
 export const SAGEMAKER_NAME_PATTERN = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
@@ -25,6 +26,10 @@ export function toSageMakerName(name: string): string | undefined {
     return cleaned.length > 0 ? cleaned : undefined;
 }
 
+/** Bucket name prefixes and suffixes S3 reserves ("Bucket naming rules", general purpose buckets). */
+export const RESERVED_BUCKET_PREFIXES: readonly string[] = ["xn--", "sthree-", "amzn-s3-demo-"];
+export const RESERVED_BUCKET_SUFFIXES: readonly string[] = ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"];
+
 /** Why `name` is not a valid general-purpose S3 bucket name, or undefined. */
 export function bucketNameProblem(name: string): string | undefined {
     if (name.length < 3 || name.length > 63) return `is ${name.length} characters long (3 to 63)`;
@@ -33,18 +38,14 @@ export function bucketNameProblem(name: string): string | undefined {
     }
     if (name.includes("..")) return "must not contain two adjacent dots";
     if (/^\d+\.\d+\.\d+\.\d+$/.test(name)) return "must not look like an IP address";
+    const reserved = RESERVED_BUCKET_PREFIXES.find((p) => name.startsWith(p)) ?? RESERVED_BUCKET_SUFFIXES.find((x) => name.endsWith(x));
+    if (reserved) return `uses "${reserved}", which S3 reserves (access point aliases, directory and table buckets, IDN)`;
     return undefined;
 }
 
-/** Why `prefix` is not a usable S3 key prefix for the artifacts, or undefined. */
+/** Why `prefix` is not a usable S3 key prefix for the artifacts, or undefined (the rule of scope.ts). */
 export function keyPrefixProblem(prefix: string): string | undefined {
-    if (prefix.length === 0) return "is empty";
-    if (prefix.length > 512) return `is ${prefix.length} characters long (at most 512)`;
-    if (prefix.startsWith("/") || prefix.endsWith("/")) return "must not start or end with \"/\"";
-    if (prefix.includes("//")) return "must not contain \"//\"";
-    if (!/^[A-Za-z0-9!_.*'()\/-]+$/.test(prefix)) return "may contain only letters, digits and !_.*'()/- characters";
-    if (prefix.split("/").some((p) => p === "." || p === "..")) return "must not contain \".\" or \"..\" segments";
-    return undefined;
+    return s3PrefixProblem(prefix);
 }
 
 /** The content-addressed object key: `<prefix>/<sha256 first 16 hex>/model.tar.gz`. */

@@ -6,6 +6,7 @@
 import { PRODUCTION_CONFIG_KEYS, ProductionConfigKey } from "./productionConfigKeys";
 import { CODEARTIFACT_REPOSITORY_ARN, isolationRequirementsError } from "./isolation";
 import { trafficSteps } from "./deploymentTime";
+import { arnLocation, arnRegionProblem, prefixesOverlap, s3PrefixProblem } from "./scope";
 
 export { PRODUCTION_CONFIG_KEYS } from "./productionConfigKeys";
 export type TrafficRouting = "ALL_AT_ONCE" | "CANARY" | "LINEAR";
@@ -51,6 +52,11 @@ export interface ProductionParseContext {
     enableNetworkIsolation?: boolean;
     /** config.ts `kmsKeyArn`, the fallback key for captured data. */
     kmsKeyArn?: string;
+    /** The stack's region and partition: ARNs in another one are errors. @default undefined (not checked) */
+    region?: string;
+    partition?: string;
+    /** config.ts `artifactPrefix` (valid), which the capture prefix must not overlap. @default undefined (not checked) */
+    artifactPrefix?: string;
 }
 export interface ProductionParseResult { production?: ProductionSettings; errors: string[]; warnings: string[] }
 
@@ -60,7 +66,8 @@ const TRAFFIC_ROUTINGS: readonly TrafficRouting[] = ["ALL_AT_ONCE", "CANARY", "L
 const STEP_SIZE_TYPES: readonly StepSizeType[] = ["INSTANCE_COUNT", "CAPACITY_PERCENT"];
 export const SNS_TOPIC_ARN = /^arn:aws(-cn|-us-gov)?:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
 export const KMS_KEY_ARN = /^arn:aws(-cn|-us-gov)?:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
-const S3_PREFIX = /^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*$/;
+/** Most instances of a variant this program accepts (initialInstanceCount, autoscaling bounds, step sizes). */
+export const MAX_INSTANCE_COUNT = 10000;
 
 /** Pure: the production part of the stack config. */
 export function parseProductionSettings(raw: Record<string, string | undefined>, ctx: ProductionParseContext): ProductionParseResult {
@@ -83,7 +90,7 @@ export function parseProductionSettings(raw: Record<string, string | undefined>,
         const v = given(key);
         if (v === undefined) return def(key) as number;
         const n = Number(v);
-        if (!/^-?\d+$/.test(v) || n < min || n > max) {
+        if (!/^-?\d+$/.test(v) || !Number.isSafeInteger(n) || n < min || n > max) {
             errors.push(`${K(key)}: "${v}" is not a whole number from ${min} to ${max}; set it to a whole number of ${unit} from ${min} to ${max}.`);
             return def(key) as number;
         }
@@ -103,6 +110,12 @@ export function parseProductionSettings(raw: Record<string, string | undefined>,
             errors.push(`${K(key)}: "${v}" is not ${example.split(" like ")[0]}; set it like ${example.split(" like ")[1]}.`);
             return undefined;
         }
+        const at = v === undefined ? undefined : arnLocation(v);
+        const where = at && ctx.partition ? arnRegionProblem(at.partition, at.region, ctx.region, ctx.partition) : undefined;
+        if (where) {
+            errors.push(`${K(key)}: "${v}" ${where}.`);
+            return undefined;
+        }
         return v;
     };
     const initial = ctx.initialInstanceCount;
@@ -110,8 +123,8 @@ export function parseProductionSettings(raw: Record<string, string | undefined>,
 
     // --- autoscaling
     const autoscalingOn = bool("autoscaling");
-    const minInstances = int("autoscalingMinInstances", 0, 10000, "instances");
-    const maxInstances = int("autoscalingMaxInstances", 1, 10000, "instances");
+    const minInstances = int("autoscalingMinInstances", 0, MAX_INSTANCE_COUNT, "instances");
+    const maxInstances = int("autoscalingMaxInstances", 1, MAX_INSTANCE_COUNT, "instances");
     const targetInvocationsPerInstance = int("autoscalingTargetInvocationsPerInstance", 1, 1_000_000, "invocations per instance per minute");
     const scaleInCooldownSeconds = int("autoscalingScaleInCooldownSeconds", 0, 86400, "seconds");
     const scaleOutCooldownSeconds = int("autoscalingScaleOutCooldownSeconds", 0, 86400, "seconds");
@@ -163,7 +176,7 @@ export function parseProductionSettings(raw: Record<string, string | undefined>,
     // --- deployment
     const trafficRouting = choice("deploymentTrafficRouting", TRAFFIC_ROUTINGS);
     const stepSizeType = choice("deploymentStepSizeType", STEP_SIZE_TYPES);
-    const sizeMax = stepSizeType === "CAPACITY_PERCENT" ? 100 : 10000;
+    const sizeMax = stepSizeType === "CAPACITY_PERCENT" ? 100 : MAX_INSTANCE_COUNT;
     const canarySize = int("deploymentCanarySize", 1, sizeMax, stepSizeType === "CAPACITY_PERCENT" ? "percent" : "instances");
     const linearStepSize = int("deploymentLinearStepSize", 1, sizeMax, stepSizeType === "CAPACITY_PERCENT" ? "percent" : "instances");
     const waitIntervalSeconds = int("deploymentWaitIntervalSeconds", 0, 3600, "seconds");
@@ -210,8 +223,12 @@ export function parseProductionSettings(raw: Record<string, string | undefined>,
     const captureOn = bool("dataCapture");
     const samplingPercent = int("dataCaptureSamplingPercent", 1, 100, "percent");
     const s3Prefix = given("dataCaptureS3Prefix") ?? (def("dataCaptureS3Prefix") as string);
-    if (!S3_PREFIX.test(s3Prefix) || s3Prefix.length > 512) {
-        errors.push(`${K("dataCaptureS3Prefix")}: "${s3Prefix}" is not an S3 key prefix without leading or trailing "/"; set it like "data-capture" or "monitoring/capture".`);
+    const prefixProblem = s3PrefixProblem(s3Prefix);
+    if (prefixProblem) {
+        errors.push(`${K("dataCaptureS3Prefix")}: "${s3Prefix}" ${prefixProblem}; set it like "data-capture" or "monitoring/capture".`);
+    } else if (captureOn && ctx.artifactPrefix !== undefined && prefixesOverlap(s3Prefix, ctx.artifactPrefix)) {
+        errors.push(`${K("dataCaptureS3Prefix")}: "${s3Prefix}" overlaps ${K("artifactPrefix")} "${ctx.artifactPrefix}", so the role could overwrite ` +
+            `the model artifacts with captured data; set a prefix apart from it, like "data-capture".`);
     }
     const captureKey = arn("dataCaptureKmsKeyArn", KMS_KEY_ARN, "a KMS key ARN like arn:aws:kms:us-east-1:111122223333:key/<key-id>");
     if (captureOn) production.dataCapture = { samplingPercent, s3Prefix, kmsKeyArn: captureKey ?? ctx.kmsKeyArn };

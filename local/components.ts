@@ -16,7 +16,9 @@ import { ArchiveResult, buildModelArchive } from "../components/modelArchive";
 import { validateModelDir } from "../components/modelDir";
 import type { Manifest } from "../components/manifest";
 import { createRuntimeApi } from "./runtimeApi";
-import { DEFAULT_CREDENTIALS, ENDPOINT_NAME_PATTERN, INVOKE_LIMIT_MS, REPO_ROOT } from "./endpoint";
+import { DEFAULT_CREDENTIALS, INVOKE_LIMIT_MS, REPO_ROOT } from "./endpoint";
+import { logText } from "./logText";
+import { sageMakerNameProblem } from "../components/names";
 import type { LocalEndpointOptions } from "./endpoint";
 import { ExitInfo, ModelServerHandle, startModelServer } from "./modelServer";
 
@@ -72,7 +74,8 @@ export async function startLocalComponents(opts: LocalEndpointOptions = {}): Pro
     const modelDir = opts.modelDir ?? path.join(REPO_ROOT, "model-src");
     const endpointName = opts.endpointName ?? "local";
     const host = opts.host ?? "127.0.0.1";
-    if (!ENDPOINT_NAME_PATTERN.test(endpointName)) throw new Error(`endpoint name ${endpointName} is not a SageMaker endpoint name`);
+    const nameProblem = sageMakerNameProblem(endpointName);
+    if (nameProblem) throw new Error(`endpoint name "${logText(endpointName, 80)}" ${nameProblem}`);
     const check = validateModelDir(modelDir);
     for (const w of check.warnings) log(`warning: ${w}`);
     if (check.errors.length > 0 || !check.manifest) throw new Error(`the model directory has problems:\n  ${check.errors.join("\n  ")}`);

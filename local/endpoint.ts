@@ -16,6 +16,10 @@ import { ArchiveResult, buildModelArchive } from "../components/modelArchive";
 import { validateModelDir } from "../components/modelDir";
 import { ExitInfo, ModelServerHandle, startModelServer, within } from "./modelServer";
 import { createRuntimeApi } from "./runtimeApi";
+import { DRAIN_MS, MAX_MODEL_SERVER_TIMEOUT_S } from "./lifecycle";
+import { logText } from "./logText";
+import { createWorkDir, recordModelServer, removeStaleWorkDirs } from "./workDirs";
+import { sageMakerNameProblem } from "../components/names";
 import type { Credentials } from "./sigv4";
 
 export { PYTHON } from "./modelServer";
@@ -23,8 +27,6 @@ export const REPO_ROOT = path.resolve(__dirname, "..");
 export const DEFAULT_CREDENTIALS: Credentials = { accessKeyId: "local", secretAccessKey: "local-secret" };
 /** SageMaker's InvokeEndpoint front end gives a real-time invocation at most 60 s, whatever the container's timeout. */
 export const INVOKE_LIMIT_MS = 60000;
-/** SageMaker endpoint names: 1-63 letters, digits and hyphens, starting and ending with a letter or digit. */
-export const ENDPOINT_NAME_PATTERN = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
 
 export interface LocalEndpointOptions {
     /** Model directory to package. @default `<repo>/model-src` */
@@ -33,11 +35,11 @@ export interface LocalEndpointOptions {
     port?: number;
     /** Address the runtime API binds to. @default "127.0.0.1" */
     host?: string;
-    /** Endpoint name in the invoke path, SageMaker's rule `^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$`. @default "local" */
+    /** Endpoint name in the invoke path, SageMaker's rule (names.ts sageMakerNameProblem: 1-63 characters). @default "local" */
     endpointName?: string;
     /** The only credentials the runtime API accepts. @default local / local-secret */
     credentials?: Credentials;
-    /** Per-invocation limit of the model server in seconds (SAGEMAKER_MODEL_SERVER_TIMEOUT), > 0. @default 60 */
+    /** Per-invocation limit of the model server in seconds (SAGEMAKER_MODEL_SERVER_TIMEOUT), finite, > 0 and <= 3600. @default 60 */
     modelServerTimeoutSeconds?: number;
     /** Worker processes of the model server (SAGEMAKER_MODEL_SERVER_WORKERS). @default the variable, else 1 */
     workers?: number;
@@ -53,6 +55,8 @@ export interface LocalEndpointOptions {
     signal?: AbortSignal;
     /** Sink for log lines (model server output, failed requests). @default stderr */
     log?: (line: string) => void;
+    /** Called with the temp folder as soon as it exists (so a caller's last-resort cleanup can remove it). @default none */
+    onWorkDir?: (dir: string) => void;
 }
 
 export interface LocalEndpoint {
@@ -86,13 +90,21 @@ export async function startLocalEndpoint(opts: LocalEndpointOptions = {}): Promi
     const endpointName = opts.endpointName ?? "local";
     const host = opts.host ?? "127.0.0.1";
     const timeoutS = opts.modelServerTimeoutSeconds ?? 60;
-    if (!ENDPOINT_NAME_PATTERN.test(endpointName)) throw new Error(`endpoint name ${endpointName} is not a SageMaker endpoint name`);
+    const nameProblem = sageMakerNameProblem(endpointName);
+    if (nameProblem) throw new Error(`endpoint name "${logText(endpointName, 80)}" ${nameProblem}`);
+    if (!(timeoutS > 0 && timeoutS <= MAX_MODEL_SERVER_TIMEOUT_S)) {
+        throw new Error(`modelServerTimeoutSeconds ${timeoutS} must be a number of seconds from 0.001 to ${MAX_MODEL_SERVER_TIMEOUT_S}`);
+    }
     if (opts.validate !== false) {
         const check = validateModelDir(modelDir);
         for (const w of check.warnings) log(`warning: ${w}`);
         if (check.errors.length > 0) throw new Error(`the model directory has problems:\n  ${check.errors.join("\n  ")}`);
     }
-    const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "gpu-mme-local-"));
+    // a npm start killed with SIGKILL left its temp folder (and maybe its model server): clean up after it
+    const stale = removeStaleWorkDirs();
+    if (stale.length > 0) log(`removed ${stale.length} stale temp folder(s) of local endpoints that are gone: ${stale.join(", ")}`);
+    const workDir = createWorkDir();
+    opts.onWorkDir?.(workDir);
     let server: ModelServerHandle | undefined;
     let stopping = false;
     let modelServerUrl = "";
@@ -111,12 +123,17 @@ export async function startLocalEndpoint(opts: LocalEndpointOptions = {}): Promi
         // let in-flight invocations finish (new ones get 503) before the model server goes
         let gone = false;
         server?.exited.then(() => { gone = true; });
-        for (let waited = 0; api.inflight > 0 && waited < (opts.drainMs ?? 3000) && !gone; waited += 50) await sleep(50);
-        api.server.closeIdleConnections();
-        await server?.stop();
-        await within(closed, 2000);
-        api.server.closeAllConnections();
-        fs.rmSync(workDir, { recursive: true, force: true });
+        try {
+            for (let waited = 0; api.inflight > 0 && waited < (opts.drainMs ?? DRAIN_MS) && !gone; waited += 50) await sleep(50);
+            api.server.closeIdleConnections();
+            await server?.stop();
+            // requests still in flight now fail cleanly (503 from the runtime API) before their connections close
+            for (let waited = 0; api.inflight > 0 && waited < 1000; waited += 20) await sleep(20);
+            await within(closed, 2000);
+        } finally {
+            api.server.closeAllConnections();
+            fs.rmSync(workDir, { recursive: true, force: true });
+        }
     };
 
     try {
@@ -141,6 +158,7 @@ export async function startLocalEndpoint(opts: LocalEndpointOptions = {}): Promi
         if (opts.signal?.aborted) throw new Error("start interrupted; everything started was stopped");
         // 3. the model server, in its own process group; /ping healthy = every worker loaded the models
         server = await startModelServer(extracted, {
+            onStarted: (pid) => recordModelServer(workDir, pid),
             timeoutSeconds: timeoutS, workers: opts.workers, env: opts.env, startupTimeoutMs: opts.startupTimeoutMs,
             signal: opts.signal, log: (l) => log(`model-server | ${l}`), orphanCleanupDir: workDir,
         });

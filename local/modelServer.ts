@@ -12,6 +12,7 @@ import * as fs from "fs";
 import * as http from "http";
 import * as path from "path";
 import * as readline from "readline";
+import { TERM_GRACE_MS } from "./lifecycle";
 
 export const PYTHON = "/usr/bin/python3";
 export const SERVE_PY = path.join(__dirname, "serve.py");
@@ -33,6 +34,8 @@ export interface ModelServerOptions {
     log?: (line: string) => void;
     /** A folder of the caller's that the server removes when it exits because the caller died (stdin closed). @default none */
     orphanCleanupDir?: string;
+    /** Called with serve.py's pid (its process group) right after it is spawned. @default none */
+    onStarted?: (pid: number) => void;
 }
 
 export interface ExitInfo { code: number | null; signal: NodeJS.Signals | null }
@@ -49,7 +52,7 @@ export interface ModelServerHandle {
     exited: Promise<ExitInfo>;
     /** True once stop() was called. */
     readonly stopping: boolean;
-    /** Stops the whole process group (SIGTERM, then SIGKILL after 3 s); resolves once no process of it is left. Idempotent. */
+    /** Stops the whole process group (SIGTERM, then SIGKILL after TERM_GRACE_MS); resolves once no process of it is left. Idempotent. */
     stop(): Promise<void>;
 }
 
@@ -124,6 +127,7 @@ export async function startModelServer(modelDir: string, opts: ModelServerOption
         cwd: modelDir, detached: true, stdio: ["pipe", "pipe", "pipe"], env: modelServerEnv(opts),
     });
     child.stdin?.on("error", () => undefined);
+    if (child.pid !== undefined) opts.onStarted?.(child.pid);
     const exited = new Promise<ExitInfo>((resolve) => child.on("exit", (code, signal) => { exitInfo = { code, signal }; resolve(exitInfo); }));
     child.on("error", (e) => log(`error: cannot run ${PYTHON}: ${e.message}`));
     const portLine = new Promise<number>((resolve) => {
@@ -142,7 +146,8 @@ export async function startModelServer(modelDir: string, opts: ModelServerOption
         stopping = true;
         if (!exitInfo) {
             killGroup(child.pid, "SIGTERM");
-            if (!(await within(exited, 3000))) {
+            // a process holding the GIL never runs Python's signal handler: bounded grace, then the whole group goes
+            if (!(await within(exited, TERM_GRACE_MS))) {
                 killGroup(child.pid, "SIGKILL");
                 await within(exited, 1000);
             }

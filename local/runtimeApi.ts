@@ -13,10 +13,33 @@ import type { AwsErrorReply } from "./awsErrors";
 import { INFERENCE_COMPONENT_HEADER, routeInvocation } from "./componentRouting";
 import { parseAuthorization, verifySigV4 } from "./sigv4";
 import type { Credentials, ParsedAuthorization } from "./sigv4";
-
+import { logText } from "./logText";
+import { sageMakerNameProblem } from "../components/names";
 
 /** Real-time InvokeEndpoint payload limit: 6 MB. */
 export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
+/** Longest container wait accepted, in ms: Node's timer limit (about 24.8 days). */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+/** After an early 413, bytes of the unwanted body discarded (and ms waited) before the connection is closed. */
+const DISCARD_BYTES = 1024 * 1024;
+const DISCARD_MS = 2000;
+
+/** Problems of the options (endpoint name by SageMaker's rule, finite timeouts and limits in range); empty when valid. */
+export function runtimeApiOptionProblems(o: Pick<RuntimeApiOptions, "endpointName" | "containerTimeoutMs" | "maxPayloadBytes">): string[] {
+    const problems: string[] = [];
+    const name = sageMakerNameProblem(o.endpointName);
+    if (name) problems.push(`endpoint name ${JSON.stringify(logText(o.endpointName, 80))} ${name}`);
+    const ms = o.containerTimeoutMs;
+    if (ms !== undefined && !(Number.isInteger(ms) && ms >= 1 && ms <= MAX_TIMEOUT_MS)) {
+        problems.push(`containerTimeoutMs ${ms} must be a whole number of ms from 1 to ${MAX_TIMEOUT_MS}`);
+    }
+    const bytes = o.maxPayloadBytes;
+    if (bytes !== undefined && !(Number.isSafeInteger(bytes) && bytes >= 0)) problems.push(`maxPayloadBytes ${bytes} must be a whole number of bytes >= 0`);
+    return problems;
+}
+
+/** The client went away before its request body was complete: nothing to answer, one log line. */
+class ClientGone extends Error {}
 
 export interface RuntimeApiOptions {
     /** The one endpoint name served; others get 404 ValidationError. */
@@ -64,19 +87,35 @@ function parseQuery(search: URLSearchParams): Record<string, string | string[]> 
     return query;
 }
 
-/** Reads the body; past `limit` bytes it keeps draining but returns `tooLarge` with the byte count. */
+/** Reads the body; resolves `tooLarge` as soon as it passes `limit` bytes (the rest is not read). */
 function readBody(req: http.IncomingMessage, limit: number): Promise<{ body: Buffer; bytes: number; tooLarge: boolean }> {
     return new Promise((resolve, reject) => {
         const chunks: Buffer[] = [];
         let bytes = 0;
-        req.on("data", (chunk: Buffer) => {
+        const onData = (chunk: Buffer) => {
             bytes += chunk.length;
             if (bytes <= limit) chunks.push(chunk);
-        });
-        req.on("end", () => resolve({ body: bytes <= limit ? Buffer.concat(chunks) : Buffer.alloc(0), bytes, tooLarge: bytes > limit }));
-        req.on("error", reject);
-        req.on("close", () => { if (!req.complete) reject(new Error("the client closed the connection before sending the whole body")); });
+            else {
+                req.off("data", onData);
+                resolve({ body: Buffer.alloc(0), bytes, tooLarge: true });
+            }
+        };
+        req.on("data", onData);
+        req.on("end", () => resolve({ body: Buffer.concat(chunks), bytes, tooLarge: false }));
+        req.on("error", () => reject(new ClientGone(`the client closed the connection after ${bytes} body bytes`)));
+        req.on("close", () => { if (!req.complete) reject(new ClientGone(`the client closed the connection after ${bytes} body bytes`)); });
     });
+}
+
+/** The request target's path and query, or undefined when it is not a valid origin-form target. */
+function parseTarget(target: string): { rawPath: string; search: URLSearchParams } | undefined {
+    if (!target.startsWith("/")) return undefined;
+    try {
+        const url = new URL(target, "http://local");
+        return { rawPath: target.split("?")[0], search: url.searchParams };
+    } catch {
+        return undefined;
+    }
 }
 
 interface ContainerReply { status: number; headers: http.IncomingHttpHeaders; body: Buffer }
@@ -98,6 +137,8 @@ function forward(base: string, body: Buffer, headers: Record<string, string>, ti
 
 /** Creates (does not start) the runtime API server. */
 export function createRuntimeApi(opts: RuntimeApiOptions): RuntimeApi {
+    const problems = runtimeApiOptionProblems(opts);
+    if (problems.length > 0) throw new Error(`createRuntimeApi: ${problems.join("; ")}`);
     const variant = opts.variantName ?? "AllTraffic";
     const limit = opts.maxPayloadBytes ?? MAX_PAYLOAD_BYTES;
     const timeoutMs = opts.containerTimeoutMs ?? 65000;
@@ -112,25 +153,41 @@ export function createRuntimeApi(opts: RuntimeApiOptions): RuntimeApi {
             res.writeHead(status, { ...headers, "x-amzn-requestid": requestId, "content-length": String(Buffer.byteLength(body)) });
             res.end(body);
         };
+        const target = `${req.method} ${logText(req.url ?? "")}`;
         const fail = (e: AwsErrorReply) => {
-            log(`${req.method} ${req.url} -> ${e.status} ${e.headers["x-amzn-errortype"]}: ${JSON.parse(e.body).message}`);
+            log(`${target} -> ${e.status} ${e.headers["x-amzn-errortype"]}: ${logText(JSON.parse(e.body).message)}`);
             send(e.status, e.headers, e.body);
         };
-        const url = new URL(req.url ?? "/", "http://local");
-        const rawPath = (req.url ?? "/").split("?")[0];
-        const { body, bytes, tooLarge } = await readBody(req, limit);
-        const match = INVOKE_PATH.exec(rawPath);
-        if (req.method !== "POST" || !match) {
-            return fail(awsError(404, "UnknownOperationException",
-                `No operation ${req.method} ${rawPath}; the local runtime API serves POST /endpoints/{EndpointName}/invocations.`));
+        /**
+         * Answers without reading the body, then half-closes: the client reads the answer and the end of the
+         * connection; at most DISCARD_BYTES more are read (and dropped), and the socket goes after DISCARD_MS.
+         */
+        const refuseUnread = (e: AwsErrorReply) => {
+            res.once("finish", () => {
+                req.socket.end();
+                setTimeout(() => req.socket.destroy(), DISCARD_MS).unref();
+            });
+            fail(e);
+            let discarded = 0;
+            req.on("data", (c: Buffer) => { discarded += c.length; if (discarded > DISCARD_BYTES) req.socket.pause(); });
+            req.resume();
+        };
+        const parsed = parseTarget(req.url ?? "");
+        const match = parsed && INVOKE_PATH.exec(parsed.rawPath);
+        if (req.method !== "POST" || !parsed || !match) {
+            return refuseUnread(awsError(404, "UnknownOperationException",
+                `No operation ${req.method} ${logText(parsed?.rawPath ?? req.url ?? "")}; the local runtime API serves POST /endpoints/{EndpointName}/invocations.`));
         }
-        // like the service front door: an oversize payload is refused before anything else
-        if (tooLarge) {
-            return fail(awsError(413, "ValidationError",
-                `Request payload of ${bytes} bytes is larger than the ${limit}-byte limit of real-time InvokeEndpoint.`));
-        }
+        const rawPath = parsed.rawPath;
+        // like the service front door: an oversize payload is refused before anything else, before its body is read
+        const declared = Number(req.headers["content-length"] ?? 0);
+        const tooLarge = (bytes: number) => awsError(413, "ValidationError",
+            `Request payload of ${bytes} bytes is larger than the ${limit}-byte limit of real-time InvokeEndpoint.`);
+        if (declared > limit) return refuseUnread(tooLarge(declared));
+        const { body, bytes, tooLarge: over } = await readBody(req, limit);
+        if (over) return refuseUnread(tooLarge(bytes));
         const authError = await verifySigV4({
-            method: req.method, rawPath, query: parseQuery(url.searchParams), headers: req.headers, body,
+            method: req.method, rawPath, query: parseQuery(parsed.search), headers: req.headers, body,
             host: req.headers.host ?? "",
         }, opts.credentials, now());
         if (authError) return fail(authError);
@@ -185,7 +242,11 @@ export function createRuntimeApi(opts: RuntimeApiOptions): RuntimeApi {
         inflight++;
         res.once("close", () => { inflight--; });
         handle(req, res).catch((err: Error) => {
-            log(`${req.method} ${req.url} -> 500 InternalFailure: ${err.stack ?? err.message}`);
+            if (err instanceof ClientGone) {
+                log(`${req.method} ${logText(req.url ?? "")} -> not answered: ${err.message}; nothing was forwarded`);
+                return;
+            }
+            log(`${req.method} ${logText(req.url ?? "")} -> 500 InternalFailure: ${logText(err.message)}`);
             if (!res.headersSent) {
                 const e = awsError(500, "InternalFailure", `The local runtime API failed: ${err.message}`);
                 res.writeHead(e.status, e.headers);
@@ -194,6 +255,14 @@ export function createRuntimeApi(opts: RuntimeApiOptions): RuntimeApi {
                 res.destroy();
             }
         });
+    });
+    // framing the HTTP parser refuses (bad request line, Content-Length, control characters): one line, 400 (431 for huge headers)
+    server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
+        // a client gone mid-request: its request (if any) logs that line itself
+        if (err.code === "ECONNRESET" || err.code === "HPE_INVALID_EOF_STATE" || !socket.writable) { socket.destroy(); return; }
+        const status = err.code === "HPE_HEADER_OVERFLOW" ? "431 Request Header Fields Too Large" : "400 Bad Request";
+        log(`malformed HTTP request -> ${status}: ${logText(err.code ?? err.message)}`);
+        socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     });
     server.keepAliveTimeout = 5000;
     return {

@@ -39,7 +39,7 @@ def make_models(root, n, mb_per_step):
         params = sum(p.numel() * p.element_size() for p in net.parameters())
         entries.append({"name": f"m{i}", "framework": "pytorch", "path": f"m{i}/model.pt", "task": "bench",
                         "labels": [f"c{k}" for k in range(N_OUT)],
-                        "input": {"kind": "tensor", "shape": [N_IN], "dtype": "float32", "range": [-1, 1],
+                        "input": {"kind": "tabular", "shape": [N_IN], "dtype": "float32", "range": [-1, 1],
                                   "maxBatch": 8},
                         "memoryBytes": params + 64 * 1024})
     with open(os.path.join(root, "models.json"), "w") as f:

@@ -8,7 +8,7 @@
  */
 import { SingleBar } from "cli-progress";
 import { parseArgs } from "node:util";
-import { ArchiveProgress, buildModelArchive } from "../components/modelArchive";
+import { ArchiveProgress, buildModelArchive, resolveOutFile } from "../components/modelArchive";
 import { validateModelDir } from "../components/modelDir";
 
 const USAGE = "Usage: npm run package -- --model-dir DIR --out FILE [--level 0-9] [--chunk-mib N] [--jobs N]"
@@ -63,7 +63,21 @@ function intOption(raw: string | undefined, name: string, errors: string[]): num
     return Number(raw);
 }
 
-async function main(argv: string[]): Promise<number> {
+/** Output streams of the CLI (process.stdout/stderr by default; tests pass their own). */
+export interface PackageIo { out: (line: string) => void; err: (line: string) => void; tty: boolean }
+const PROCESS_IO: PackageIo = { out: (l) => console.log(l), err: (l) => console.error(l), tty: Boolean(process.stdout.isTTY) };
+
+/** The CLI: returns the exit code (0 packed, 1 model-directory or output problems, 2 usage). Never throws. */
+export async function runPackage(argv: string[], io: PackageIo = PROCESS_IO): Promise<number> {
+    try {
+        return await main(argv, io);
+    } catch (err) {
+        io.err(`error: ${(err as Error).message}`);
+        return 1;
+    }
+}
+
+async function main(argv: string[], io: PackageIo): Promise<number> {
     let values;
     try {
         ({ values } = parseArgs({
@@ -76,11 +90,11 @@ async function main(argv: string[]): Promise<number> {
             strict: true,
         }));
     } catch (e) {
-        console.error(`package: ${(e as Error).message}; see npm run package -- --help`);
+        io.err(`package: ${(e as Error).message}; see npm run package -- --help`);
         return 2;
     }
     if (values.help) {
-        console.log(HELP);
+        io.out(HELP);
         return 0;
     }
     const usage: string[] = [];
@@ -94,18 +108,23 @@ async function main(argv: string[]): Promise<number> {
         usage.push(`--strategy must be auto or default (got "${strategy}")`);
     }
     if (usage.length > 0) {
-        console.error(`package: ${usage.join("; ")}; see npm run package -- --help`);
+        io.err(`package: ${usage.join("; ")}; see npm run package -- --help`);
         return 2;
     }
     const dir = values["model-dir"]!;
     const check = validateModelDir(dir);
-    for (const w of check.warnings) console.error(`warning: ${w}`);
+    try {
+        resolveOutFile(dir, values.out!);
+    } catch (e) {
+        check.errors.push((e as Error).message);
+    }
+    for (const w of check.warnings) io.err(`warning: ${w}`);
     if (check.errors.length > 0) {
-        for (const e of check.errors) console.error(`error: ${e}`);
-        console.error(`${check.errors.length} error(s) in ${dir}; nothing was packaged`);
+        for (const e of check.errors) io.err(`error: ${e}`);
+        io.err(`${check.errors.length} error(s) in ${dir}; nothing was packaged`);
         return 1;
     }
-    const bar = progressBar(Boolean(process.stdout.isTTY) && !values.quiet);
+    const bar = progressBar(io.tty && !values.quiet);
     const started = Date.now();
     let result;
     try {
@@ -117,16 +136,15 @@ async function main(argv: string[]): Promise<number> {
         bar.stop();
     }
     const seconds = (Date.now() - started) / 1000;
-    console.log(`sha256 ${result.sha256}`);
-    console.log(`bytes  ${result.bytes} (${(result.bytes / 1048576).toFixed(2)} MiB)`);
-    console.log(`files  ${result.files.length}`);
-    console.log(`out    ${values.out}`);
-    console.log(result.cached ? `time   ${seconds.toFixed(2)} s (nothing changed: reused the previous archive)`
+    io.out(`sha256 ${result.sha256}`);
+    io.out(`bytes  ${result.bytes} (${(result.bytes / 1048576).toFixed(2)} MiB)`);
+    io.out(`files  ${result.files.length}`);
+    io.out(`out    ${values.out}`);
+    io.out(result.cached ? `time   ${seconds.toFixed(2)} s (nothing changed: reused the previous archive)`
         : `time   ${seconds.toFixed(2)} s (${(result.tarBytes / MIB / Math.max(seconds, 0.001)).toFixed(1)} MiB/s of tar input)`);
     return 0;
 }
 
-main(process.argv.slice(2)).then(
-    (code) => { process.exitCode = code; },
-    (err) => { console.error(`error: ${(err as Error).message}`); process.exitCode = 1; },
-);
+if (require.main === module) {
+    runPackage(process.argv.slice(2)).then((code) => { process.exitCode = code; });
+}

@@ -23,6 +23,7 @@ import { BAD_CONFIGS } from "../tests/fixtures/badConfigs";
 import { CORPUS, KNOWN_ISSUES, makeClient, mismatch, rssBytes, sendCase, validRequest } from "../tests/fixtures/malformedRequests";
 import { makeModelDir, otherDeclaredKeys, stackFile } from "../tests/support/endpointFixture";
 import { BenchResult, formatBench, stats } from "./benchServe";
+import { hostileRequestFigures, manifestFigures, modelDirFigures } from "./corpusFigures";
 
 const ROOT = path.resolve(__dirname, "..");
 const MiB = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
@@ -116,7 +117,9 @@ function run(cmd: string, args: string[]): Promise<{ code: number; stdout: strin
 }
 
 async function suiteFigures(): Promise<string> {
-    const specs = ["tests/badConfig.spec.ts", "tests/reliability.spec.ts", "tests/reliabilityFaults.spec.ts", "tests/reliabilityBench.spec.ts", "tests/security.spec.ts"];
+    const specs = ["tests/badConfig.spec.ts", "tests/badModelDir.spec.ts", "tests/manifestSchema.spec.ts", "tests/roleScope.spec.ts",
+        "tests/reliability.spec.ts", "tests/hostileRequests.spec.ts", "tests/reliabilityFaults.spec.ts", "tests/lifecycle.spec.ts",
+        "tests/smokeTimeouts.spec.ts", "tests/reliabilityBench.spec.ts", "tests/security.spec.ts"];
     const m = await run(process.execPath, [path.join(ROOT, "node_modules", "mocha", "bin", "mocha.js"), "--no-config", "-r", "ts-node/register/transpile-only",
         "--extension", "ts", "--timeout", "120000", "--reporter", "json", ...specs]);
     const failures: string[] = [];
@@ -163,7 +166,7 @@ async function main(): Promise<void> {
         process.exit(2);
     }
     const benchFile = argv.includes("--bench") ? argv[argv.indexOf("--bench") + 1] : undefined;
-    const parts = [await badConfigFigures(), await corpusFigures()];
+    const parts = [await badConfigFigures(), await modelDirFigures(), manifestFigures(), await corpusFigures(), await hostileRequestFigures()];
     if (!argv.includes("--no-suites")) parts.push(await suiteFigures());
     if (benchFile) {
         const r = JSON.parse(fs.readFileSync(benchFile, "utf8")) as BenchResult;

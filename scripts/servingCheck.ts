@@ -5,6 +5,7 @@
  * against the OLD model while the stack outputs describe the new one.
  */
 import { DescribeEndpointCommand, DescribeEndpointCommandOutput, SageMakerClient } from "@aws-sdk/client-sagemaker";
+import { DEFAULT_TIMEOUT_SECONDS, requestBounds } from "./callBounds";
 
 /** The part of a DescribeEndpoint answer the check reads. */
 export type EndpointDescription = Pick<DescribeEndpointCommandOutput, "EndpointStatus" | "EndpointConfigName" | "FailureReason" | "PendingDeploymentSummary">;
@@ -32,8 +33,8 @@ export interface DescribeEndpointClient { send(command: DescribeEndpointCommand)
 
 /** Calls DescribeEndpoint and returns the one-line problem, or undefined. A failed call is a problem too. */
 export async function checkServing(target: { endpointName: string; region: string; endpointConfigName?: string },
-    client?: DescribeEndpointClient): Promise<string | undefined> {
-    const own = client ? undefined : new SageMakerClient({ region: target.region });
+    client?: DescribeEndpointClient, timeoutMs = DEFAULT_TIMEOUT_SECONDS * 1000): Promise<string | undefined> {
+    const own = client ? undefined : new SageMakerClient({ region: target.region, requestHandler: requestBounds(timeoutMs) });
     try {
         const d = await (client ?? (own as unknown as DescribeEndpointClient)).send(new DescribeEndpointCommand({ EndpointName: target.endpointName }));
         return servingProblem(target.endpointName, d, target.endpointConfigName);

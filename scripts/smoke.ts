@@ -9,8 +9,9 @@ import { execFile } from "child_process";
 import * as fs from "fs";
 import { InvokeEndpointCommand, SageMakerRuntimeClient, SageMakerRuntimeClientConfig } from "@aws-sdk/client-sagemaker-runtime";
 import { checkServing } from "./servingCheck";
+import { CONNECT_TIMEOUT_MS, DEFAULT_TIMEOUT_SECONDS, describe, requestBounds, unreachableMessage } from "./callBounds";
 
-import { checkUnknownComponent, describeError as describe } from "./smokeComponents";
+import { checkUnknownComponent } from "./smokeComponents";
 import { batches, loadSmokeData, percentile } from "./smokeData";
 
 export { batches, DATA_DIR, loadSmokeData, percentile } from "./smokeData";
@@ -27,6 +28,8 @@ export interface SmokeOptions {
     batchSize: number;
     /** `--topology components` with --local: the local endpoint of `npm start -- --topology components` (components named after their models). */
     topology?: "router" | "components";
+    /** Longest wait for one answer, in seconds (1-900). @default DEFAULT_TIMEOUT_SECONDS */
+    timeoutSeconds?: number;
 }
 
 export interface SmokeTarget {
@@ -44,7 +47,7 @@ export interface SmokeTarget {
     components?: Record<string, string>;
 }
 
-export const HELP = `Usage: npm run smoke -- [--local URL [--topology components] | --stack NAME | --outputs FILE] [--max-attempts N] [--batch-size N]
+export const HELP = `Usage: npm run smoke -- [--local URL [--topology components] | --stack NAME | --outputs FILE] [--max-attempts N] [--batch-size N] [--timeout-seconds N]
 
 On AWS it first calls DescribeEndpoint: the endpoint must be InService and serve the
 endpointConfigName of the stack outputs, else it fails saying a rollback or a pending update happened.
@@ -67,6 +70,8 @@ Components topology (output inferenceComponents): each model is invoked by its I
 no "model" in the body, and a component that does not exist must fail as ValidationError.
   (none)           ENDPOINT_NAME and AWS_REGION from the environment
 For deployed endpoints, credentials come from the default AWS credential chain (env, profile, SSO, role).
+
+Timeouts: --timeout-seconds N (default ${DEFAULT_TIMEOUT_SECONDS}) per answer, ${CONNECT_TIMEOUT_MS / 1000} s to connect; each failure is one line.
 
 Retries: the SDK's own retry strategy (--max-attempts N, or AWS_MAX_ATTEMPTS / AWS_RETRY_MODE);
 throttling and transient errors are retried, a ModelError is not.
@@ -100,13 +105,14 @@ export function parseSmokeArgs(argv: string[]): { options: SmokeOptions; errors:
             if (v === "router" || v === "components") options.topology = v;
             else if (v !== undefined) errors.push(`--topology ${v} must be router or components`);
         }
-        else if (a === "--max-attempts" || a === "--batch-size") {
+        else if (a === "--max-attempts" || a === "--batch-size" || a === "--timeout-seconds") {
             const v = value(i, a); i++;
             if (v === undefined) continue;
             const n = Number(v);
-            const max = a === "--max-attempts" ? 10 : 256;
+            const max = a === "--max-attempts" ? 10 : a === "--batch-size" ? 256 : 900;
             if (!Number.isInteger(n) || n < 1 || n > max) errors.push(`${a} ${v} must be an integer from 1 to ${max}`);
             else if (a === "--max-attempts") options.maxAttempts = n;
+            else if (a === "--timeout-seconds") options.timeoutSeconds = n;
             else options.batchSize = n;
         } else errors.push(`unknown argument ${a}; see --help`);
     }
@@ -191,28 +197,16 @@ export interface SmokeReport {
     unreachable?: string;
 }
 
-const CONNECTION_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN", "ETIMEDOUT"]);
-
-/** One line when `err` means that nothing answered at the target's address (no HTTP status at all), else undefined. Pure. */
-export function unreachableMessage(err: unknown, target: SmokeTarget): string | undefined {
-    const e = err as { code?: string; errno?: string; name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
-    if (e.$metadata?.httpStatusCode !== undefined) return undefined;
-    const code = [e.code, e.errno, e.name].find((c) => c !== undefined && CONNECTION_CODES.has(c))
-        ?? [...CONNECTION_CODES].find((c) => (e.message ?? "").includes(c));
-    if (code === undefined) return undefined;
-    if (target.endpoint) return `nothing answers at ${target.endpoint} (${code}): is \`npm start\` running? Start it in another terminal and wait for its "ready" line`;
-    return `cannot reach SageMaker Runtime in ${target.region} (${code}): check the network, the region and any proxy settings`;
-}
-
-export function makeClient(target: SmokeTarget, maxAttempts?: number): SageMakerRuntimeClient {
+export function makeClient(target: SmokeTarget, maxAttempts?: number, timeoutMs = DEFAULT_TIMEOUT_SECONDS * 1000): SageMakerRuntimeClient {
     const config: SageMakerRuntimeClientConfig = { region: target.region, ...(target.endpoint ? { endpoint: target.endpoint } : {}),
-        ...(target.credentials ? { credentials: target.credentials } : {}), ...(maxAttempts !== undefined ? { maxAttempts } : {}) };
+        ...(target.credentials ? { credentials: target.credentials } : {}), ...(maxAttempts !== undefined ? { maxAttempts } : {}),
+        requestHandler: requestBounds(timeoutMs) }; // every call is bounded: connecting, and waiting for the answer
     return new SageMakerRuntimeClient(config);
 }
 
 /** Runs the smoke test; never throws for endpoint failures, it lists them in `failures`. */
-export async function runSmoke(target: SmokeTarget, opts: { maxAttempts?: number; batchSize?: number; dataDir?: string; minAccuracy?: Record<string, number> } = {}): Promise<SmokeReport> {
-    const client = makeClient(target, opts.maxAttempts);
+export async function runSmoke(target: SmokeTarget, opts: { maxAttempts?: number; batchSize?: number; dataDir?: string; minAccuracy?: Record<string, number>; timeoutMs?: number } = {}): Promise<SmokeReport> {
+    const client = makeClient(target, opts.maxAttempts, opts.timeoutMs);
     const minAccuracy = opts.minAccuracy ?? { fashion: 0.8, sentiment: 0.5 };
     const failures: string[] = [];
     const models: ModelStats[] = [];
@@ -306,9 +300,9 @@ async function main(): Promise<number> {
     if (errors.length > 0) { process.stderr.write(`smoke: ${errors.join("\n  ")}\n`); return 2; }
     let target: SmokeTarget;
     try { target = await resolveTarget(options, process.env); } catch (e) { process.stderr.write(`smoke: ${(e as Error).message}\n`); return 2; }
-    const notServing = target.endpoint ? undefined : await checkServing(target); // AWS only: a rolled-back update fails here
+    const timeoutMs = (options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000, notServing = target.endpoint ? undefined : await checkServing(target, undefined, timeoutMs); // AWS only: a rolled-back update fails here
     if (notServing) { process.stderr.write(`smoke: FAILED: ${notServing}\n`); return 1; }
-    const report = await runSmoke(target, { maxAttempts: options.maxAttempts, batchSize: options.batchSize });
+    const report = await runSmoke(target, { maxAttempts: options.maxAttempts, batchSize: options.batchSize, timeoutMs });
     if (report.unreachable) { process.stderr.write(`smoke: ${report.unreachable}\n`); return 1; }
     process.stdout.write(formatReport(report) + "\n");
     if (report.failures.length > 0) {
@@ -320,5 +314,5 @@ async function main(): Promise<number> {
 }
 
 if (require.main === module) {
-    main().then((code) => process.exit(code), (e) => { process.stderr.write(`smoke: ${(e as Error).message}\n`); process.exit(1); });
+    main().then((code) => process.exit(code), (e) => { process.stderr.write(`smoke: ${describe(e)}\n`); process.exit(1); });
 }

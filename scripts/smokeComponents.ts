@@ -1,12 +1,5 @@
-/** The smoke test's error description and its check of an endpoint of the components topology: an unknown component. */
+/** The smoke test's check of an endpoint of the components topology: an unknown component. */
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from "@aws-sdk/client-sagemaker-runtime";
-
-/** One line for an SDK error: name, HTTP status, attempts, the container's message when there is one. */
-export function describeError(err: unknown): string {
-    const e = err as { name?: string; message?: string; OriginalStatusCode?: number; OriginalMessage?: string; $metadata?: { httpStatusCode?: number; attempts?: number } };
-    const status = e.$metadata?.httpStatusCode !== undefined ? ` (HTTP ${e.$metadata.httpStatusCode}, ${e.$metadata.attempts ?? 1} attempt(s))` : "";
-    return `${e.name ?? "Error"}${status}: ${e.OriginalMessage ?? e.message ?? String(err)}`;
-}
 
 /** A component the endpoint does not host must fail as ValidationError, once (AWS's answer; not a ModelError). */
 export async function checkUnknownComponent(client: SageMakerRuntimeClient, endpointName: string, failures: string[],

@@ -183,7 +183,7 @@ describe("config: every validation error, by its message", () => {
         ["a region without a DLC", {}, /^aws:region: "xx-nowhere-1" has no known PyTorch inference image/, "xx-nowhere-1"],
         ["a CPU instance type", { instanceType: "ml.m5.xlarge" }, /^gpu-multi-model-endpoint:instanceType: "ml\.m5\.xlarge" has no GPU/],
         ["an instance type typo", { instanceType: "ml.g5.xlargee" }, /^gpu-multi-model-endpoint:instanceType: "ml\.g5\.xlargee" is not an instance type SageMaker accepts.*did you mean "ml\.g5\.xlarge"\?/],
-        ["zero instances", { initialInstanceCount: "0" }, /^gpu-multi-model-endpoint:initialInstanceCount: "0" is not a whole number at least 1/],
+        ["zero instances", { initialInstanceCount: "0" }, /^gpu-multi-model-endpoint:initialInstanceCount: "0" is not a whole number from 1 to 10000/],
         ["a fractional instance count", { initialInstanceCount: "1.5" }, /^gpu-multi-model-endpoint:initialInstanceCount: "1\.5" is not a whole number/],
         ["a volume size out of range", { instanceType: "ml.p3.2xlarge", volumeSizeInGb: "600" }, /^gpu-multi-model-endpoint:volumeSizeInGb: "600" is not a whole number from 0 to 512/],
         ["a volume size on an instance-storage type", { volumeSizeInGb: "50" }, /^gpu-multi-model-endpoint:volumeSizeInGb and gpu-multi-model-endpoint:instanceType: ml\.g4dn\.xlarge has local NVMe instance storage/],

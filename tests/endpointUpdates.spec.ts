@@ -107,7 +107,7 @@ describe("GpuModelEndpoint validation happens before any resource is registered"
         ["a missing code/inference.py", () => makeModelDir({ inference: null }), /inference\.py: missing/],
         ["an inference.py without the four handlers", () => makeModelDir({ inference: "def model_fn(d):\n    pass\n" }), /does not define input_fn, predict_fn, output_fn at top level/],
         ["a manifest naming a missing model file", () => { const f = makeModelDir(); fs.rmSync(path.join(f.dir, "tiny", "model.bin")); return f; }, /names path "tiny\/model\.bin" but no such file exists/],
-        ["an invalid manifest", () => { const f = makeModelDir(); fs.writeFileSync(path.join(f.dir, "models.json"), "{\"models\": []}"); return f; }, /models must list at least one model/],
+        ["an invalid manifest", () => { const f = makeModelDir(); fs.writeFileSync(path.join(f.dir, "models.json"), "{\"models\": []}"); return f; }, /models must be a non-empty array of model entries/],
     ];
     for (const [what, make, message] of invalidDirs) {
         it(`throws for ${what} and registers nothing`, async () => {

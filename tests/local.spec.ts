@@ -115,9 +115,9 @@ describe("npm start settings from the environment", () => {
         assert.deepStrictEqual(r.errors, [
             "unknown argument --nope; see --help",
             "PORT=80000 must be an integer port number 0..65535 (0 picks a free port)",
-            "ENDPOINT_NAME=bad_name is not a SageMaker endpoint name: 1-63 letters, digits and hyphens, starting and ending with a letter or digit",
+            'ENDPOINT_NAME="bad_name" may contain only letters, digits and hyphens, and must start and end with a letter or digit; set a SageMaker endpoint name (1-63 letters, digits and hyphens)',
             "set LOCAL_AWS_ACCESS_KEY_ID and LOCAL_AWS_SECRET_ACCESS_KEY together (or neither for local / local-secret)",
-            "SAGEMAKER_MODEL_SERVER_TIMEOUT=-1 must be a number of seconds > 0",
+            "SAGEMAKER_MODEL_SERVER_TIMEOUT=-1 must be a number of seconds from 0.001 to 3600 (like 60 or 2.5)",
         ]);
     });
 });

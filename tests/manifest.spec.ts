@@ -34,7 +34,7 @@ describe("manifest", function () {
 
     it("rejects a model name that does not match the pattern", () => {
         assert.deepEqual(errorsOf(withModel(0, (m) => { m.name = "Fashion!"; })),
-            [`${F}: models[0].name must match ^[a-z][a-z0-9_-]{0,62}$ (lower-case letter first, then up to 62 of a-z 0-9 _ -) (got "Fashion!")`]);
+            [`${F}: models[0].name must be a name matching ^[a-z][a-z0-9_-]{0,62}$ (lower-case letter first, then up to 62 of a-z 0-9 _ -) (got "Fashion!")`]);
     });
 
     it("rejects a repeated model name, naming both entries", () => {
@@ -56,9 +56,9 @@ describe("manifest", function () {
 
     it("requires a positive integer memoryBytes", () => {
         assert.deepEqual(errorsOf(withModel(0, (m) => { m.memoryBytes = 1.5; })),
-            [`${F}: models[0].memoryBytes must be a positive integer number of bytes (got 1.5)`]);
+            [`${F}: models[0].memoryBytes must be a positive integer number of bytes (written without a fraction or exponent, at most 2^53 - 1) (got 1.5)`]);
         assert.deepEqual(errorsOf(withModel(0, (m) => { delete m.memoryBytes; })),
-            [`${F}: models[0].memoryBytes must be a positive integer number of bytes (got nothing)`]);
+            [`${F}: models[0].memoryBytes is required; add it`]);
     });
 
     it("requires pinned to be a boolean when present", () => {
@@ -71,9 +71,9 @@ describe("manifest", function () {
 
     it("checks labels: non-empty strings, no repeats", () => {
         assert.deepEqual(errorsOf(withModel(0, (m) => { m.labels = []; })),
-            [`${F}: models[0].labels must be a non-empty array of non-empty strings (got [])`]);
+            [`${F}: models[0].labels must be a non-empty array of distinct non-empty strings (class names in class-id order) (got [])`]);
         assert.deepEqual(errorsOf(withModel(0, (m) => { m.labels = ["a", "a"]; })),
-            [`${F}: models[0].labels must not repeat a label (got ["a","a"])`]);
+            [`${F}: models[0].labels must be a non-empty array of distinct non-empty strings (class names in class-id order) (got ["a","a"])`]);
     });
 
     it("checks every input field", () => {
@@ -84,11 +84,11 @@ describe("manifest", function () {
             `${F}: models[0].input.kind must be one of image, text, tabular (got "video")`,
             `${F}: models[0].input.shape must be a non-empty array of positive integers (got [28,0])`,
             `${F}: models[0].input.dtype must be a non-empty string (got "")`,
-            `${F}: models[0].input.range must be [min, max] with finite numbers and min <= max (got [255,0])`,
             `${F}: models[0].input.maxLength must be a positive integer (got -1)`,
             `${F}: models[0].input.maxBatch must be a positive integer (got 2.5)`,
+            `${F}: models[0].input.range must be [min, max] with min <= max (got [255,0])`,
         ]);
-        assert.deepEqual(errorsOf(withModel(0, (m) => { m.input = "image"; })), [`${F}: models[0].input must be an object (got "image")`]);
+        assert.deepEqual(errorsOf(withModel(0, (m) => { m.input = "image"; })), [`${F}: models[0].input must be an object describing one input (kind, shape, dtype, range, maxLength, maxBatch) (got "image")`]);
     });
 
     it("reports every problem at once, across models", () => {
@@ -98,9 +98,9 @@ describe("manifest", function () {
     });
 
     it("rejects a manifest without a models array, an empty one and a non-object entry", () => {
-        assert.deepEqual(errorsOf({ model: [] }), [`${F}: models must be an array of model entries (got nothing)`]);
-        assert.deepEqual(errorsOf({ models: [] }), [`${F}: models must list at least one model`]);
-        assert.deepEqual(errorsOf({ models: [42] }), [`${F}: models[0] must be an object (got 42)`]);
+        assert.deepEqual(errorsOf({ model: [] }), [`${F}: models is required; add it`, `${F}: model is not a known field; did you mean "models"? (known: models); fix or remove it`]);
+        assert.deepEqual(errorsOf({ models: [] }), [`${F}: models must be a non-empty array of model entries (got [])`]);
+        assert.deepEqual(errorsOf({ models: [42] }), [`${F}: models[0] must be an object with name, framework, path, task, labels and memoryBytes (got 42)`]);
     });
 
     it("reports invalid JSON text with the file name", () => {
@@ -122,6 +122,6 @@ describe("manifest", function () {
         fs.writeFileSync(path.join(dir, "models.json"), JSON.stringify(VALID_MANIFEST));
         assert.deepEqual(readManifest(dir), VALID_MANIFEST);
         fs.writeFileSync(path.join(dir, "models.json"), "[]");
-        assert.throws(() => readManifest(dir), { message: `${path.join(dir, "models.json")}: models must be an array of model entries (got [])` });
+        assert.throws(() => readManifest(dir), { message: `${path.join(dir, "models.json")}: the manifest must be an object {"models": [...]} (got [])` });
     });
 });

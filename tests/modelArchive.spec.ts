@@ -190,7 +190,8 @@ describe("modelArchive", function () {
         const dir = makeModelDir();
         const out = path.join(dir, "model.tar.gz");
         await assert.rejects(buildModelArchive(dir, out), {
-            message: `${out}: the archive must be written outside the model directory ${dir}; choose another --out path`,
+            message: `${out}: the archive must be written outside the model directory ${dir} (it resolves to ${fs.realpathSync(dir)}/model.tar.gz, ` +
+                `inside ${fs.realpathSync(dir)}), or it would pack itself; choose another --out path`,
         });
         assert.equal(fs.existsSync(out), false);
     });

@@ -162,3 +162,21 @@ describe("validateModelDir", function () {
         assert.match(r.errors[0], /models\.json: cannot be read \(EISDIR.*\); make it a readable JSON file$/);
     });
 });
+
+describe("the static handler check reads Python, not text", () => {
+    it("ignores a def inside a string or a comment, and accepts handlers bound by assignment or import", () => {
+        const src = [
+            "DOC = \"\"\"",
+            "def predict_fn(data, model):",
+            "\"\"\"",
+            "# def output_fn(prediction, accept):",
+            "def model_fn(model_dir):",
+            "    return None",
+            "predict_fn = _impl",
+            "from handlers import input_fn",
+            "from handlers import render as output_fn",
+        ].join("\n");
+        assert.deepEqual(missingHandlers(src), []);
+        assert.deepEqual(missingHandlers("s = 'def predict_fn('\n# def input_fn(\n"), ["model_fn", "input_fn", "predict_fn", "output_fn"]);
+    });
+});

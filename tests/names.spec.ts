@@ -41,7 +41,7 @@ describe("names: SageMaker names, S3 names and keys", () => {
         assert.strictEqual(keyPrefixProblem("/models"), "must not start or end with \"/\"");
         assert.strictEqual(keyPrefixProblem("models/"), "must not start or end with \"/\"");
         assert.strictEqual(keyPrefixProblem("a//b"), "must not contain \"//\"");
-        assert.strictEqual(keyPrefixProblem("a b"), "may contain only letters, digits and !_.*'()/- characters");
+        assert.strictEqual(keyPrefixProblem("a b"), "may contain only letters, digits, \"/\" and !_.'()- characters");
         assert.strictEqual(keyPrefixProblem("a/../b"), "must not contain \".\" or \"..\" segments");
     });
 

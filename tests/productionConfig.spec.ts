@@ -167,7 +167,7 @@ describe("production config: every validation error names the key and the fix", 
 
     it("rejects a capture prefix with slashes at either end", () => {
         assert.strictEqual(onlyError({ dataCapture: "true", dataCaptureS3Prefix: "/capture/" }),
-            `${K("dataCaptureS3Prefix")}: "/capture/" is not an S3 key prefix without leading or trailing "/"; set it like "data-capture" or "monitoring/capture".`);
+            `${K("dataCaptureS3Prefix")}: "/capture/" must not start or end with "/"; set it like "data-capture" or "monitoring/capture".`);
     });
 
     it("fails network isolation with downloadable requirements and says pip cannot reach the internet", () => {

@@ -38,6 +38,8 @@ from http import HTTPStatus
 
 import numpy as np
 
+import manifest_schema
+
 LOG = logging.getLogger("inference")
 JSON = "application/json"
 
@@ -357,40 +359,19 @@ class ModelSpec:
 
 
 def read_manifest(model_dir):
-    """Parse models.json into ModelSpecs; raises ValueError listing every problem."""
+    """Parse models.json into ModelSpecs; raises ValueError listing every problem. The manifest is checked
+    against models.schema.json (beside this file) with manifest_schema.py, the same schema the deploy side
+    checks with ajv, so a manifest `npm run package` accepts is one model_fn accepts and vice versa."""
     path = os.path.join(model_dir, "models.json")
     try:
         with open(path, encoding="utf-8") as f:
-            entries = json.load(f)["models"]
-    except (OSError, ValueError, KeyError, TypeError) as e:
+            text = f.read()
+    except (OSError, ValueError) as e:
         raise ValueError(f"{path}: cannot read the manifest {{\"models\": [...]}}: {e}") from e
-    problems, specs, names = [], {}, set()
-    for i, entry in enumerate(entries):
-        where = f"{path}: models[{i}]"
-        if not isinstance(entry, dict):
-            problems.append(f"{where} is not an object")
-            continue
-        missing = [k for k in ("name", "framework", "path", "labels", "memoryBytes") if k not in entry]
-        if missing:
-            problems.append(f"{where} lacks {', '.join(missing)}")
-            continue
-        found = []
-        if entry["framework"] not in FRAMEWORKS:
-            found.append(f"{where}.framework is {entry['framework']!r}, expected one of {', '.join(FRAMEWORKS)}")
-        if entry["name"] in names:
-            found.append(f"{where}.name {entry['name']!r} is not unique")
-        names.add(entry["name"])
-        if not isinstance(entry["labels"], list) or not entry["labels"]:
-            found.append(f"{where}.labels must be a non-empty list of class names")
-        memory = entry["memoryBytes"]
-        if isinstance(memory, bool) or not isinstance(memory, int) or memory <= 0:
-            found.append(f"{where}.memoryBytes must be a positive integer (bytes)")
-        problems += found
-        if not found:
-            specs[entry["name"]] = ModelSpec(entry, model_dir)
+    doc, problems = manifest_schema.check_text(text)
     if problems:
-        raise ValueError("; ".join(problems))
-    return specs
+        raise ValueError("; ".join(f"{path}: {p}" for p in problems))
+    return {entry["name"]: ModelSpec(entry, model_dir) for entry in doc["models"]}
 
 
 class Router:

@@ -40,7 +40,7 @@ def make_model_dir(root, models):
         assert params <= units * UNIT
         entries.append({"name": name, "framework": "pytorch", "path": f"{name}/model.pt", "task": "test",
                         "labels": ["c0", "c1", "c2", "c3"],
-                        "input": {"kind": "tensor", "shape": [N_IN], "dtype": "float32", "range": [-1e3, 1e3],
+                        "input": {"kind": "tabular", "shape": [N_IN], "dtype": "float32", "range": [-1e3, 1e3],
                                   "maxBatch": 8},
                         "memoryBytes": units * UNIT, "pinned": pinned})
     (root / "models.json").write_text(json.dumps({"models": entries}))

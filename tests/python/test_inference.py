@@ -292,7 +292,7 @@ def tf_manifest(tmp_path, name="tfmodel", pinned=False):
     (saved / "saved_model.pb").write_bytes(b"stand-in")  # every real SavedModel directory has one
     (tmp_path / "models.json").write_text(json.dumps({"models": [{
         "name": name, "framework": "tensorflow", "path": name, "task": "tabular-classification",
-        "labels": ["a", "b", "c"], "input": {"kind": "tensor", "shape": [4], "dtype": "float32",
+        "labels": ["a", "b", "c"], "input": {"kind": "tabular", "shape": [4], "dtype": "float32",
                                              "range": [-10, 10], "maxBatch": 8},
         "memoryBytes": 1000, "pinned": pinned}]}))
     return str(tmp_path)
@@ -329,18 +329,22 @@ def test_a_pinned_model_whose_framework_is_missing_makes_model_fn_fail_with_that
 
 
 def test_a_manifest_with_problems_is_refused_listing_all_of_them(tmp_path):
+    """models.json is checked against models.schema.json (manifest_schema.py), every problem at once."""
     (tmp_path / "models.json").write_text(json.dumps({"models": [
-        {"name": "a", "framework": "onnx", "path": "a", "labels": ["x"], "memoryBytes": 1},
-        {"name": "b", "framework": "pytorch", "path": "b", "labels": ["x"], "memoryBytes": 0},
-        {"name": "c"}, {"name": "a", "framework": "sklearn", "path": "x", "labels": [], "memoryBytes": True}, 3]}))
+        {"name": "a", "framework": "onnx", "path": "a", "task": "t", "labels": ["x"], "memoryBytes": 1},
+        {"name": "b", "framework": "pytorch", "path": "b", "task": "t", "labels": ["x"], "memoryBytes": 0},
+        {"name": "c"}, {"name": "a", "framework": "sklearn", "path": "x", "task": "t", "labels": [], "memoryBytes": True}, 3,
+        {"name": "e", "framework": "pytorch", "path": "e", "task": "t", "labels": ["x"], "memoryBytes": 32833536.0, "pined": True}]}))
     with pytest.raises(ValueError) as info:
         inference.model_fn(str(tmp_path))
     msg = str(info.value)
-    assert "models[0].framework is 'onnx', expected one of pytorch, sklearn, tensorflow" in msg
-    assert "models[1].memoryBytes must be a positive integer (bytes)" in msg
-    assert "models[2] lacks framework, path, labels, memoryBytes" in msg
-    assert "models[3].name 'a' is not unique" in msg and "models[3].labels must be a non-empty list" in msg
-    assert "models[3].memoryBytes must be a positive integer (bytes)" in msg and "models[4] is not an object" in msg
+    assert "models[0].framework must be one of pytorch, sklearn, tensorflow (got \"onnx\")" in msg
+    assert "models[1].memoryBytes must be a positive integer number of bytes" in msg
+    assert all(f"models[2].{k} is required" in msg for k in ("framework", "path", "task", "labels", "memoryBytes"))
+    assert "models[3].name 'a' repeats models[0].name" in msg and "models[3].labels must be a non-empty array" in msg
+    assert "models[3].memoryBytes must be a positive integer number of bytes" in msg and "models[4] must be an object" in msg
+    assert "models[5].memoryBytes must be a positive integer number of bytes (written without a fraction or exponent" in msg
+    assert "models[5].pined is not a known field; did you mean 'pinned'?" in msg
 
 
 def test_the_requirements_pin_the_versions_that_saved_the_sentiment_artifact():
@@ -371,8 +375,8 @@ def test_the_debug_script_runs_the_four_functions_in_sequence(model, expect, cap
 def test_the_debug_script_exits_non_zero_with_the_error_when_a_step_fails(tmp_path, capsys):
     import debug
     (tmp_path / "models.json").write_text(json.dumps({"models": [{
-        "name": "sentiment", "framework": "sklearn", "path": "missing.joblib", "labels": ["a"], "memoryBytes": 1,
-        "input": {"kind": "text", "maxBatch": 8}}]}))
+        "name": "sentiment", "framework": "sklearn", "path": "missing.joblib", "task": "text-classification", "labels": ["a"],
+        "memoryBytes": 1, "input": {"kind": "text", "maxBatch": 8}}]}))
     assert debug.main(["--model", "sentiment", "--model-dir", str(tmp_path)]) == 1
     assert "FAILED with HTTP 500 Internal Server Error" in capsys.readouterr().err
 

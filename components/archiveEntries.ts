@@ -63,6 +63,11 @@ export interface WalkOptions {
     exclude?: readonly string[];
     /** Bytes of `<prefix>/<id>/` in front of each path in an S3 key. @default DEFAULT_KEY_PREFIX_BYTES */
     keyPrefixBytes?: number;
+    /**
+     * A directory, already walked and checked, that symbolic links may also point into: a staging folder of
+     * links to a model directory's files (the per-model archives of the components topology). @default none
+     */
+    linkRoot?: string;
 }
 
 export interface ModelDirWalk { entries: ArchiveEntry[]; problems: string[] }
@@ -105,7 +110,9 @@ export function walkModelDir(dir: string, opts: WalkOptions = {}): ModelDirWalk 
     const entries: ArchiveEntry[] = [];
     const problems: string[] = [];
     let realRoot: string;
+    let realLinkRoot: string | undefined;
     try {
+        if (opts.linkRoot !== undefined) realLinkRoot = fs.realpathSync(opts.linkRoot);
         const st = fs.statSync(root);
         if (!st.isDirectory()) return { entries, problems: [`${dir}: not a directory; pass the model directory`] };
         realRoot = fs.realpathSync(root);
@@ -142,7 +149,7 @@ export function walkModelDir(dir: string, opts: WalkOptions = {}): ModelDirWalk 
                     problems.push(`${abs}: broken symbolic link; remove it or point it at a file`);
                     continue;
                 }
-                if (!isInsideDir(realRoot, target)) {
+                if (!isInsideDir(realRoot, target) && !(realLinkRoot !== undefined && isInsideDir(realLinkRoot, target))) {
                     problems.push(`${abs}: symbolic link to ${target}, outside the model directory, would be packed and uploaded; copy the file in instead`);
                     continue;
                 }
@@ -169,8 +176,8 @@ export function walkModelDir(dir: string, opts: WalkOptions = {}): ModelDirWalk 
 }
 
 /** {@link walkModelDir}'s entries; throws one Error listing every problem. */
-export function listArchiveEntries(dir: string, exclude: readonly string[] = []): ArchiveEntry[] {
-    const { entries, problems } = walkModelDir(dir, { exclude });
+export function listArchiveEntries(dir: string, exclude: readonly string[] = [], linkRoot?: string): ArchiveEntry[] {
+    const { entries, problems } = walkModelDir(dir, { exclude, linkRoot });
     if (problems.length > 0) throw new Error(problems.join("\n"));
     return entries;
 }

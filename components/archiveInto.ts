@@ -15,9 +15,10 @@ export interface BuiltArchive { sha256: string; bytes: number; file: string }
  * the shared stable file meanwhile, and wrong bytes must never sit under a content address.
  * Older `<sha16>/` folders beyond the newest {@link KEEP_ARCHIVE_COPIES} are removed.
  */
-export async function buildArchiveInto(modelDir: string, buildDir: string, onProgress?: (p: ArchiveProgress) => void): Promise<BuiltArchive> {
+export async function buildArchiveInto(modelDir: string, buildDir: string, onProgress?: (p: ArchiveProgress) => void,
+    linkRoot?: string): Promise<BuiltArchive> {
     const latest = path.join(buildDir, "model.tar.gz");
-    const result = await buildModelArchive(modelDir, latest, { onProgress });
+    const result = await buildModelArchive(modelDir, latest, { onProgress, linkRoot });
     const sha16 = result.sha256.slice(0, 16);
     const file = path.join(buildDir, sha16, "model.tar.gz");
     if (!fs.existsSync(file)) {

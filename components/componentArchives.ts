@@ -81,5 +81,5 @@ export async function buildComponentArchive(modelDir: string, manifest: Manifest
     const base = path.join(buildDir, "components", model);
     const stage = path.join(base, "src");
     syncStageDir(modelDir, stage, filesForModel(files, manifest, model), manifestForModel(manifest, model));
-    return buildArchiveInto(stage, path.join(base, "archive"), onProgress);
+    return buildArchiveInto(stage, path.join(base, "archive"), onProgress, modelDir); // the links point into the checked modelDir
 }

@@ -53,6 +53,8 @@ export interface ArchiveOptions {
     cacheFile?: string;
     /** Called after each member is written (about every `chunkBytes` of input). */
     onProgress?: (p: ArchiveProgress) => void;
+    /** A checked directory that symbolic links in `dir` may point into (see WalkOptions.linkRoot). @default none */
+    linkRoot?: string;
 }
 
 export interface ArchiveResult {
@@ -252,7 +254,7 @@ export async function buildModelArchive(dir: string, outFile: string, opts: Arch
     try {
         // The temporary file's mtime is "now" on the file-system clock, read before any entry's stat.
         const fsNowNs = (await fh.stat({ bigint: true })).mtimeNs;
-        const entries = listArchiveEntries(dir);
+        const entries = listArchiveEntries(dir, [], opts.linkRoot);
         const key = cacheKey(dirAbs, entries, { level: o.level, chunkBytes: o.chunkBytes, strategy: o.strategy });
         const hit = useCache ? lookupCache(cacheFile, key, outAbs) : undefined;
         if (hit) return { ...hit, cached: true };

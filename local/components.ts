@@ -58,7 +58,7 @@ async function startComponent(modelDir: string, manifest: Manifest, files: strin
     const stage = path.join(workDir, "src");
     syncStageDir(modelDir, stage, filesForModel(files, manifest, model), manifestForModel(manifest, model));
     const archiveFile = path.join(workDir, "model.tar.gz");
-    const archive = await buildModelArchive(stage, archiveFile, { cache: false });
+    const archive = await buildModelArchive(stage, archiveFile, { cache: false, linkRoot: modelDir }); // links into the checked modelDir
     const extracted = path.join(workDir, "ml", "model");
     fs.mkdirSync(extracted, { recursive: true });
     await tar.x({ file: archiveFile, cwd: extracted, strict: true });

@@ -115,7 +115,7 @@ describe("npm start as a process: signals while a handler holds the GIL", functi
         });
     }
 
-    it("after SIGKILL of npm start (no cleanup possible), the next start removes the temp folder it left", async () => {
+    it("after SIGKILL of npm start (no cleanup possible in it), its temp folder is gone once the next start is ready", async () => {
         const cli = await startCli(dir);
         const tree = descendants(cli.proc.pid!);
         pids.push(...tree);
@@ -128,11 +128,13 @@ describe("npm start as a process: signals while a handler holds the GIL", functi
         await inflight;
         c.destroy();
         assert.ok(await waitFor(() => tree.every((p) => !running(p)), 5000), `orphaned: ${tree.filter(running).map((p) => `${p} ${cmdline(p)}`).join("; ")}`);
-        assert.ok(fs.existsSync(work), "the drill needs the folder a SIGKILLed npm start leaves behind");
+        // Two mechanisms remove it: the orphaned model server removes its parent's folder as it exits, and a start
+        // removes the folders of owners that are gone (the stale-folder specs above test that one on its own).
+        const leftBehind = fs.existsSync(work);
         const next = await startCli(dir);
         pids.push(...descendants(next.proc.pid!));
         assert.ok(!fs.existsSync(work), `${work} left behind`);
-        assert.match(next.stderr(), /removed \d+ stale temp folder\(s\) of local endpoints that are gone: .*gpu-mme-local-/);
+        if (leftBehind) assert.match(next.stderr(), /removed \d+ stale temp folder\(s\) of local endpoints that are gone: .*gpu-mme-local-/);
         next.proc.kill("SIGTERM");
         assert.strictEqual(await within(next.exit, 20000, "npm start's exit"), 0);
     });

@@ -63,7 +63,7 @@ export async function staticProblems(cmd: string, help: HelpSource): Promise<str
         const script = a === "run" ? b : a;
         if (!SCRIPTS[script]) return [`npm ${a === "run" ? "run " : ""}${script}: no such script in package.json`];
         const rest = w.slice(a === "run" ? 3 : 2);
-        if (a !== "run" && rest.length) return [`npm ${script} takes no arguments here`];
+        if (a !== "run" && rest.length && rest[0] !== "--") return [`npm ${script} takes arguments only after --`];
         return missingFlags(flagsOf(rest), await help.help("npm", script)).map((f) => `npm run ${script}: ${f} is not in its --help`);
     }
     if (c === "npx" && a === "ts-node") {

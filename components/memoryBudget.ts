@@ -2,7 +2,7 @@
  * Preview-time GPU memory budget (issue 5): do the manifest's models fit the instance type's GPUs
  * with the configured workers and model cache? Pure; the deploy checks run it before any resource.
  *
- * How the container uses memory (model-src/code/inference.py, the PyTorch DLC's TorchServe):
+ * How the container uses memory (model-src/code/inference.py and mme/, the PyTorch DLC's TorchServe):
  * - Every worker is a process with its OWN model cache: its pinned models are loaded at start and
  *   the others on first use, each counted at its models.json `memoryBytes` (`npm run measure-models`:
  *   parameters + one maxBatch batch).
@@ -75,7 +75,7 @@ const perGpu = (workers: number, gpu: GpuInstanceInfo) => Math.ceil(workers / gp
 const describe = (gpu: GpuInstanceInfo) => `${gpu.instanceType} (${gpu.gpuCount} x ${gpu.gpu} ${formatBytes(gpu.memoryPerGpuBytes)})`;
 
 /**
- * A worker's cache budget on `gpu`, as inference.py's cache_budget computes it on CUDA (of the nominal memory less the
+ * A worker's cache budget on `gpu`, as the handler's cache_budget (mme/budget.py) computes it on CUDA (of the nominal memory less the
  * headroom): MODEL_CACHE_BYTES, else MODEL_CACHE_FRACTION, else 0.5 / the workers sharing its GPU (ceil(workers / gpuCount)).
  */
 export function cacheBudgetBytes(c: ModelCacheSettings, workers: number, gpu: GpuInstanceInfo): number {

@@ -1,9 +1,9 @@
 /**
  * Stack config of the router's model cache (issue 5): the keys, their parsing and the container
- * environment they become. Pure. The router (model-src/code/inference.py `cache_budget`,
- * `Router.from_dir`) reads MODEL_CACHE_BYTES, MODEL_CACHE_FRACTION, MODEL_LOAD_RETRY_SECONDS and
- * MODEL_CACHE_WAIT_SECONDS; each is passed only when its key is set, so inference.py's own
- * defaults apply otherwise (a test checks the defaults here equal inference.py's).
+ * environment they become. Pure. The router (model-src/code/mme/budget.py `cache_budget`,
+ * `cache_timings`) reads MODEL_CACHE_BYTES, MODEL_CACHE_FRACTION, MODEL_LOAD_RETRY_SECONDS and
+ * MODEL_CACHE_WAIT_SECONDS; each is passed only when its key is set, so the handler's own
+ * defaults apply otherwise (a test checks the defaults here equal mme/budget.py's).
  */
 
 /** One config key as Pulumi.yaml's `config:` block declares it. */
@@ -19,7 +19,7 @@ export interface ModelCacheConfigKey {
     description: string;
 }
 
-/** inference.py's DEFAULT_FRACTION: the budget fraction when neither bytes nor fraction is set, divided by the workers. */
+/** The handler's DEFAULT_FRACTION (model-src/code/mme/budget.py): the budget fraction when neither bytes nor fraction is set, divided by the workers. */
 export const DEFAULT_CACHE_FRACTION = 0.5;
 /** An invocation must be answered within 60 s (facts/sagemaker.md), so waiting longer is pointless. */
 export const WAIT_SECONDS_RANGE = [1, 59] as const;

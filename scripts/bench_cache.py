@@ -1,4 +1,4 @@
-"""Benchmark the model cache of model-src/code/inference.py: hit rate, load time per miss and
+"""Benchmark the model cache of model-src/code (mme/cache.py): hit rate, load time per miss and
 request latency, with a budget that holds every model (no eviction) and with a smaller one.
 
     npm run bench:cache
@@ -51,9 +51,9 @@ def pct(values, q):
     return float(np.percentile(values, q)) * 1000 if values else float("nan")
 
 
-def run(inference, root, budget, names, body_of):
+def run(router_class, root, budget, names, body_of):
     import stages
-    router = inference.Router.from_dir(root, environ={"MODEL_CACHE_BYTES": str(budget)})
+    router = router_class.from_dir(root, environ={"MODEL_CACHE_BYTES": str(budget)})
     hit_ms, miss_ms = [], []
     for name in names:
         misses = router.cache.stats["misses"]
@@ -81,7 +81,7 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
     sys.path.insert(0, os.path.join(REPO, "model-src", "code"))
-    import inference
+    from mme.router import Router
     import torch
     torch.set_num_threads(args.threads)
     device = (f"CUDA {torch.cuda.get_device_name()}" if torch.cuda.is_available()
@@ -102,9 +102,9 @@ def main(argv=None):
               f"(total {total / 2**20:.1f} MiB); {args.requests} requests of 8 inputs, Zipf-skewed, seed {args.seed}")
         print(f"{'budget':>22s} {'hit rate':>8s} {'misses':>6s} {'evict':>5s} {'load/miss':>9s} "
               f"{'hit p50':>8s} {'hit p95':>8s} {'miss p50':>8s} {'all mean':>8s} {'all p95':>8s}")
-        run(inference, root, total, [e["name"] for e in entries], body_of)  # warm-up: file cache, first-load init
+        run(Router, root, total, [e["name"] for e in entries], body_of)  # warm-up: file cache, first-load init
         for label, b in (("all fit (no eviction)", total), (f"{args.budget_fraction:g} of total", budget)):
-            r = run(inference, root, b, names, body_of)
+            r = run(Router, root, b, names, body_of)
             assert r["peak"] <= b
             print(f"{label + f' {b / 2**20:.1f} MiB':>22s} {r['hit_rate']:8.1%} {r['misses']:6d} {r['evictions']:5d} "
                   f"{r['load_ms']:7.1f}ms {pct(r['hit'], 50):6.2f}ms {pct(r['hit'], 95):6.2f}ms "

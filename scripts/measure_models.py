@@ -57,15 +57,15 @@ def worst_case_batch(spec, rng):
     return rng.uniform(lo, hi, size=shape).astype(spec.input.get("dtype", "float32"))
 
 
-def measure(inference, spec, torch):
+def measure(load_model, spec, torch):
     cuda = torch is not None and torch.cuda.is_available() and spec.framework == "pytorch"
     batch = worst_case_batch(spec, np.random.default_rng(0))
     if spec.framework != "pytorch":  # a first, untraced load imports the framework's modules
-        inference.load_model(spec).predict_proba(batch[:1])
+        load_model(spec).predict_proba(batch[:1])
     gc.collect()
     tracemalloc.start()
     t = time.perf_counter()
-    model = inference.load_model(spec)
+    model = load_model(spec)
     load_s = time.perf_counter() - t
     loaded_py = tracemalloc.get_traced_memory()[0]
     resident = getattr(model, "nbytes", None) or loaded_py
@@ -105,16 +105,17 @@ def main(argv=None):
     parser.add_argument("--dry-run", action="store_true", help="print the figures, do not write models.json")
     args = parser.parse_args(argv)
     sys.path.insert(0, os.path.join(args.model_dir, "code"))
-    import inference
+    from mme.frameworks import load_model
+    from mme.manifest import read_manifest
 
-    specs = inference.read_manifest(args.model_dir)
+    specs = read_manifest(args.model_dir)
     torch = None
     if any(s.framework == "pytorch" for s in specs.values()):
         import torch
         torch.set_num_threads(2)
     results = {}
     for name, spec in specs.items():
-        r = results[name] = measure(inference, spec, torch)
+        r = results[name] = measure(load_model, spec, torch)
         print(f"{name:12s} {spec.framework:10s} resident {r['resident'] / 2**20:7.2f} MiB  working "
               f"{r['working'] / 2**20:7.2f} MiB (batch of {r['batch']}, {r['how']}, {r['device']})  -> memoryBytes "
               f"{r['memoryBytes']} (was {spec.memory_bytes}); load {r['load_s']:.3f} s, batch {r['batch_s']:.3f} s")

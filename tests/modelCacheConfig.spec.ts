@@ -59,11 +59,11 @@ describe("model cache config (issue 5): keys, validation, container environment"
         }
     });
 
-    it("uses the defaults and environment names inference.py reads", () => {
-        const py = fs.readFileSync(path.join(ROOT, "model-src", "code", "inference.py"), "utf8");
+    it("uses the defaults and environment names the handler reads (model-src/code/mme/budget.py)", () => {
+        const py = fs.readFileSync(path.join(ROOT, "model-src", "code", "mme", "budget.py"), "utf8");
         assert.ok(py.includes(`DEFAULT_FRACTION = ${DEFAULT_CACHE_FRACTION}`), "DEFAULT_FRACTION");
         for (const k of MODEL_CACHE_CONFIG_KEYS) {
-            assert.ok(py.includes(`"${k.env}"`), `inference.py reads ${k.env}`);
+            assert.ok(py.includes(`"${k.env}"`), `mme/budget.py reads ${k.env}`);
             if (typeof k.default === "number" && k.default > 0) {
                 assert.match(py, new RegExp(`_env_float\\(environ, "${k.env}", ${k.default}\\.0\\)`), `${k.env} default ${k.default}`);
             }

@@ -1,11 +1,11 @@
 """The three stages of ``inference.transform_fn``, one function each, for scripts/debug.py, the
 benchmarks and the tests: ``input_fn`` (parse the envelope), ``predict_fn`` (validate and
-predict), ``output_fn`` (serialise). They raise ``inference.InferenceError`` on a bad request.
+predict), ``output_fn`` (serialise). They raise ``mme.errors.InferenceError`` on a bad request.
 
 This module is never the handler module: the toolkit loads ``inference`` (SAGEMAKER_PROGRAM),
 which defines only ``model_fn`` and ``transform_fn`` (the toolkit refuses a module with both
 kinds of entry point)."""
-from inference import check_accept, parse_request, serialize  # noqa: F401 - re-exported
+from mme.request import check_accept, parse_request, serialize  # noqa: F401 - re-exported
 
 
 def input_fn(request_body, content_type):

@@ -1,4 +1,4 @@
-"""The memory-bounded LRU model cache of inference.py, with real TorchScript models on CPU."""
+"""The memory-bounded LRU model cache of the handler (model-src/code/mme/cache.py), with real TorchScript models on CPU."""
 import json
 import logging
 import os
@@ -8,7 +8,9 @@ import weakref
 
 import pytest
 
-import inference
+from mme.budget import cache_budget, device_total_memory
+from mme.frameworks import load_model
+from mme.router import Router
 from conftest import error_of, invoke
 
 UNIT = 100_000  # bytes; every generated model declares a multiple of it as memoryBytes
@@ -50,7 +52,7 @@ def make_model_dir(root, models):
 def router_for(root, models, budget_units, **env):
     environ = {"MODEL_CACHE_BYTES": str(budget_units * UNIT), "MODEL_LOAD_RETRY_SECONDS": "0"}
     environ.update({k: str(v) for k, v in env.items()})
-    return inference.Router.from_dir(make_model_dir(root, models), environ=environ)
+    return Router.from_dir(make_model_dir(root, models), environ=environ)
 
 
 def ask(router, name):
@@ -103,11 +105,11 @@ def test_an_evicted_model_caught_in_a_reference_cycle_is_collected_at_eviction(t
     import gc
 
     def cyclic_loader(spec):
-        model = inference.load_model(spec)
+        model = load_model(spec)
         model.myself = model  # a cycle: reference counting alone never frees it
         return model
     root = make_model_dir(tmp_path, [("a", 2, False), ("b", 2, False)])
-    router = inference.Router.from_dir(root, environ={"MODEL_CACHE_BYTES": str(3 * UNIT)}, loader=cyclic_loader)
+    router = Router.from_dir(root, environ={"MODEL_CACHE_BYTES": str(3 * UNIT)}, loader=cyclic_loader)
     gc.disable()  # only the cache's own collection may free it
     try:
         ask(router, "a")
@@ -156,14 +158,14 @@ def run_threads(n, target):
 def slow_loader(delay=0.05):
     def load(spec):
         time.sleep(delay)  # widen the window in which concurrent first requests overlap
-        return inference.load_model(spec)
+        return load_model(spec)
     return load
 
 
 def test_sixteen_threads_asking_for_unloaded_models_together_load_each_model_once(tmp_path):
     models = [("a", 1, False), ("b", 2, False), ("c", 1, False)]
     root = make_model_dir(tmp_path, models)
-    router = inference.Router.from_dir(root, environ={"MODEL_CACHE_BYTES": str(10 * UNIT)}, loader=slow_loader())
+    router = Router.from_dir(root, environ={"MODEL_CACHE_BYTES": str(10 * UNIT)}, loader=slow_loader())
     labels = {}
     errors = run_threads(16, lambda k: labels.setdefault(k, ask(router, "abc"[k % 3])))
     assert errors == []
@@ -173,8 +175,8 @@ def test_sixteen_threads_asking_for_unloaded_models_together_load_each_model_onc
 
 def test_sixteen_threads_cycling_over_five_models_under_a_small_budget_all_succeed(tmp_path):
     root = make_model_dir(tmp_path, FIVE)
-    router = inference.Router.from_dir(root, environ={"MODEL_CACHE_BYTES": str(5 * UNIT)},
-                                       loader=slow_loader(0.01))
+    router = Router.from_dir(root, environ={"MODEL_CACHE_BYTES": str(5 * UNIT)},
+                             loader=slow_loader(0.01))
     router.cache.wait_seconds = 60
 
     def work(k):
@@ -272,16 +274,16 @@ def spec_list(*frameworks):
 
 
 def test_the_budget_comes_from_model_cache_bytes_first():
-    assert inference.cache_budget({"MODEL_CACHE_BYTES": "12345", "MODEL_CACHE_FRACTION": "0.9"},
-                                  spec_list("pytorch")) == (12345, "MODEL_CACHE_BYTES")
+    assert cache_budget({"MODEL_CACHE_BYTES": "12345", "MODEL_CACHE_FRACTION": "0.9"},
+                        spec_list("pytorch")) == (12345, "MODEL_CACHE_BYTES")
 
 
 def test_the_budget_is_a_fraction_of_the_device_memory_defaulting_to_half_per_worker():
-    total, device = inference.device_total_memory(True)
+    total, device = device_total_memory(True)
     assert device == "CPU" and total > 0  # no CUDA on this machine
-    budget, why = inference.cache_budget({"MODEL_CACHE_FRACTION": "0.25"}, spec_list("pytorch"))
+    budget, why = cache_budget({"MODEL_CACHE_FRACTION": "0.25"}, spec_list("pytorch"))
     assert budget == int(total * 0.25) and why.startswith("MODEL_CACHE_FRACTION=0.25 of")
-    budget, why = inference.cache_budget({"SAGEMAKER_MODEL_SERVER_WORKERS": "2"}, spec_list("sklearn"))
+    budget, why = cache_budget({"SAGEMAKER_MODEL_SERVER_WORKERS": "2"}, spec_list("sklearn"))
     assert budget == int(total * 0.25) and why.startswith("default fraction 0.5 / 2 worker(s) of")
 
 
@@ -303,7 +305,7 @@ def four_t4s(monkeypatch):
 @pytest.mark.parametrize("gpus,workers,sharing", [(4, 1, 1), (4, 3, 1), (4, 4, 1), (4, 5, 2), (4, 8, 2), (4, 9, 3), (1, 1, 1), (1, 2, 2)])
 def test_the_default_budget_on_cuda_divides_by_the_workers_sharing_one_gpu(four_t4s, gpus, workers, sharing):
     four_t4s.count = gpus
-    budget, why = inference.cache_budget({"SAGEMAKER_MODEL_SERVER_WORKERS": str(workers)}, spec_list("pytorch"), gpu_id=gpus - 1)
+    budget, why = cache_budget({"SAGEMAKER_MODEL_SERVER_WORKERS": str(workers)}, spec_list("pytorch"), gpu_id=gpus - 1)
     assert budget == int(16 * GIB * 0.5 / sharing)
     assert why == (f"default fraction 0.5 / {sharing} worker(s) sharing the GPU ({workers} worker(s) over {gpus} GPU(s)) "
                    f"of 16384.0 MiB CUDA cuda:{gpus - 1} (Tesla T4) memory")
@@ -312,14 +314,14 @@ def test_the_default_budget_on_cuda_divides_by_the_workers_sharing_one_gpu(four_
 
 def test_a_fraction_or_bytes_on_cuda_is_per_worker_and_not_divided(four_t4s):
     env = {"SAGEMAKER_MODEL_SERVER_WORKERS": "8", "MODEL_CACHE_FRACTION": "0.3"}
-    assert inference.cache_budget(env, spec_list("pytorch"))[0] == int(16 * GIB * 0.3)
-    assert inference.cache_budget({**env, "MODEL_CACHE_BYTES": "777"}, spec_list("pytorch")) == (777, "MODEL_CACHE_BYTES")
+    assert cache_budget(env, spec_list("pytorch"))[0] == int(16 * GIB * 0.3)
+    assert cache_budget({**env, "MODEL_CACHE_BYTES": "777"}, spec_list("pytorch")) == (777, "MODEL_CACHE_BYTES")
 
 
 def test_the_default_budget_in_host_ram_divides_by_all_workers_even_with_gpus(four_t4s):
     # Only sklearn models: the budget is the RAM's, which every worker shares, whatever the GPU count.
-    total, device = inference.device_total_memory(False)
-    budget, why = inference.cache_budget({"SAGEMAKER_MODEL_SERVER_WORKERS": "8"}, spec_list("sklearn"))
+    total, device = device_total_memory(False)
+    budget, why = cache_budget({"SAGEMAKER_MODEL_SERVER_WORKERS": "8"}, spec_list("sklearn"))
     assert device == "CPU" and budget == int(total * 0.5 / 8)
     assert why.startswith("default fraction 0.5 / 8 worker(s) of") and four_t4s.asked == []
 
@@ -332,7 +334,7 @@ def test_the_default_budget_in_host_ram_divides_by_all_workers_even_with_gpus(fo
 ])
 def test_an_invalid_cache_setting_is_refused_naming_the_variable(env, message):
     with pytest.raises(ValueError) as info:
-        inference.cache_budget(env, spec_list("sklearn"))
+        cache_budget(env, spec_list("sklearn"))
     assert str(info.value) == message
 
 
@@ -343,7 +345,7 @@ def test_measure_models_writes_each_models_measured_footprint_into_the_manifest(
     written = {m["name"]: m for m in json.load(open(os.path.join(root, "models.json")))["models"]}
     out = capsys.readouterr().out
     for name in ("a", "b"):
-        with inference.Router.from_dir(root, environ={"MODEL_CACHE_BYTES": str(10**9)}).cache.use(name) as model:
+        with Router.from_dir(root, environ={"MODEL_CACHE_BYTES": str(10**9)}).cache.use(name) as model:
             params = model.nbytes
         assert written[name]["memoryBytes"] >= params and written[name]["memoryBytes"] % (64 * 1024) == 0
         assert f"-> memoryBytes {written[name]['memoryBytes']}" in out
@@ -374,8 +376,8 @@ def test_idle_models_are_not_evicted_for_nothing_while_the_room_still_cannot_be_
 
 def test_a_request_waiting_longer_than_the_wait_limit_for_another_requests_load_gets_503(tmp_path):
     root = make_model_dir(tmp_path, [("a", 1, False)])
-    router = inference.Router.from_dir(root, environ={"MODEL_CACHE_BYTES": str(2 * UNIT),
-                                                      "MODEL_CACHE_WAIT_SECONDS": "0.1"}, loader=slow_loader(0.6))
+    router = Router.from_dir(root, environ={"MODEL_CACHE_BYTES": str(2 * UNIT),
+                                            "MODEL_CACHE_WAIT_SECONDS": "0.1"}, loader=slow_loader(0.6))
     first = threading.Thread(target=ask, args=(router, "a"))
     first.start()
     time.sleep(0.2)  # the first request is loading 'a'

@@ -10,6 +10,8 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 import inference
 import stages
+from mme.inputs import validate_inputs
+from mme.manifest import read_manifest
 from conftest import MODEL_SRC
 
 FUZZ = settings(max_examples=150, derandomize=True, deadline=None, database=None,
@@ -17,7 +19,7 @@ FUZZ = settings(max_examples=150, derandomize=True, deadline=None, database=None
 FEW = settings(max_examples=25, derandomize=True, deadline=None, database=None,
                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
-SPECS = inference.read_manifest(MODEL_SRC)
+SPECS = read_manifest(MODEL_SRC)
 CONTENT_TYPES = ["application/json", "application/json; charset=utf-8", "APPLICATION/JSON", "text/plain",
                  "text/csv", "application/octet-stream", "application/x-npy", "", None, "application/jsonx"]
 
@@ -77,7 +79,7 @@ def test_arbitrary_inputs_pass_model_validation_or_are_refused_with_a_4xx(inputs
     if req is None:
         return
     try:
-        inference.validate_inputs(SPECS[model], req.inputs)
+        validate_inputs(SPECS[model], req.inputs)
     except Exception as exc:  # noqa: BLE001
         assert_contract_error(exc)
 
@@ -117,7 +119,7 @@ texts = st.text(max_size=200)
 def test_valid_random_images_are_accepted(batch, as_bytes):
     text = json.dumps({"model": "fashion", "inputs": batch})
     req = stages.input_fn(text.encode() if as_bytes else text, "application/json")
-    arr = inference.validate_inputs(SPECS["fashion"], req.inputs)
+    arr = validate_inputs(SPECS["fashion"], req.inputs)
     assert arr.shape == (len(batch), 28, 28) and str(arr.dtype) == "uint8"
     assert arr.tolist() == batch
 
@@ -126,7 +128,7 @@ def test_valid_random_images_are_accepted(batch, as_bytes):
 @given(batch=st.lists(texts, min_size=1, max_size=8))
 def test_valid_random_texts_are_accepted(batch):
     req = stages.input_fn(json.dumps({"model": "sentiment", "inputs": batch}), "application/json; charset=utf-8")
-    assert inference.validate_inputs(SPECS["sentiment"], req.inputs) == batch
+    assert validate_inputs(SPECS["sentiment"], req.inputs) == batch
 
 
 @FEW

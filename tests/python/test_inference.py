@@ -9,7 +9,11 @@ import numpy as np
 import pytest
 
 import inference
+import mme.frameworks.tensorflow as tensorflow_handler  # the handler module, not TensorFlow
 import stages
+from mme.frameworks import check_model_file
+from mme.manifest import read_manifest
+from mme.request import Request
 from common import SENTIMENT_CSV
 from conftest import CODE_DIR, MODEL_SRC, REPO, error_of, invoke
 
@@ -54,7 +58,7 @@ def test_input_fn_accepts_the_body_as_str_or_bytes_and_a_charset_parameter():
 
 
 def test_predict_fn_returns_one_prediction_per_input_with_label_class_id_and_scores(router):
-    out = stages.predict_fn(inference.Request("sentiment", ["good", "bad"]), router)
+    out = stages.predict_fn(Request("sentiment", ["good", "bad"]), router)
     assert out["model"] == "sentiment" and len(out["predictions"]) == 2
     for p in out["predictions"]:
         assert set(p) == {"label", "class_id", "scores"}
@@ -302,7 +306,7 @@ def test_the_tensorflow_handler_enables_gpu_memory_growth_before_loading_the_sav
     import fake_tensorflow  # a stand-in, NOT TensorFlow (see its docstring)
     fake_tensorflow.reset()
     monkeypatch.setitem(sys.modules, "tensorflow", fake_tensorflow)
-    monkeypatch.setattr(inference, "_tf_growth_done", False)
+    monkeypatch.setattr(tensorflow_handler, "_tf_growth_done", False)
     router = inference.model_fn(tf_manifest(tmp_path))
     out = invoke(router, {"model": "tfmodel", "inputs": [[1, 0, 0, 0], [0, 0, 1, 0], [0, 2, 0, 9]]})
     assert [p["label"] for p in out["predictions"]] == ["a", "c", "b"]
@@ -424,11 +428,11 @@ def test_the_start_check_accepts_the_shipped_artifacts_and_names_empty_and_missi
     import shutil
     copy = tmp_path / "model"
     shutil.copytree(MODEL_SRC, copy)
-    specs = inference.read_manifest(str(copy))
-    assert [inference.check_model_file(s) for s in specs.values()] == [None, None]
+    specs = read_manifest(str(copy))
+    assert [check_model_file(s) for s in specs.values()] == [None, None]
     (copy / "sentiment" / "model.joblib").write_bytes(b"")
     (copy / "fashion" / "model.pt").unlink()
-    assert [inference.check_model_file(s) for s in specs.values()] == [
+    assert [check_model_file(s) for s in specs.values()] == [
         "model 'fashion' (file fashion/model.pt): does not exist",
         "model 'sentiment' (file sentiment/model.joblib): is empty"]
 

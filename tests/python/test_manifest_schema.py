@@ -28,7 +28,7 @@ def test_a_misspelt_key_gets_a_did_you_mean():
     doc["models"][1]["pined"] = True
     _, errors = manifest_schema.check_text(json.dumps(doc))
     assert errors == ["models[1].pined is not a known field; did you mean 'pinned'? (known: name, framework, path, task, labels, "
-                      "input, memoryBytes, pinned); fix or remove it"]
+                      "input, memoryBytes, pinned, accelerators, cpuCores); fix or remove it"]
 
 
 def test_a_schema_keyword_the_interpreter_does_not_know_is_refused_not_ignored(tmp_path):

@@ -12,7 +12,7 @@
  * every item alone, then the smoke test's batches. Also checks the toolkit's own answers: every 4xx
  * is one JSON document {"error": {"code", "message"}} with Content-Type application/json and the
  * corpus row's status and code, logged as one WARNING line; every valid request is a 200.
- * Prints one line per problem and `container conformance: N passed, N failed`; exits 1 on a failure, 2 when it cannot run.
+ * Prints one line per problem and `conformance: N passed, N failed`; exits 1 on a failure, 2 when it cannot run.
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
@@ -97,7 +97,7 @@ async function main(): Promise<number> {
     if (args.length > 0) { process.stderr.write(`test:container: unexpected argument ${args[0]}; see npm run test:container -- --help\n`); return 2; }
     if (!fs.existsSync(path.join(REFERENCE_DIR, "torchserve", "ts", "service.py"))) {
         process.stderr.write(`test:container: the reference sources are not at ${REFERENCE_DIR} (set CONTAINER_REFERENCE_DIR to the sagemaker-serving folder)\n`);
-        process.stdout.write("container conformance: 0 passed, 1 failed\n");
+        process.stdout.write("conformance: 0 passed, 1 failed\n");
         return 2;
     }
     const work = fs.mkdtempSync(path.join(os.tmpdir(), "gpu-mme-conformance-"));
@@ -132,7 +132,7 @@ async function main(): Promise<number> {
             process.stdout.write(`FAIL the real toolkit's log: ${warnings} WARNING lines for ${clientErrors} client errors, ` +
                 `or a traceback for something other than the non-UTF-8 body\n`);
         } else passed++;
-        process.stdout.write(`container conformance: ${passed} passed, ${failed} failed\n`);
+        process.stdout.write(`conformance: ${passed} passed, ${failed} failed\n`);
         return failed === 0 ? 0 : 1;
     } finally {
         fs.rmSync(work, { recursive: true, force: true });
@@ -141,7 +141,7 @@ async function main(): Promise<number> {
 
 if (require.main === module) {
     main().then((code) => process.exit(code), (err: Error) => {
-        process.stderr.write(`test:container: ${err.message}\ncontainer conformance: 0 passed, 1 failed\n`);
+        process.stderr.write(`test:container: ${err.message}\nconformance: 0 passed, 1 failed\n`);
         process.exit(2);
     });
 }

@@ -1,6 +1,6 @@
 /**
  * deploy/deployer-policy.json (what the identity running `pulumi up` needs) against what the program
- * declares: the dev and prod stacks and variants (uncompressed model data, KMS keys) are built under
+ * declares: the dev and prod stacks and variants (uncompressed model data, KMS keys, the components topology) are built under
  * Pulumi mocks; every declared resource type and data-source call must have an entry in
  * deploy/deployer-actions.json, and the policy must grant exactly the union of the needed actions.
  */
@@ -22,6 +22,10 @@ const table: ActionTable = JSON.parse(fs.readFileSync(path.join(REPO, "deploy", 
 const policy: { Version: string; Statement: Statement[] } = JSON.parse(fs.readFileSync(path.join(REPO, "deploy", "deployer-policy.json"), "utf8"));
 const list = (v: string | string[]) => (Array.isArray(v) ? v : [v]);
 const granted = new Set(policy.Statement.flatMap((s) => list(s.Action)));
+/** The resources of the statements that grant `action`. */
+const resourcesGranting = (action: string) => policy.Statement.filter((s) => list(s.Action).includes(action)).flatMap((s) => list(s.Resource));
+/** IAM's ARN glob: `*` matches any run of characters. */
+const globMatch = (pattern: string, arn: string) => new RegExp(`^${pattern.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\/]/g, "\\$&")).join(".*")}$`).test(arn);
 const KMS = "arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 
 /** Every AWS SDK command the program sends itself (`new XxxCommand(` in index.ts and components/), found in the source. */
@@ -36,6 +40,10 @@ const VARIANTS: [string, () => Settings][] = [
     ["prod", () => stackSettings("prod", "model")],
     ["dev with modelDataMode uncompressed", () => stackSettings("dev", "model", { modelDataMode: "uncompressed" })],
     ["prod with kmsKeyArn and dataCaptureKmsKeyArn", () => stackSettings("prod", "model", { kmsKeyArn: KMS, dataCaptureKmsKeyArn: KMS })],
+    ["dev with topology components scaling a model to zero", () => stackSettings("dev", "model", { topology: "components",
+        componentsMinInstanceCount: "0", componentCopies: JSON.stringify({ m1: { min: 0 } }) })],
+    ["prod with topology components", () => stackSettings("prod", "model", { topology: "components", autoscaling: "false",
+        componentsMaxInstanceCount: "4", componentMaxCopies: "4" })],
 ];
 
 describe("the deployer policy (deploy/deployer-policy.json)", function () {
@@ -57,6 +65,12 @@ describe("the deployer policy (deploy/deployer-policy.json)", function () {
             for (const k of set) assert.ok(table.whenSet[k], `whenSet.${k} missing`);
             const actions = [...keys.flatMap(([, , e]) => e!.actions), ...set.flatMap((k) => table.whenSet[k].actions)];
             assert.deepStrictEqual(actions.filter((a) => !granted.has(a)), [], "actions missing from deploy/deployer-policy.json");
+            // Pulumi auto-names a resource "<logical name>-<random suffix>": every declared Model and configuration fits a policy resource.
+            const created = allResources().filter((r) => r.type === "aws:sagemaker/model:Model" || r.type === "aws:sagemaker/endpointConfiguration:EndpointConfiguration")
+                .map((r) => r.type.endsWith(":Model") ? { action: "sagemaker:CreateModel", arn: `arn:aws:sagemaker:us-west-2:111122223333:model/${r.name}-a1b2c3d` }
+                    : { action: "sagemaker:CreateEndpointConfig", arn: `arn:aws:sagemaker:us-west-2:111122223333:endpoint-config/${r.name}-a1b2c3d` });
+            assert.deepStrictEqual(created.filter((c) => !resourcesGranting(c.action).some((g) => globMatch(g, c.arn))).map((c) => c.arn), [],
+                "not covered by the resources of the statements granting their creation");
             types.forEach((t) => seen.types.add(t)); calls.forEach((c) => seen.calls.add(c)); set.forEach((k) => seen.whenSet.add(k));
             actions.forEach((a) => needed.add(a));
         });
@@ -86,7 +100,7 @@ describe("the deployer policy (deploy/deployer-policy.json)", function () {
             assert.ok(!s.NotAction && !s.NotResource, s.Sid);
             for (const a of list(s.Action)) assert.match(a, /^[a-z0-9-]+:[A-Za-z]+$/, `${s.Sid}: ${a}`);
             if (list(s.Resource).includes("*")) {
-                for (const a of list(s.Action)) assert.ok(a === "cloudwatch:DescribeAlarms" || a.startsWith("application-autoscaling:"), `${s.Sid}: ${a} on "*"`);
+                for (const a of list(s.Action)) assert.ok(a === "cloudwatch:DescribeAlarms" || a.startsWith("application-autoscaling:") || /^cloudformation:\w*Resource\w*$/.test(a), `${s.Sid}: ${a} on "*"`);
             }
         }
         const passRole = policy.Statement.filter((s) => list(s.Action).includes("iam:PassRole"));

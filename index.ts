@@ -1,9 +1,9 @@
 /**
  * Pulumi program: read and validate the stack config, build the endpoint, export its outputs.
- * Nothing else happens here (see components/).
+ * Nothing else happens here (see config/, packaging/ and sagemaker/).
  */
-import { loadSettings } from "./components/config";
-import { GpuModelEndpoint } from "./components/gpuModelEndpoint";
+import { loadSettings } from "./config/config";
+import { GpuModelEndpoint } from "./sagemaker/gpuModelEndpoint";
 
 const endpoint = new GpuModelEndpoint("gpu-endpoint", { settings: loadSettings() });
 

@@ -10,17 +10,17 @@ import * as os from "os";
 import * as path from "path";
 import * as tar from "tar";
 import { AddressInfo } from "net";
-import { filesForModel, manifestForModel, syncStageDir } from "../components/componentArchives";
-import { listArchiveEntries } from "../components/archiveEntries";
-import { ArchiveResult, buildModelArchive } from "../components/modelArchive";
-import { validateModelDir } from "../components/modelDir";
-import type { Manifest } from "../components/manifest";
-import { createRuntimeApi } from "./runtimeApi";
+import { filesForModel, manifestForModel, syncStageDir } from "../packaging/componentArchives";
+import { listArchiveEntries } from "../packaging/archiveEntries";
+import { ArchiveResult, buildModelArchive } from "../packaging/modelArchive";
+import { validateModelDir } from "../packaging/modelDir";
+import type { Manifest } from "../packaging/manifest";
+import { createRuntimeApi } from "./api/runtimeApi";
 import { DEFAULT_CREDENTIALS, INVOKE_LIMIT_MS, REPO_ROOT } from "./endpoint";
-import { logText } from "./logText";
-import { sageMakerNameProblem } from "../components/names";
+import { logText } from "./api/logText";
+import { sageMakerNameProblem } from "../config/names";
 import type { LocalEndpointOptions } from "./endpoint";
-import { ExitInfo, ModelServerHandle, startModelServer } from "./modelServer";
+import { ExitInfo, ModelServerHandle, startModelServer } from "./server/modelServer";
 
 export interface LocalComponent {
     /** Inference component name (locally: the model's name). */

@@ -2,9 +2,9 @@
  * The local endpoint, programmatically (`npm start` is its CLI, local/start.ts):
  * builds model.tar.gz from the model directory with the same `buildModelArchive` that
  * `pulumi up` uploads, extracts it into a fresh temporary `<work>/ml/model` (what SageMaker
- * fills as /opt/ml/model), starts one model server on it (`local/modelServer.ts`: local/serve.py
+ * fills as /opt/ml/model), starts one model server on it (`local/server/modelServer.ts`: local/server/serve.py
  * with Debian's /usr/bin/python3, worker processes as in the container), waits until /ping is
- * healthy (models loaded), and serves the SageMaker Runtime API (`local/runtimeApi.ts`,
+ * healthy (models loaded), and serves the SageMaker Runtime API (`local/api/runtimeApi.ts`,
  * SigV4-checked) in front of it.
  */
 import * as fs from "fs";
@@ -12,17 +12,17 @@ import { AddressInfo } from "net";
 import * as os from "os";
 import * as path from "path";
 import * as tar from "tar";
-import { ArchiveResult, buildModelArchive } from "../components/modelArchive";
-import { validateModelDir } from "../components/modelDir";
-import { ExitInfo, ModelServerHandle, startModelServer, within } from "./modelServer";
-import { createRuntimeApi } from "./runtimeApi";
+import { ArchiveResult, buildModelArchive } from "../packaging/modelArchive";
+import { validateModelDir } from "../packaging/modelDir";
+import { ExitInfo, ModelServerHandle, startModelServer, within } from "./server/modelServer";
+import { createRuntimeApi } from "./api/runtimeApi";
 import { DRAIN_MS, MAX_MODEL_SERVER_TIMEOUT_S } from "./lifecycle";
-import { logText } from "./logText";
+import { logText } from "./api/logText";
 import { createWorkDir, recordModelServer, removeStaleWorkDirs } from "./workDirs";
-import { sageMakerNameProblem } from "../components/names";
-import type { Credentials } from "./sigv4";
+import { sageMakerNameProblem } from "../config/names";
+import type { Credentials } from "./api/sigv4";
 
-export { PYTHON } from "./modelServer";
+export { PYTHON } from "./server/modelServer";
 export const REPO_ROOT = path.resolve(__dirname, "..");
 export const DEFAULT_CREDENTIALS: Credentials = { accessKeyId: "local", secretAccessKey: "local-secret" };
 /** SageMaker's InvokeEndpoint front end gives a real-time invocation at most 60 s, whatever the container's timeout. */

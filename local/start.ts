@@ -10,8 +10,8 @@ import { startLocalComponents } from "./components";
 import { DEFAULT_CREDENTIALS, startLocalEndpoint } from "./endpoint";
 import type { LocalEndpoint, LocalEndpointOptions } from "./endpoint";
 import { bindWarning, MAX_MODEL_SERVER_TIMEOUT_S, SHUTDOWN_BOUND_MS } from "./lifecycle";
-import { logText } from "./logText";
-import { sageMakerNameProblem } from "../components/names";
+import { logText } from "./api/logText";
+import { sageMakerNameProblem } from "../config/names";
 
 /** Settings from argv and environment; every problem reported at once. Pure. */
 export function resolveStartOptions(argv: string[], env: NodeJS.ProcessEnv): { options: LocalEndpointOptions; errors: string[]; warnings: string[];
@@ -86,7 +86,7 @@ function forceCleanup(ep: Started | undefined, workDir: string | undefined): voi
 const HELP = `Usage: npm start [-- --model-dir DIR] [--topology router|components]
 
 Serves the model directory as a local SageMaker endpoint: builds model.tar.gz with the
-archive code pulumi up uses, extracts it like /opt/ml/model, runs local/serve.py on it with
+archive code pulumi up uses, extracts it like /opt/ml/model, runs local/server/serve.py on it with
 /usr/bin/python3 (worker processes that each load the models, as in the container), and answers the SageMaker Runtime API (SigV4-checked) in front of it.
 Prints "ready <invoke URL>" when the models are loaded. Ctrl-C stops everything.
 --topology components serves one local inference component per model (each its own archive

@@ -18,10 +18,10 @@ import * as zlib from "zlib";
 import { parseArgs } from "node:util";
 import { pipeline } from "stream/promises";
 import { Readable } from "stream";
-import { listArchiveEntries } from "../components/archiveEntries";
-import { chooseDeflate, GZIP_OS_BYTE, storedMember, writeGzipMembers } from "../components/gzipMembers";
-import { buildModelArchive, DEFAULT_CHUNK_BYTES, DEFAULT_LEVEL, tarChunks } from "../components/modelArchive";
-import { hashModelFiles } from "../components/uncompressedModelData";
+import { listArchiveEntries } from "../packaging/archiveEntries";
+import { chooseDeflate, GZIP_OS_BYTE, storedMember, writeGzipMembers } from "../packaging/gzipMembers";
+import { buildModelArchive, DEFAULT_CHUNK_BYTES, DEFAULT_LEVEL, tarChunks } from "../packaging/modelArchive";
+import { hashModelFiles } from "../sagemaker/uncompressedModelData";
 
 const MIB = 1048576;
 const PY = "/usr/bin/python3";

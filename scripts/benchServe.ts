@@ -2,7 +2,7 @@
  * `npm run bench:serve`: load test of the local endpoint (issue 8).
  *
  * Starts the local endpoint (`startLocalEndpoint`: the archive pulumi up uploads, extracted, served
- * by local/serve.py behind the SigV4-checked runtime API) on a free port, or uses a running one
+ * by local/server/serve.py behind the SigV4-checked runtime API) on a free port, or uses a running one
  * (--endpoint URL), and sends N signed InvokeEndpointCommand requests (default 2,000) at a
  * concurrency of C (default 16), alternating the two models with real data (local/smoke-data).
  * Every request must succeed (the SDK does not retry: maxAttempts 1), else the exit status is 1.

@@ -1,7 +1,7 @@
 /**
  * The docs' config table, made from Pulumi.yaml's `config:` block (the one documented config
  * surface): `npx ts-node --transpile-only scripts/configTable.ts [Pulumi.yaml]` prints it between the
- * markers docs/configuration.md keeps it in. tests/readmeConfig.spec.ts checks that table against
+ * markers docs/configuration.md keeps it in. tests/unit/readmeConfig.spec.ts checks that table against
  * Pulumi.yaml with `parseConfigTable`.
  */
 import * as fs from "fs";
@@ -82,7 +82,7 @@ export function parseConfigTable(markdown: string): { rows?: ConfigRow[]; error?
 const HELP = `Usage: npx ts-node --transpile-only scripts/configTable.ts [PULUMI_YAML]
 
 Prints the configuration table (Markdown) generated from the config block of Pulumi.yaml (default: the
-project's). docs/configuration.md holds it between the config-table markers; tests/readmeConfig.spec.ts
+project's). docs/configuration.md holds it between the config-table markers; tests/unit/readmeConfig.spec.ts
 fails when they differ.
 
 Examples:

@@ -9,12 +9,12 @@ import * as fs from "fs";
 import * as http from "http";
 import { AddressInfo } from "net";
 import * as path from "path";
-import { requireSettings } from "../components/config";
-import { GpuModelEndpoint } from "../components/gpuModelEndpoint";
-import { checkManifest, MANIFEST_SCHEMA_FILE } from "../components/manifest";
-import { validateModelDir } from "../components/modelDir";
+import { requireSettings } from "../config/config";
+import { GpuModelEndpoint } from "../sagemaker/gpuModelEndpoint";
+import { checkManifest, MANIFEST_SCHEMA_FILE } from "../packaging/manifest";
+import { validateModelDir } from "../packaging/modelDir";
 import { PYTHON } from "../local/endpoint";
-import { createRuntimeApi } from "../local/runtimeApi";
+import { createRuntimeApi } from "../local/api/runtimeApi";
 import { runPackage } from "./package";
 import { BAD_MODEL_DIRS, BAD_OUTS } from "../tests/fixtures/badModelDirs";
 import { HOSTILE_REQUESTS, sendRaw } from "../tests/fixtures/hostileRequests";
@@ -62,7 +62,7 @@ export async function modelDirFigures(): Promise<string> {
         const code = await runPackage(["--model-dir", dir, "--out", out], { ...quiet, err: (l) => errs.push(l) });
         if (code === 1 && errs.some((l) => l.includes(out)) && fs.lstatSync(out, { throwIfNoEntry: false })?.ino === ino) outs++;
     }
-    return `**Hostile model directories** (tests/badModelDir.spec.ts): ${rows.length} tried (special files, symlinks leaving the directory, ` +
+    return `**Hostile model directories** (tests/integration/badModelDir.spec.ts): ${rows.length} tried (special files, symlinks leaving the directory, ` +
         `non-UTF-8 and over-long names, manifest integers written as floats, missing labels, misspelt keys, empty model files, a handler only in a string); ` +
         `refused naming the path by archive mode ${refused.archive}, uncompressed mode ${refused.uncompressed}, \`npm run package\` ${refused.package}, ` +
         `\`npm start\`'s check ${refused.local}; ${registered} resources registered in total. ` +
@@ -78,7 +78,7 @@ export function manifestFigures(): string {
     const ts = MANIFEST_CASES.map((c) => checkManifest(c.text, "models.json").errors.length === 0);
     const agree = ts.filter((v, i) => v === python[i]).length;
     const right = ts.filter((v, i) => v === MANIFEST_CASES[i].valid && python[i] === v).length;
-    return `**Manifests** (tests/manifestSchema.spec.ts): ${MANIFEST_CASES.length} models.json texts (${MANIFEST_CASES.filter((c) => c.valid).length} valid) ` +
+    return `**Manifests** (tests/integration/manifestSchema.spec.ts): ${MANIFEST_CASES.length} models.json texts (${MANIFEST_CASES.filter((c) => c.valid).length} valid) ` +
         `through the one schema: TypeScript (ajv) and the handler's interpreter agree on ${agree}, both give the expected verdict on ${right}.`;
 }
 
@@ -109,7 +109,7 @@ export async function hostileRequestFigures(): Promise<string> {
         await new Promise((r) => api.server.close(r));
         await new Promise((r) => model.close(r));
     }
-    return `**Hostile requests** (tests/hostileRequests.spec.ts): ${HOSTILE_REQUESTS.length} raw HTTP requests to the runtime API ` +
+    return `**Hostile requests** (tests/integration/hostileRequests.spec.ts): ${HOSTILE_REQUESTS.length} raw HTTP requests to the runtime API ` +
         `(bad targets and framing, log forging, signatures in query strings, 300 MiB bodies, clients gone mid-body); ` +
         `${expected} got the expected status, ${oneLine} exactly one escaped, redacted log line without a stack; ${hits} reached the model server. ` +
         `Statuses: ${[...statuses.entries()].sort().map(([k, n]) => `${k} x${n}`).join(", ")}.`;

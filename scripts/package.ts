@@ -8,8 +8,8 @@
  */
 import { SingleBar } from "cli-progress";
 import { parseArgs } from "node:util";
-import { ArchiveProgress, buildModelArchive, resolveOutFile } from "../components/modelArchive";
-import { validateModelDir } from "../components/modelDir";
+import { ArchiveProgress, buildModelArchive, resolveOutFile } from "../packaging/modelArchive";
+import { validateModelDir } from "../packaging/modelDir";
 
 const USAGE = "Usage: npm run package -- --model-dir DIR --out FILE [--level 0-9] [--chunk-mib N] [--jobs N]"
     + " [--strategy auto|default] [--no-cache] [--quiet]";

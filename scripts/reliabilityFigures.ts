@@ -16,8 +16,8 @@ import { allResources, resetRecorded, settle } from "../tests/support/pulumiMock
 import { execFile } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { requireSettings } from "../components/config";
-import { GpuModelEndpoint } from "../components/gpuModelEndpoint";
+import { requireSettings } from "../config/config";
+import { GpuModelEndpoint } from "../sagemaker/gpuModelEndpoint";
 import { startLocalEndpoint } from "../local/endpoint";
 import { BAD_CONFIGS } from "../tests/fixtures/badConfigs";
 import { CORPUS, KNOWN_ISSUES, makeClient, mismatch, rssBytes, sendCase, validRequest } from "../tests/fixtures/malformedRequests";
@@ -56,7 +56,7 @@ async function badConfigFigures(): Promise<string> {
         fs.rmSync(base, { recursive: true, force: true });
     }
     return [
-        `**Bad stack configurations** (tests/badConfig.spec.ts): ${BAD_CONFIGS.length} tried; ${named} stopped with exactly one problem naming the key ` +
+        `**Bad stack configurations** (tests/unit/badConfig.spec.ts): ${BAD_CONFIGS.length} tried; ${named} stopped with exactly one problem naming the key ` +
         `(or the model-directory path); ${registered} resources registered in total.`,
         `Keys covered: ${[...byKey.entries()].map(([k, n]) => `${k.replace("gpu-multi-model-endpoint:", "")} (${n})`).join(", ")}.`,
     ].join("\n");
@@ -95,7 +95,7 @@ async function corpusFigures(): Promise<string> {
         const known = await run(KNOWN_ISSUES, false);
         const b = stats(badMs), v = stats(validMs);
         return [
-            `**Malformed requests** (tests/reliability.spec.ts): ${CORPUS.length} sent to one local endpoint (real models), ` +
+            `**Malformed requests** (tests/integration/reliability.spec.ts): ${CORPUS.length} sent to one local endpoint (real models), ` +
             `${CORPUS.length - wrong.length} answered with the expected status and a JSON error, ${wrong.length} not; ` +
             `${followUps} valid requests sent, one after each, all succeeded.`,
             `Statuses: ${[...byStatus.entries()].sort().map(([k, n]) => `${k} x${n}`).join(", ")} (ModelError = the container's status, seen by the SDK as OriginalStatusCode).`,
@@ -117,9 +117,9 @@ function run(cmd: string, args: string[]): Promise<{ code: number; stdout: strin
 }
 
 async function suiteFigures(): Promise<string> {
-    const specs = ["tests/badConfig.spec.ts", "tests/badModelDir.spec.ts", "tests/manifestSchema.spec.ts", "tests/roleScope.spec.ts",
-        "tests/reliability.spec.ts", "tests/hostileRequests.spec.ts", "tests/reliabilityFaults.spec.ts", "tests/lifecycle.spec.ts",
-        "tests/smokeTimeouts.spec.ts", "tests/reliabilityBench.spec.ts", "tests/security.spec.ts"];
+    const specs = ["tests/unit/badConfig.spec.ts", "tests/integration/badModelDir.spec.ts", "tests/integration/manifestSchema.spec.ts", "tests/unit/roleScope.spec.ts",
+        "tests/integration/reliability.spec.ts", "tests/integration/hostileRequests.spec.ts", "tests/integration/reliabilityFaults.spec.ts", "tests/integration/lifecycle.spec.ts",
+        "tests/integration/smokeTimeouts.spec.ts", "tests/unit/reliabilityBench.spec.ts", "tests/integration/security.spec.ts"];
     const m = await run(process.execPath, [path.join(ROOT, "node_modules", "mocha", "bin", "mocha.js"), "--no-config", "-r", "ts-node/register/transpile-only",
         "--extension", "ts", "--timeout", "120000", "--reporter", "json", ...specs]);
     const failures: string[] = [];

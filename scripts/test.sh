@@ -14,7 +14,7 @@ something in its temporary folder, or when a stray warning reached the output.
 
 Examples:
   npm test
-  npx mocha --no-config -r ts-node/register/transpile-only --extension ts tests/smoke.spec.ts   # one spec
+  npx mocha --no-config -r ts-node/register/transpile-only --extension ts tests/integration/smoke.spec.ts   # one spec
   /usr/bin/python3 -m pytest tests/python/test_cache.py -q -p no:cacheprovider                  # one Python file
 HELP
   exit 0

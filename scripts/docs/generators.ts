@@ -143,7 +143,7 @@ async function readyLine(ep?: Endpoint): Promise<Rendered> {
 /** The preview's update-time line for Pulumi.prod.yaml, from the same pure functions the program logs it with. */
 async function prodUpdateBudget(): Promise<Rendered> {
     const { stackSettings } = await import("../../tests/support/endpointFixture");
-    const { budgetInput, deploymentTimeBudget } = await import("../../components/deploymentTime");
+    const { budgetInput, deploymentTimeBudget } = await import("../../sagemaker/production/deploymentTime");
     return { text: ["```text", deploymentTimeBudget(budgetInput(stackSettings("prod", "model-src"))).summary, "```"].join("\n") };
 }
 

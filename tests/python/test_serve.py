@@ -1,4 +1,4 @@
-"""Tests of local/serve.py, the local model server, against a small handler module of the test's own.
+"""Tests of local/server/serve.py, the local model server, against a small handler module of the test's own.
 
 The handler module is written to a temporary <base>/model/code/inference.py, the layout SageMaker
 gives /opt/ml/model, so these tests do not depend on model-src/.
@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVE = ROOT / "local" / "serve.py"
-sys.path.insert(0, str(ROOT / "local"))
+SERVE = ROOT / "local" / "server" / "serve.py"
+sys.path.insert(0, str(ROOT / "local" / "server"))
 import serve  # noqa: E402
 
 HANDLER = (ROOT / "local" / "fixture" / "inference.py").read_text()

@@ -7,8 +7,8 @@ import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { recordOptions, settle, unwrap } from "./pulumiMocks";
-import { GpuModelEndpoint } from "../../components/gpuModelEndpoint";
-import type { Settings } from "../../components/settings";
+import { GpuModelEndpoint } from "../../sagemaker/gpuModelEndpoint";
+import type { Settings } from "../../config/settings";
 
 export const IC = "aws-native:sagemaker:InferenceComponent";
 export const T = {

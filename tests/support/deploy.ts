@@ -4,8 +4,8 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { GpuModelEndpoint } from "../../components/gpuModelEndpoint";
-import type { Settings } from "../../components/settings";
+import { GpuModelEndpoint } from "../../sagemaker/gpuModelEndpoint";
+import type { Settings } from "../../config/settings";
 
 /** Resource type tokens of the component's children. */
 export const T = {

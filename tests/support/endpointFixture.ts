@@ -6,8 +6,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
-import { parseSettings, rawConfigFromStackFile, CONFIG_KEYS, RawConfig } from "../../components/config";
-import type { Settings } from "../../components/settings";
+import { parseSettings, rawConfigFromStackFile, CONFIG_KEYS, RawConfig } from "../../config/config";
+import type { Settings } from "../../config/settings";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
 

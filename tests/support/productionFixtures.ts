@@ -1,5 +1,5 @@
 /** Stack-like raw config for the production specs: everything on (prod) and nothing set (dev). */
-import type { ProductionParseContext } from "../../components/productionConfig";
+import type { ProductionParseContext } from "../../config/productionConfig";
 
 export const PROJECT = "gpu-multi-model-endpoint";
 

@@ -46,7 +46,7 @@ export const DEFAULTS: { readonly [k in ConfigKey]: string | number | boolean | 
     protectEndpoint: false,
 };
 
-/** How the model directory reaches SageMaker: one model.tar.gz, or every file under an S3 prefix (issue 7). */
+/** How the model directory reaches SageMaker: one model.tar.gz, or every file under an S3 prefix. */
 export const MODEL_DATA_MODES = ["archive", "uncompressed"] as const;
 export const LOG_LEVELS: Readonly<Record<string, number>> = { DEBUG: 10, INFO: 20, WARNING: 30, ERROR: 40, CRITICAL: 50 };
 export const TIMEOUT_RANGE = [60, 3600] as const;
@@ -58,7 +58,7 @@ export interface ParseContext {
     project: string;
     stack: string;
     region?: string;
-    /** Keys declared in Pulumi.yaml by other modules (e.g. issue 6's); not reported as unknown. */
+    /** Keys declared in Pulumi.yaml by other modules (e.g. the production rollout's); not reported as unknown. */
     otherKeys?: readonly string[];
 }
 export interface ParseResult { settings?: Settings; errors: string[]; warnings: string[] }
@@ -237,7 +237,7 @@ export function parseSettings(raw: RawConfig, ctx: ParseContext): ParseResult {
     if (vpcSubnetIds.length > 0 && vpcSecurityGroupIds.length === 0) errors.push(`${K("vpcSubnetIds")} is set without ${K("vpcSecurityGroupIds")}; set both (or neither) to run the model in a VPC.`);
     if (vpcSecurityGroupIds.length > 0 && vpcSubnetIds.length === 0) errors.push(`${K("vpcSecurityGroupIds")} is set without ${K("vpcSubnetIds")}; set both (or neither) to run the model in a VPC.`);
     const enableNetworkIsolation = bool("enableNetworkIsolation");
-    // Issue 6. requirements.txt is checked with the model directory (deployChecks.ts), hence false here.
+    // The production rollout's keys. requirements.txt is checked with the model directory (deployChecks.ts), hence false here.
     const prod = parseProductionSettings(raw, { project: ctx.project, stack: ctx.stack, initialInstanceCount,
         requirementsNonEmpty: false, enableNetworkIsolation, kmsKeyArn, region, partition, artifactPrefix: prefixProblem ? undefined : artifactPrefix });
     errors.push(...prod.errors);

@@ -1,5 +1,5 @@
 /**
- * Stack config of the router's model cache (issue 5): the keys, their parsing and the container
+ * Stack config of the router's model cache: the keys, their parsing and the container
  * environment they become. Pure. The router (model-src/code/mme/budget.py `cache_budget`,
  * `cache_timings`) reads MODEL_CACHE_BYTES, MODEL_CACHE_FRACTION, MODEL_LOAD_RETRY_SECONDS and
  * MODEL_CACHE_WAIT_SECONDS; each is passed only when its key is set, so the handler's own

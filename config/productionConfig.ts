@@ -1,5 +1,5 @@
 /**
- * Stack config -> validated production settings (issue 6). Pure, no throw: every problem is
+ * Stack config -> validated production settings (alarms, autoscaling, deployment, data capture). Pure, no throw: every problem is
  * returned at once, each naming `gpu-multi-model-endpoint:<key>` and the fix. Defaults are the
  * ones in PRODUCTION_CONFIG_KEYS (productionConfigKeys.ts), which Pulumi.yaml declares too.
  */

@@ -1,5 +1,5 @@
 /**
- * The stack config keys of the production rollout (issue 6): autoscaling, alarms, blue/green
+ * The stack config keys of the production rollout: autoscaling, alarms, blue/green
  * deployment with auto-rollback, data capture and the CodeArtifact repository for network-restricted
  * containers. Every key is off or
  * minimal by default, so a stack that sets none of them (dev) declares none of the resources.

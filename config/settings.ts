@@ -19,7 +19,7 @@ export interface Settings {
     /** Model directory to package, relative to the project root or absolute. @default "model-src" */
     modelDir: string;
     /**
-     * How the model directory reaches /opt/ml/model (issue 7). "archive": one content-addressed model.tar.gz
+     * How the model directory reaches /opt/ml/model. "archive": one content-addressed model.tar.gz
      * (`primaryContainer.modelDataUrl`). "uncompressed": every file as its own S3 object under
      * `<artifactPrefix>/<id>/` (id = first 16 hex of the sha256 over the sorted `sha256 size path` lines) and
      * `primaryContainer.modelDataSource` (S3Prefix, CompressionType None): nothing compressed locally, SageMaker
@@ -92,7 +92,7 @@ export interface Settings {
      */
     environment: Record<string, string>;
     /**
-     * The router's model cache (issue 5), passed as MODEL_CACHE_BYTES / MODEL_CACHE_FRACTION / MODEL_LOAD_RETRY_SECONDS /
+     * The router's model cache, passed as MODEL_CACHE_BYTES / MODEL_CACHE_FRACTION / MODEL_LOAD_RETRY_SECONDS /
      * MODEL_CACHE_WAIT_SECONDS only for the fields set. Conflicts: bytes with fraction. Keys: modelCacheConfig.ts.
      * @default {} (inference.py's defaults: 0.5 / ceil(workers / GPUs) of the GPU's memory, retry after 5 s, wait 30 s)
      */
@@ -106,7 +106,7 @@ export interface Settings {
     /** Protect the Endpoint from deletion (`pulumi destroy` fails until unprotected). Prod stack: true. @default false */
     protectEndpoint: boolean;
     /**
-     * Production rollout (issue 6): autoscaling, alarms, deployment policy, data capture, CodeArtifact.
+     * Production rollout: autoscaling, alarms, deployment policy, data capture, CodeArtifact.
      * Each part is undefined when off (every key's default), so the dev stack declares none of them.
      * Keys and defaults: config/productionConfigKeys.ts.
      */

@@ -111,7 +111,7 @@ function isDirectory(p: string): boolean {
     }
 }
 
-/** File a TensorFlow SavedModel directory must contain (issue 3: `tensorflow` = SavedModel). */
+/** File a TensorFlow SavedModel directory must contain (`tensorflow` = SavedModel). */
 export const SAVED_MODEL_FILE = "saved_model.pb";
 
 /**

@@ -1,5 +1,5 @@
 /**
- * The container environment the program sets, and the deploy-side framework check of issue 3. Pure.
+ * The container environment the program sets, and the deploy-side framework check. Pure.
  */
 import { MODEL_CACHE_CONFIG_KEYS } from "../config/modelCacheConfig";
 
@@ -147,7 +147,7 @@ export interface FrameworkCheckInput {
 }
 
 /**
- * Issue 3's deploy-side check: a warning for every manifest framework that is neither in the
+ * The deploy-side framework check: a warning for every manifest framework that is neither in the
  * image nor pinned (`==`) in code/requirements.txt.
  */
 export function frameworkWarnings(input: FrameworkCheckInput): string[] {

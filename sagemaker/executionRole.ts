@@ -66,9 +66,9 @@ export interface RolePolicyInput {
     inferenceComponentNames?: string[];
     /** VPC config of the model, when set. */
     vpc?: { subnetIds: string[]; securityGroupIds: string[] };
-    /** Data capture (issue 6): s3:PutObject under its prefix of the artifact bucket, kms on its key. */
+    /** Data capture: s3:PutObject under its prefix of the artifact bucket, kms on its key. */
     dataCapture?: DataCaptureSettings;
-    /** CodeArtifact repository for pip (issue 6): the toolkit's login and reads. */
+    /** CodeArtifact repository for pip: the toolkit's login and reads. */
     codeArtifactRepositoryArn?: string;
     /**
      * Names of the CloudWatch alarms the endpoint's auto-rollback watches (alarms.ts `alarmNames`); SageMaker reads

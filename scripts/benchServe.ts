@@ -1,5 +1,5 @@
 /**
- * `npm run bench:serve`: load test of the local endpoint (issue 8).
+ * `npm run bench:serve`: load test of the local endpoint.
  *
  * Starts the local endpoint (`startLocalEndpoint`: the archive pulumi up uploads, extracted, served
  * by local/server/serve.py behind the SigV4-checked runtime API) on a free port, or uses a running one

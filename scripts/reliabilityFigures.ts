@@ -1,5 +1,5 @@
 /**
- * Prints the README's reliability figures (issue 8) as Markdown, measured now:
+ * Prints the README's reliability figures as Markdown, measured now:
  * - bad stack configurations (tests/fixtures/badConfigs.ts) through requireSettings and
  *   GpuModelEndpoint under Pulumi mocks: cases, stopped with one problem naming the key/path, resources;
  * - the malformed-request corpus (tests/fixtures/malformedRequests.ts) against a fresh local endpoint:

@@ -8,12 +8,13 @@ if [ "${1:-}" = "--help" ] || [ "${1:-}" = "-h" ]; then
 Usage: npm test            (runs bash scripts/test.sh; takes no arguments)
 
 Installs what is missing (scripts/ensure-deps.sh), type-checks (tsc --noEmit), runs every mocha
-spec (tests/**/*.spec.ts) and the Python tests (tests/python, Debian's /usr/bin/python3), then
+spec (tests/unit/ and tests/integration/) and the Python tests (tests/python, Debian's /usr/bin/python3), then
 prints one line: "tests: N passed, N failed". Exits 1 when anything failed, when a test left
 something in its temporary folder, or when a stray warning reached the output.
 
 Examples:
   npm test
+  npm run test:unit   # the fast tests only (scripts/test-unit.sh)
   npx mocha --no-config -r ts-node/register/transpile-only --extension ts tests/integration/smoke.spec.ts   # one spec
   /usr/bin/python3 -m pytest tests/python/test_cache.py -q -p no:cacheprovider                  # one Python file
 HELP

@@ -1,8 +1,8 @@
 /**
  * Checks of the model directory against the settings, run before any resource is declared:
- * the archive engineer's `validateModelDir`, plus the deploy-side framework check of issue 3 and
- * the network-isolation error (issue 6), the GPU memory budget (issue 5, memoryBudget.ts) and, with
- * modelDataMode uncompressed, the file names SageMaker rejects under an S3Prefix (issue 7). Reads files synchronously; never throws.
+ * packaging/modelDir.ts's `validateModelDir`, plus the deploy-side framework check (containerEnv.ts),
+ * the network-isolation error (isolation.ts), the GPU memory budget (memoryBudget.ts) and, with
+ * modelDataMode uncompressed, the file names SageMaker rejects under an S3Prefix. Reads files synchronously; never throws.
  * With topology components the placement check (placement.ts) replaces the memory budget: each model runs alone.
  */
 import * as fs from "fs";

@@ -1,5 +1,5 @@
 /**
- * Preview-time GPU memory budget (issue 5): do the manifest's models fit the instance type's GPUs
+ * Preview-time GPU memory budget: do the manifest's models fit the instance type's GPUs
  * with the configured workers and model cache? Pure; the deploy checks run it before any resource.
  *
  * How the container uses memory (model-src/code/inference.py and mme/, the PyTorch DLC's TorchServe):

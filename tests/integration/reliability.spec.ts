@@ -1,5 +1,5 @@
 /**
- * Issue 8, bad input (requests): the malformed-request corpus (tests/fixtures/malformedRequests.ts)
+ * Bad input (requests): the malformed-request corpus (tests/fixtures/malformedRequests.ts)
  * against ONE local endpoint serving model-src's real models, through the AWS SDK (raw SigV4-signed
  * HTTP where the SDK cannot send the request). Each gets its status and a JSON error (the toolkit's
  * message + traceback for the one 500 it makes before the handler runs); a valid

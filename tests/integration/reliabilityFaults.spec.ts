@@ -1,5 +1,5 @@
 /**
- * Issue 8, faults, beyond what tests/local*.spec.ts already cover (one timed-out handler, one
+ * Faults, beyond what tests/integration/local*.spec.ts already cover (one timed-out handler, one
  * in-flight request during stop(), model-server death with no request in flight, npm start's exit):
  * a corrupted or missing model file in the archive (/ping, the log, npm start and the smoke test
  * report it), the model server dying under in-flight requests, many handlers over the time limit

@@ -1,5 +1,5 @@
 /**
- * Issue 8, security checks not already in tests/unit/policies.spec.ts (pure policy documents),
+ * Security checks not already in tests/unit/policies.spec.ts (pure policy documents),
  * tests/unit/endpoint.spec.ts (dev inputs) and tests/integration/local.spec.ts (unsigned, wrong secret, unknown key,
  * changed body, expired date):
  * - invariants over EVERY resource the component declares under Pulumi mocks, for the dev and prod

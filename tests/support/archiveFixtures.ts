@@ -1,4 +1,4 @@
-/** Temporary model directories for the archive, model-dir and cache tests (owner: archive engineer). */
+/** Temporary model directories for the archive, model-dir and cache tests. */
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";

@@ -1,6 +1,6 @@
 /**
  * Small temp model directories and stack-file settings for the endpoint specs.
- * Independent of model-src/ (written by another engineer).
+ * Independent of model-src/ (the sample models can change without breaking these tests).
  */
 import * as fs from "fs";
 import * as os from "os";

@@ -1,5 +1,5 @@
 /**
- * Issue 8, bad input (stack config): every row of tests/fixtures/badConfigs.ts goes through what
+ * Bad input (stack config): every row of tests/fixtures/badConfigs.ts goes through what
  * index.ts does (requireSettings, as loadSettings, then new GpuModelEndpoint) under Pulumi mocks.
  * Each must stop with exactly one problem naming its key (or the model-directory path), and with
  * no resource registered, the component included.

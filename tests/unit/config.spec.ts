@@ -78,7 +78,7 @@ describe("config: Pulumi.yaml declares every key with the code's defaults", () =
         });
     }
 
-    it("parses the Pulumi.yaml defaults themselves (every key, issue 5's and 6's included) into the same settings as an empty config", () => {
+    it("parses the Pulumi.yaml defaults themselves (every key, the model cache's and the production rollout's included) into the same settings as an empty config", () => {
         const raw: RawConfig = {};
         for (const key of Object.keys(doc.config)) {
             const d = doc.config[key].default;

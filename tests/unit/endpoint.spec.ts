@@ -14,12 +14,12 @@ const STACKS = {
     prod: { region: "us-west-2", instanceType: "ml.g5.xlarge", count: 2, forceDestroy: false, protect: true, prefix: "prod/models", logLevel: "20" },
 };
 const BUCKET = "ep-artifacts-0a1b2c3";
-/** Inputs owned by the production rollout (issue 6, tested in its own specs), left out of the comparison. */
+/** Inputs owned by the production rollout (tested in its own specs), left out of the comparison. */
 const PRODUCTION_FIELDS = ["deploymentConfig", "dataCaptureConfig"];
 /** dev: every input exactly (no production field at all); prod: all but the production fields. */
-const issue2Inputs = (stack: string, inputs: Record<string, any>) => stack === "dev" ? inputs :
+const withoutProductionFields = (stack: string, inputs: Record<string, any>) => stack === "dev" ? inputs :
     Object.fromEntries(Object.entries(inputs).filter(([k]) => !PRODUCTION_FIELDS.includes(k)));
-/** Pulumi.prod.yaml's production rollout (issue 6; inputs tested in tests/production*.spec.ts): name -> type, parent. */
+/** Pulumi.prod.yaml's production rollout (inputs tested in tests/unit/production*.spec.ts): name -> type, parent. */
 const PROD_CHILDREN: Record<string, { type: string; parent: string }> = {
     "ep-alarms": { type: "gpu-multi-model-endpoint:alarms:EndpointAlarms", parent: "ep" },
     "ep-alarms-invocation-5xx-errors": { type: "aws:cloudwatch/metricAlarm:MetricAlarm", parent: "ep-alarms" },
@@ -59,7 +59,7 @@ for (const [stack, e] of Object.entries(STACKS)) {
             assert.deepStrictEqual(recordedCalls(), ["aws:index/getCallerIdentity:getCallerIdentity"]);
         });
 
-        it("makes every resource a child of the component (issue 6's of their own components) and never deletes before replacing", () => {
+        it("makes every resource a child of the component (the production rollout's of their own components) and never deletes before replacing", () => {
             for (const r of allResources().filter((x) => x.name !== "ep")) {
                 assert.strictEqual(optionsOf(r.name)?.parent, PROD_CHILDREN[r.name]?.parent ?? "ep", r.name);
                 assert.notStrictEqual(optionsOf(r.name)?.deleteBeforeReplace, true, r.name);
@@ -127,14 +127,14 @@ for (const [stack, e] of Object.entries(STACKS)) {
         });
 
         it(`declares the auto-named configuration with ${e.count} x ${e.instanceType} and the endpoint named ${endpointName}`, () => {
-            assert.deepStrictEqual(issue2Inputs(stack, oneOfType(T.config).inputs), {
+            assert.deepStrictEqual(withoutProductionFields(stack, oneOfType(T.config).inputs), {
                 productionVariants: [{
                     variantName: "AllTraffic", modelName: "ep-model-a1b2c3d", instanceType: e.instanceType, initialInstanceCount: e.count,
                     initialVariantWeight: 1, containerStartupHealthCheckTimeoutInSeconds: 900, modelDataDownloadTimeoutInSeconds: 600,
                 }],
                 tags,
             });
-            assert.deepStrictEqual(issue2Inputs(stack, oneOfType(T.endpoint).inputs), { name: endpointName, endpointConfigName: "ep-endpoint-config-a1b2c3d", tags });
+            assert.deepStrictEqual(withoutProductionFields(stack, oneOfType(T.endpoint).inputs), { name: endpointName, endpointConfigName: "ep-endpoint-config-a1b2c3d", tags });
         });
 
         it("exports the nine outputs", () => {

@@ -24,7 +24,7 @@ function check(instanceType: string, workers: number, models: Model[], modelCach
     return checkMemoryBudget({ project: P, models, manifestPath: MANIFEST, gpu: gpuInstanceInfo(instanceType)!, modelServerWorkers: workers, modelCache });
 }
 
-describe("GPU memory budget at preview (issue 5): pure check", () => {
+describe("GPU memory budget at preview: pure check", () => {
     it("formats sizes in GiB from 1 GiB up, else MiB", () => {
         assert.deepStrictEqual([formatBytes(1.5 * GIB), formatBytes(32833536)], ["1.50 GiB", "31.3 MiB"]);
     });

@@ -9,7 +9,7 @@ import { ROOT } from "../support/endpointFixture";
 const P = "gpu-multi-model-endpoint";
 const parseCache = (raw: Record<string, string>) => parseModelCacheSettings(raw, P);
 
-describe("model cache config (issue 5): keys, validation, container environment", () => {
+describe("model cache config: keys, validation, container environment", () => {
     it("sets nothing, so inference.py's defaults apply, when no key or only the declared defaults are given", () => {
         assert.deepStrictEqual(parseCache({}), { modelCache: {}, errors: [] });
         const defaults = Object.fromEntries(MODEL_CACHE_CONFIG_KEYS.map((k) => [k.key, String(k.default)]));

@@ -22,7 +22,7 @@ const T = {
 };
 
 /**
- * The wiring GpuModelEndpoint gets (see the report of issue 6): alarms named from the settings'
+ * The wiring GpuModelEndpoint gets: alarms named from the settings'
  * endpoint name BEFORE the Endpoint, which lists them for auto-rollback and depends on them;
  * autoscaling AFTER it, on its name output; capture and isolation as inputs.
  */

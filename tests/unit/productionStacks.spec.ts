@@ -27,7 +27,7 @@ async function deploy(stack: string) {
     await settle();
 }
 
-describe("production rollout of the stack files (issue 6)", function () {
+describe("production rollout of the stack files", function () {
     this.timeout(60000);
     beforeEach(() => resetRecorded());
 

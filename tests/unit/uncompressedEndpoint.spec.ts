@@ -1,5 +1,5 @@
 /**
- * Issue 7, uncompressed model data in the deployment program (gpu-multi-model-endpoint:modelDataMode uncompressed):
+ * Uncompressed model data in the deployment program (gpu-multi-model-endpoint:modelDataMode uncompressed):
  * the endpoint's resources and inputs under Pulumi mocks, and the model-directory checks of that mode.
  */
 import { allResources, MOCK_ACCOUNT, oneOfType, optionsOf, resetRecorded, resourcesOfType, settle, unwrap } from "../support/pulumiMocks";

@@ -1,6 +1,6 @@
 """models.json checked against models.schema.json (beside this file), standard library only.
 
-The deploy side checks the same file with ajv (components/manifest.ts); tests run one corpus
+The deploy side checks the same file with ajv (packaging/manifest.ts); tests run one corpus
 of manifests through both and require the same verdict. This is a small interpreter of exactly
 the JSON Schema keywords that schema uses; a schema using any other keyword is refused rather
 than half-checked.

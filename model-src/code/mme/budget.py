@@ -18,7 +18,7 @@ def cache_budget(environ, specs, gpu_id=None):
     memory limit). Without a fraction the default is 0.5 / the workers sharing the device: on
     CUDA ceil(SAGEMAKER_MODEL_SERVER_WORKERS / torch.cuda.device_count()), because TorchServe
     hands the GPUs to the workers round-robin; on CPU all SAGEMAKER_MODEL_SERVER_WORKERS share the RAM.
-    components/memoryBudget.ts (cacheBudgetBytes) mirrors this for the preview check."""
+    sagemaker/checks/memoryBudget.ts (cacheBudgetBytes) mirrors this for the preview check."""
     raw = environ.get("MODEL_CACHE_BYTES")
     if raw not in (None, ""):
         try:

@@ -16,7 +16,7 @@ import { ArchiveResult, buildModelArchive } from "../packaging/modelArchive";
 import { validateModelDir } from "../packaging/modelDir";
 import type { Manifest } from "../packaging/manifest";
 import { createRuntimeApi } from "./api/runtimeApi";
-import { DEFAULT_CREDENTIALS, INVOKE_LIMIT_MS, REPO_ROOT } from "./endpoint";
+import { DEFAULT_CREDENTIALS, INVOKE_LIMIT_MS, listenOn, REPO_ROOT } from "./endpoint";
 import { logText } from "./api/logText";
 import { sageMakerNameProblem } from "../config/names";
 import type { LocalEndpointOptions } from "./endpoint";
@@ -97,12 +97,7 @@ export async function startLocalComponents(opts: LocalEndpointOptions = {}): Pro
         fs.rmSync(workDir, { recursive: true, force: true });
     };
     try {
-        await new Promise<void>((resolve, reject) => {
-            api.server.once("error", reject);
-            api.server.listen(opts.port ?? 8080, host, () => { api.server.off("error", reject); resolve(); });
-        }).catch((e: NodeJS.ErrnoException) => {
-            throw new Error(e.code === "EADDRINUSE" ? `port ${opts.port ?? 8080} is in use; set PORT to a free port (PORT=0 picks one)` : e.message);
-        });
+        await listenOn(api.server, opts.port ?? 8080, host);
         api.setUnavailable("the inference components are starting");
         const files = listArchiveEntries(modelDir).filter((e) => e.type === "file").map((e) => e.path);
         const results = await Promise.allSettled(manifest.models.map(async (m) => {

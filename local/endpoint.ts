@@ -8,6 +8,7 @@
  * SigV4-checked) in front of it.
  */
 import * as fs from "fs";
+import type * as http from "http";
 import { AddressInfo } from "net";
 import * as os from "os";
 import * as path from "path";
@@ -83,6 +84,16 @@ export interface LocalEndpoint {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Listens on `port` (0 = any free one) at `host`; a taken port is one clear error naming PORT. */
+export async function listenOn(server: http.Server, port: number, host: string): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(port, host, () => { server.off("error", reject); resolve(); });
+    }).catch((e: NodeJS.ErrnoException) => {
+        throw new Error(e.code === "EADDRINUSE" ? `port ${port} is in use; set PORT to a free port (PORT=0 picks one)` : e.message);
+    });
+}
+
 /** Starts the local endpoint; resolves once /ping is healthy. On failure everything started is stopped. */
 export async function startLocalEndpoint(opts: LocalEndpointOptions = {}): Promise<LocalEndpoint> {
     const log = opts.log ?? ((l: string) => process.stderr.write(l + "\n"));
@@ -138,12 +149,7 @@ export async function startLocalEndpoint(opts: LocalEndpointOptions = {}): Promi
 
     try {
         // 1. listen first: a taken port fails before minutes of model loading
-        await new Promise<void>((resolve, reject) => {
-            api.server.once("error", reject);
-            api.server.listen(opts.port ?? 8080, host, () => { api.server.off("error", reject); resolve(); });
-        }).catch((e: NodeJS.ErrnoException) => {
-            throw new Error(e.code === "EADDRINUSE" ? `port ${opts.port ?? 8080} is in use; set PORT to a free port (PORT=0 picks one)` : e.message);
-        });
+        await listenOn(api.server, opts.port ?? 8080, host);
         const port = (api.server.address() as AddressInfo).port;
 
         // 2. the archive pulumi up uploads, extracted as SageMaker does into /opt/ml/model

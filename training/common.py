@@ -6,6 +6,7 @@
 - ``record_figures``: write a model's training figures (accuracy, data sizes) into
   ``training/figures.json``, which the docs' model table is generated from.
 """
+import argparse
 import gzip
 import json
 import os
@@ -72,3 +73,12 @@ def record_figures(name, figures, path=FIGURES):
     with open(path, "w", encoding="utf-8") as f:
         json.dump(dict(sorted(data.items())), f, indent=2, sort_keys=True)
         f.write("\n")
+
+
+def cli_parser(doc, epilog):
+    """The training scripts' argument parser: first paragraph of `doc` as description, `epilog` verbatim,
+    and a bad argument answered in one line (exit 2) instead of argparse's usage block."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0], epilog=epilog,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.error = lambda message: parser.exit(2, f"{parser.prog}: {message}; see --help\n")
+    return parser

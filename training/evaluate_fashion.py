@@ -3,14 +3,13 @@
 Writes its entry of training/figures.json (test accuracy, parameters, data sizes), the same figures
 train_fashion.py records after training, without training again. Run after changing the artifact.
 """
-import argparse
 import os
 import sys
 
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import MODEL_SRC, load_idx, record_figures  # noqa: E402
+from common import MODEL_SRC, load_idx, record_figures, cli_parser  # noqa: E402
 import train_fashion  # noqa: E402
 
 
@@ -28,11 +27,8 @@ def measure(data_dir=None):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="Takes no options; FASHION_MNIST_DIR overrides the data folder.\n\nexamples:\n"
+    parser = cli_parser(__doc__, "Takes no options; FASHION_MNIST_DIR overrides the data folder.\n\nexamples:\n"
                "  /usr/bin/python3 training/evaluate_fashion.py")
-    parser.error = lambda message: parser.exit(2, f"{parser.prog}: {message}; see --help\n")
     parser.parse_args(argv)
     figures = measure()
     record_figures("fashion", figures)

@@ -3,21 +3,19 @@
 Each runs as its own process (training/train_fashion.py, training/train_sentiment.py), prints its
 accuracy and writes its artifact under model-src/ plus its entry in model-src/models.json.
 """
-import argparse
 import os
 import subprocess
 import sys
+
+from common import cli_parser
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCRIPTS = {"fashion": "train_fashion.py", "sentiment": "train_sentiment.py"}
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="fashion takes about 3 to 5 minutes on 2 CPU cores, sentiment about 30 s.\n\nexamples:\n"
+    parser = cli_parser(__doc__, "fashion takes about 3 to 5 minutes on 2 CPU cores, sentiment about 30 s.\n\nexamples:\n"
                "  npm run train\n  npm run train -- --model sentiment")
-    parser.error = lambda message: parser.exit(2, f"{parser.prog}: {message}; see --help\n")
     parser.add_argument("--model", choices=sorted(SCRIPTS), action="append",
                         help="train only this model (repeatable); default: both")
     args = parser.parse_args(argv)

@@ -10,7 +10,6 @@ Normalisation lives INSIDE the scripted module: it takes raw pixels (any numeric
 values 0..255, shape [N, 28, 28]) and returns logits [N, 10], so the artifact is
 self-contained and inference.py only validates and batches the request.
 """
-import argparse
 import os
 import random
 import sys
@@ -21,7 +20,7 @@ import torch
 from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import MODEL_SRC, load_idx, record_figures, update_manifest  # noqa: E402
+from common import MODEL_SRC, load_idx, record_figures, update_manifest, cli_parser  # noqa: E402
 
 SEED = 20240601
 EPOCHS = 4
@@ -111,11 +110,8 @@ def main():
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="Takes no options; FASHION_MNIST_DIR overrides the data folder.\n\nexamples:\n"
+    parser = cli_parser(__doc__, "Takes no options; FASHION_MNIST_DIR overrides the data folder.\n\nexamples:\n"
                "  /usr/bin/python3 training/train_fashion.py\n  npm run train    # both models")
-    parser.error = lambda message: parser.exit(2, f"{parser.prog}: {message}; see --help\n")
     return parser.parse_args(argv)
 
 

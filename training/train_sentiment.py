@@ -9,7 +9,6 @@ rows and writes model-src/sentiment/model.joblib plus the model's entry in model
 The artifact is a scikit-learn Pipeline whose `predict_proba` takes a list of strings and
 whose `classes_` are the integer ids 0 = Neutral, 1 = Negative, 2 = Positive.
 """
-import argparse
 import csv
 import os
 import sys
@@ -24,7 +23,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import FeatureUnion, Pipeline
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import MODEL_SRC, SENTIMENT_CSV, record_figures, update_manifest  # noqa: E402
+from common import MODEL_SRC, SENTIMENT_CSV, record_figures, update_manifest, cli_parser  # noqa: E402
 
 SEED = 20240601
 LABELS = ["Neutral", "Negative", "Positive"]
@@ -88,11 +87,8 @@ def main():
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="Takes no options; SENTIMENT_CSV overrides the data file (default training/data/sentiment.csv).\n\n"
+    parser = cli_parser(__doc__, "Takes no options; SENTIMENT_CSV overrides the data file (default training/data/sentiment.csv).\n\n"
                "examples:\n  /usr/bin/python3 training/train_sentiment.py\n  npm run train    # both models")
-    parser.error = lambda message: parser.exit(2, f"{parser.prog}: {message}; see --help\n")
     return parser.parse_args(argv)
 
 

@@ -1,16 +1,22 @@
 /**
  * Stack config -> validated production settings (alarms, autoscaling, deployment, data capture). Pure, no throw: every problem is
- * returned at once, each naming `gpu-multi-model-endpoint:<key>` and the fix. Defaults are the
- * ones in PRODUCTION_CONFIG_KEYS (productionConfigKeys.ts), which Pulumi.yaml declares too.
+ * returned at once, each naming `gpu-multi-model-endpoint:<key>` and the fix. The keys (defaults, ranges, descriptions) are
+ * config/schema.ts's group "production"; the cross-key rules are config/rules.ts's.
  */
-import { PRODUCTION_CONFIG_KEYS, ProductionConfigKey } from "./productionConfigKeys";
-import { CODEARTIFACT_REPOSITORY_ARN, isolationRequirementsError } from "../sagemaker/isolation";
+import { isolationRequirementsError } from "../sagemaker/isolation";
 import { trafficSteps } from "../sagemaker/production/deploymentTime";
-import { arnLocation, arnRegionProblem, prefixesOverlap, s3PrefixProblem } from "./scope";
+import { Reader, RawConfig } from "./parse";
+import * as rules from "./rules";
+import { KeySpec, keysOf, MAX_INSTANCE_COUNT, Schema, SCHEMA, STEP_SIZE_TYPES, TRAFFIC_ROUTINGS } from "./schema";
+import { arnLocation, arnRegionProblem, s3PrefixProblem } from "./scope";
 
-export { PRODUCTION_CONFIG_KEYS } from "./productionConfigKeys";
-export type TrafficRouting = "ALL_AT_ONCE" | "CANARY" | "LINEAR";
-export type StepSizeType = "INSTANCE_COUNT" | "CAPACITY_PERCENT";
+export { KMS_KEY_ARN, MAX_INSTANCE_COUNT, SNS_TOPIC_ARN } from "./schema";
+export type TrafficRouting = (typeof TRAFFIC_ROUTINGS)[number];
+export type StepSizeType = (typeof STEP_SIZE_TYPES)[number];
+/** A production key of the schema (none is an object). */
+export type ProductionConfigKey = KeySpec & { type: "boolean" | "integer" | "string" | "array" };
+export const PRODUCTION_CONFIG_KEYS = keysOf("production") as readonly ProductionConfigKey[];
+export const PRODUCTION_KEY_NAMES: ReadonlySet<string> = new Set(PRODUCTION_CONFIG_KEYS.map((k) => k.key));
 
 export interface AutoscalingSettings {
     minInstances: number; maxInstances: number; targetInvocationsPerInstance: number;
@@ -60,192 +66,134 @@ export interface ProductionParseContext {
 }
 export interface ProductionParseResult { production?: ProductionSettings; errors: string[]; warnings: string[] }
 
-export const PRODUCTION_KEY_NAMES: ReadonlySet<string> = new Set(PRODUCTION_CONFIG_KEYS.map((k) => k.key));
-const SPEC: ReadonlyMap<string, ProductionConfigKey> = new Map(PRODUCTION_CONFIG_KEYS.map((k) => [k.key, k]));
-const TRAFFIC_ROUTINGS: readonly TrafficRouting[] = ["ALL_AT_ONCE", "CANARY", "LINEAR"];
-const STEP_SIZE_TYPES: readonly StepSizeType[] = ["INSTANCE_COUNT", "CAPACITY_PERCENT"];
-export const SNS_TOPIC_ARN = /^arn:aws(-cn|-us-gov)?:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
-export const KMS_KEY_ARN = /^arn:aws(-cn|-us-gov)?:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
-/** Most instances of a variant this program accepts (initialInstanceCount, autoscaling bounds, step sizes). */
-export const MAX_INSTANCE_COUNT = 10000;
-
 /** Pure: the production part of the stack config. */
-export function parseProductionSettings(raw: Record<string, string | undefined>, ctx: ProductionParseContext): ProductionParseResult {
-    const errors: string[] = [];
+export function parseProductionSettings(raw: RawConfig, ctx: ProductionParseContext, schema: Schema = SCHEMA): ProductionParseResult {
+    const r = new Reader(raw, ctx.project, schema);
     const warnings: string[] = [];
-    const K = (key: string) => `${ctx.project}:${key}`;
-    const given = (key: string): string | undefined => {
-        const v = raw[key];
-        return v === undefined || v.trim() === "" ? undefined : v.trim();
-    };
-    const def = (key: string) => SPEC.get(key)!.default;
-    const bool = (key: string): boolean => {
-        const v = given(key);
-        if (v === undefined) return def(key) as boolean;
-        if (/^(true|false)$/i.test(v)) return v.toLowerCase() === "true";
-        errors.push(`${K(key)}: "${v}" is not a boolean; set it to true or false.`);
-        return def(key) as boolean;
-    };
-    const int = (key: string, min: number, max: number, unit: string): number => {
-        const v = given(key);
-        if (v === undefined) return def(key) as number;
-        const n = Number(v);
-        if (!/^-?\d+$/.test(v) || !Number.isSafeInteger(n) || n < min || n > max) {
-            errors.push(`${K(key)}: "${v}" is not a whole number from ${min} to ${max}; set it to a whole number of ${unit} from ${min} to ${max}.`);
-            return def(key) as number;
-        }
-        return n;
-    };
-    const choice = <T extends string>(key: string, options: readonly T[]): T => {
-        const v = given(key);
-        if (v === undefined) return def(key) as T;
-        const upper = v.toUpperCase().replace(/-/g, "_") as T;
-        if (options.includes(upper)) return upper;
-        errors.push(`${K(key)}: "${v}" is not one of ${options.join(", ")}; set one of them.`);
-        return def(key) as T;
-    };
-    const arn = (key: string, pattern: RegExp, example: string): string | undefined => {
-        const v = given(key);
-        if (v !== undefined && !pattern.test(v)) {
-            errors.push(`${K(key)}: "${v}" is not ${example.split(" like ")[0]}; set it like ${example.split(" like ")[1]}.`);
-            return undefined;
-        }
-        const at = v === undefined ? undefined : arnLocation(v);
-        const where = at && ctx.partition ? arnRegionProblem(at.partition, at.region, ctx.region, ctx.partition) : undefined;
-        if (where) {
-            errors.push(`${K(key)}: "${v}" ${where}.`);
-            return undefined;
-        }
-        return v;
-    };
-    const initial = ctx.initialInstanceCount;
     const production: ProductionSettings = {};
-
-    // --- autoscaling
-    const autoscalingOn = bool("autoscaling");
-    const minInstances = int("autoscalingMinInstances", 0, MAX_INSTANCE_COUNT, "instances");
-    const maxInstances = int("autoscalingMaxInstances", 1, MAX_INSTANCE_COUNT, "instances");
-    const targetInvocationsPerInstance = int("autoscalingTargetInvocationsPerInstance", 1, 1_000_000, "invocations per instance per minute");
-    const scaleInCooldownSeconds = int("autoscalingScaleInCooldownSeconds", 0, 86400, "seconds");
-    const scaleOutCooldownSeconds = int("autoscalingScaleOutCooldownSeconds", 0, 86400, "seconds");
-    const gpuTarget = int("autoscalingGpuUtilizationTargetPercent", 0, 100, "percent (0 = off)");
-    const scaleToZero = bool("autoscalingScaleToZero");
-    if (scaleToZero) {
-        errors.push(`${K("autoscalingScaleToZero")}: SageMaker scales an endpoint to zero instances only when it hosts inference components ` +
-            `(ManagedInstanceScaling MinInstanceCount 0); the router topology's model-based production variant cannot go below 1 instance. ` +
-            `Remove ${K("autoscalingScaleToZero")} and keep ${K("autoscalingMinInstances")} >= 1, or set ${K("topology")} to components with ` +
-            `${K("componentsMinInstanceCount")} 0 and ${K("componentMinCopies")} 0 (docs/topologies.md).`);
-    }
-    if (autoscalingOn) {
-        if (minInstances === 0 && !scaleToZero) {
-            errors.push(`${K("autoscalingMinInstances")}: 0 would let autoscaling remove every instance, and the endpoint then answers no request; ` +
-                `set it to 1 or more (scale to zero must be chosen explicitly with ${K("autoscalingScaleToZero")}, and is not available for this endpoint type).`);
-        }
-        if (minInstances > initial) {
-            errors.push(`${K("autoscalingMinInstances")}: ${minInstances} is more than ${K("initialInstanceCount")} ${initial}; set min <= initialInstanceCount <= max.`);
-        }
-        if (initial > maxInstances) {
-            errors.push(`${K("autoscalingMaxInstances")}: ${maxInstances} is less than ${K("initialInstanceCount")} ${initial}; set min <= initialInstanceCount <= max.`);
-        }
-        production.autoscaling = {
-            minInstances, maxInstances, targetInvocationsPerInstance, scaleInCooldownSeconds, scaleOutCooldownSeconds,
-            gpuUtilizationTargetPercent: gpuTarget > 0 ? gpuTarget : undefined,
-        };
-    }
-
-    // --- alarms
-    const alarmsOn = bool("alarms");
-    const invocation5xxThreshold = int("alarmInvocation5xxThreshold", 1, 1_000_000, "failed requests per period");
-    const modelLatencyP99Microseconds = int("alarmModelLatencyP99Microseconds", 1000, 60_000_000, "microseconds (1000000 = 1 s)");
-    const gpuMemoryUtilizationPercent = int("alarmGpuMemoryUtilizationPercent", 1, 100, "percent");
-    const periodSeconds = int("alarmPeriodSeconds", 60, 86400, "seconds");
-    if (given("alarmPeriodSeconds") !== undefined && periodSeconds % 60 !== 0) {
-        errors.push(`${K("alarmPeriodSeconds")}: ${periodSeconds} is not a multiple of 60; SageMaker publishes endpoint metrics once a minute, so set 60, 120, 300, ...`);
-    }
-    const evaluationPeriods = int("alarmEvaluationPeriods", 1, 10, "periods");
-    const snsTopicArn = arn("alarmSnsTopicArn", SNS_TOPIC_ARN, "an SNS topic ARN like arn:aws:sns:us-east-1:111122223333:my-topic");
-    if (periodSeconds * evaluationPeriods > 86400) {
-        errors.push(`${K("alarmPeriodSeconds")} x ${K("alarmEvaluationPeriods")} is ${periodSeconds * evaluationPeriods} s; CloudWatch evaluates at most one day, so lower one of them.`);
-    }
-    if (alarmsOn) {
-        production.alarms = { invocation5xxThreshold, modelLatencyP99Microseconds, gpuMemoryUtilizationPercent, periodSeconds, evaluationPeriods, snsTopicArn };
-    } else if (snsTopicArn) {
-        warnings.push(`${K("alarmSnsTopicArn")} is set but ${K("alarms")} is false; no alarm notifies it. Set ${K("alarms")} true or remove the topic.`);
-    }
-
-    // --- deployment
-    const trafficRouting = choice("deploymentTrafficRouting", TRAFFIC_ROUTINGS);
-    const stepSizeType = choice("deploymentStepSizeType", STEP_SIZE_TYPES);
-    const sizeMax = stepSizeType === "CAPACITY_PERCENT" ? 100 : MAX_INSTANCE_COUNT;
-    const canarySize = int("deploymentCanarySize", 1, sizeMax, stepSizeType === "CAPACITY_PERCENT" ? "percent" : "instances");
-    const linearStepSize = int("deploymentLinearStepSize", 1, sizeMax, stepSizeType === "CAPACITY_PERCENT" ? "percent" : "instances");
-    const waitIntervalSeconds = int("deploymentWaitIntervalSeconds", 0, 3600, "seconds");
-    const terminationWaitSeconds = int("deploymentTerminationWaitSeconds", 0, 3600, "seconds");
-    const maximumExecutionTimeoutSeconds = int("deploymentMaximumExecutionTimeoutSeconds", 600, 14400, "seconds");
-    const autoRollback = bool("deploymentAutoRollback");
-    const fewest = production.autoscaling ? Math.min(initial, production.autoscaling.minInstances) : initial;
-    const most = production.autoscaling ? Math.max(initial, production.autoscaling.maxInstances) : initial;
-    const counts = `${K("initialInstanceCount")} ${initial}` + (production.autoscaling ? `, ${K("autoscalingMinInstances")} ${production.autoscaling.minInstances}` : "");
-    const tooFew = trafficRouting !== "ALL_AT_ONCE" && fewest < 2;
-    const steps = tooFew ? 1 : trafficSteps({ trafficRouting, stepSizeType, linearStepSize }, most);
-    if (tooFew) {
-        errors.push(`${K("deploymentTrafficRouting")}: ${trafficRouting} shifts traffic in steps of at most 50% of the instances, which needs at least 2 instances ` +
-            `(${counts}); raise the instance count(s) to 2, or use ALL_AT_ONCE.`);
-    } else if (trafficRouting === "CANARY") {
-        const ok = stepSizeType === "CAPACITY_PERCENT" ? canarySize <= 50 : canarySize * 2 <= fewest;
-        if (!ok) errors.push(`${K("deploymentCanarySize")}: ${canarySize}${stepSizeType === "CAPACITY_PERCENT" ? "%" : " instance(s)"} is more than 50% of the ` +
-            `variant's instances (${counts}); SageMaker requires the canary to be at most half of them, so lower it.`);
-    } else if (trafficRouting === "LINEAR") {
-        const [low, high] = stepSizeType === "CAPACITY_PERCENT" ? [linearStepSize >= 10, linearStepSize <= 50]
-            : [linearStepSize * 10 >= most, linearStepSize * 2 <= fewest];
-        if (!low || !high) errors.push(`${K("deploymentLinearStepSize")}: ${linearStepSize}${stepSizeType === "CAPACITY_PERCENT" ? "%" : " instance(s)"} is not between ` +
-            `10% and 50% of the variant's instances (${counts}${production.autoscaling ? `, up to ${most}` : ""}); SageMaker requires each step in that range.`);
-    }
-    const waits = steps * waitIntervalSeconds + terminationWaitSeconds;
-    if (maximumExecutionTimeoutSeconds <= waits) {
-        errors.push(`${K("deploymentMaximumExecutionTimeoutSeconds")}: ${maximumExecutionTimeoutSeconds} s does not cover the ${steps} wait interval(s) of ${waitIntervalSeconds} s ` +
-            `plus the termination wait of ${terminationWaitSeconds} s (${waits} s) and the time to start the new GPU fleet; raise it to at least ${Math.min(14400, waits + 900)}.`);
-    }
-    if (autoRollback && !alarmsOn) {
-        errors.push(`${K("deploymentAutoRollback")}: rolls back when an alarm fires, but ${K("alarms")} is false; set ${K("alarms")} true (or turn auto-rollback off).`);
-    }
-    if (autoRollback && alarmsOn && waitIntervalSeconds < periodSeconds * evaluationPeriods) {
-        warnings.push(`${K("deploymentWaitIntervalSeconds")}: ${waitIntervalSeconds} s is shorter than the ${periodSeconds * evaluationPeriods} s an alarm needs to fire ` +
-            `(${K("alarmPeriodSeconds")} x ${K("alarmEvaluationPeriods")}); a bad version can pass a step before its alarm fires. Raise the wait interval.`);
-    }
-    if (trafficRouting !== "ALL_AT_ONCE" || autoRollback || terminationWaitSeconds > 0) {
-        production.deployment = { trafficRouting, stepSizeType, canarySize, linearStepSize, waitIntervalSeconds, terminationWaitSeconds, maximumExecutionTimeoutSeconds, autoRollback };
-    }
-
-    if (bool("acknowledgeEndpointReplacement")) production.acknowledgeEndpointReplacement = true;
-
-    // --- data capture
-    const captureOn = bool("dataCapture");
-    const samplingPercent = int("dataCaptureSamplingPercent", 1, 100, "percent");
-    const s3Prefix = given("dataCaptureS3Prefix") ?? (def("dataCaptureS3Prefix") as string);
-    const prefixProblem = s3PrefixProblem(s3Prefix);
-    if (prefixProblem) {
-        errors.push(`${K("dataCaptureS3Prefix")}: "${s3Prefix}" ${prefixProblem}; set it like "data-capture" or "monitoring/capture".`);
-    } else if (captureOn && ctx.artifactPrefix !== undefined && prefixesOverlap(s3Prefix, ctx.artifactPrefix)) {
-        errors.push(`${K("dataCaptureS3Prefix")}: "${s3Prefix}" overlaps ${K("artifactPrefix")} "${ctx.artifactPrefix}", so the role could overwrite ` +
-            `the model artifacts with captured data; set a prefix apart from it, like "data-capture".`);
-    }
-    const captureKey = arn("dataCaptureKmsKeyArn", KMS_KEY_ARN, "a KMS key ARN like arn:aws:kms:us-east-1:111122223333:key/<key-id>");
-    if (captureOn) production.dataCapture = { samplingPercent, s3Prefix, kmsKeyArn: captureKey ?? ctx.kmsKeyArn };
-
-    // --- isolation: pip and code/requirements.txt
-    const caArn = arn("codeArtifactRepositoryArn", CODEARTIFACT_REPOSITORY_ARN,
-        "a CodeArtifact repository ARN like arn:aws:codeartifact:us-east-1:111122223333:repository/<domain>/<repository>");
-    if (ctx.enableNetworkIsolation && ctx.requirementsNonEmpty) errors.push(isolationRequirementsError(ctx.project));
-    if (ctx.enableNetworkIsolation && caArn) {
-        errors.push(`${K("codeArtifactRepositoryArn")}: with CA_REPOSITORY_ARN set, the serving toolkit asks CodeArtifact for a token before pip runs, ` +
-            `which fails in an isolated container (no network, no credentials) and stops the model server. Remove ${K("codeArtifactRepositoryArn")}, ` +
-            `or set ${K("enableNetworkIsolation")} false.`);
-    } else if (caArn && !ctx.requirementsNonEmpty) {
-        warnings.push(`${K("codeArtifactRepositoryArn")}: code/requirements.txt downloads nothing, so the repository is not needed; ` +
-            `the container still fetches a CodeArtifact token at start. Remove it unless you add requirements.`);
-    }
+    production.autoscaling = readAutoscaling(r, ctx.initialInstanceCount);
+    const alarms = readAlarms(r, ctx, warnings);
+    if (alarms.on) production.alarms = alarms.settings;
+    production.deployment = readDeployment(r, ctx.initialInstanceCount, production.autoscaling, alarms, warnings);
+    if (r.bool("acknowledgeEndpointReplacement")) production.acknowledgeEndpointReplacement = true;
+    production.dataCapture = readDataCapture(r, ctx);
+    const caArn = arn(r, ctx, "codeArtifactRepositoryArn", "a CodeArtifact repository ARN like arn:aws:codeartifact:us-east-1:111122223333:repository/<domain>/<repository>");
+    if (ctx.enableNetworkIsolation && ctx.requirementsNonEmpty) r.errors.push(isolationRequirementsError(ctx.project));
+    const ca = rules.codeArtifactUse(caArn, ctx.enableNetworkIsolation === true, ctx.requirementsNonEmpty, r.K);
+    r.errors.push(...ca.errors);
+    warnings.push(...ca.warnings);
     if (caArn) production.codeArtifactRepositoryArn = caArn;
+    for (const part of ["autoscaling", "deployment", "dataCapture"] as const) if (production[part] === undefined) delete production[part];
+    return r.errors.length > 0 ? { errors: r.errors, warnings } : { production, errors: r.errors, warnings };
+}
 
-    return errors.length > 0 ? { errors, warnings } : { production, errors, warnings };
+/** An ARN key: its pattern (schema) and its partition and region (the stack's). */
+function arn(r: Reader, ctx: ProductionParseContext, key: string, example: string): string | undefined {
+    const v = r.given(key);
+    if (v !== undefined && !r.spec(key).pattern!.test(v)) {
+        r.errors.push(`${r.K(key)}: "${v}" is not ${example.split(" like ")[0]}; set it like ${example.split(" like ")[1]}.`);
+        return undefined;
+    }
+    const at = v === undefined ? undefined : arnLocation(v);
+    const where = at && ctx.partition ? arnRegionProblem(at.partition, at.region, ctx.region, ctx.partition) : undefined;
+    if (where) {
+        r.errors.push(`${r.K(key)}: "${v}" ${where}.`);
+        return undefined;
+    }
+    return v;
+}
+
+function readAutoscaling(r: Reader, initial: number): AutoscalingSettings | undefined {
+    const on = r.bool("autoscaling");
+    const minInstances = r.int("autoscalingMinInstances");
+    const maxInstances = r.int("autoscalingMaxInstances");
+    const targetInvocationsPerInstance = r.int("autoscalingTargetInvocationsPerInstance");
+    const scaleInCooldownSeconds = r.int("autoscalingScaleInCooldownSeconds");
+    const scaleOutCooldownSeconds = r.int("autoscalingScaleOutCooldownSeconds");
+    const gpuTarget = r.int("autoscalingGpuUtilizationTargetPercent");
+    const scaleToZero = r.bool("autoscalingScaleToZero");
+    if (scaleToZero) {
+        r.errors.push(`${r.K("autoscalingScaleToZero")}: SageMaker scales an endpoint to zero instances only when it hosts inference components ` +
+            `(ManagedInstanceScaling MinInstanceCount 0); the router topology's model-based production variant cannot go below 1 instance. ` +
+            `Remove ${r.K("autoscalingScaleToZero")} and keep ${r.K("autoscalingMinInstances")} >= 1, or set ${r.K("topology")} to components with ` +
+            `${r.K("componentsMinInstanceCount")} 0 and ${r.K("componentMinCopies")} 0 (docs/topologies.md).`);
+    }
+    if (!on) return undefined;
+    r.errors.push(...rules.autoscalingBounds({ min: minInstances, max: maxInstances, initial, scaleToZero }, r.K));
+    return { minInstances, maxInstances, targetInvocationsPerInstance, scaleInCooldownSeconds, scaleOutCooldownSeconds,
+        gpuUtilizationTargetPercent: gpuTarget > 0 ? gpuTarget : undefined };
+}
+
+function readAlarms(r: Reader, ctx: ProductionParseContext, warnings: string[]): { on: boolean; settings: AlarmSettings } {
+    const on = r.bool("alarms");
+    const invocation5xxThreshold = r.int("alarmInvocation5xxThreshold");
+    const modelLatencyP99Microseconds = r.int("alarmModelLatencyP99Microseconds");
+    const gpuMemoryUtilizationPercent = r.int("alarmGpuMemoryUtilizationPercent");
+    const periodSeconds = r.int("alarmPeriodSeconds");
+    if (r.given("alarmPeriodSeconds") !== undefined && periodSeconds % 60 !== 0) {
+        r.errors.push(`${r.K("alarmPeriodSeconds")}: ${periodSeconds} is not a multiple of 60; SageMaker publishes endpoint metrics once a minute, so set 60, 120, 300, ...`);
+    }
+    const evaluationPeriods = r.int("alarmEvaluationPeriods");
+    const snsTopicArn = arn(r, ctx, "alarmSnsTopicArn", "an SNS topic ARN like arn:aws:sns:us-east-1:111122223333:my-topic");
+    r.errors.push(...rules.alarmWindow(periodSeconds, evaluationPeriods, r.K));
+    warnings.push(...rules.topicWithoutAlarms(on, snsTopicArn, r.K));
+    return { on, settings: { invocation5xxThreshold, modelLatencyP99Microseconds, gpuMemoryUtilizationPercent, periodSeconds, evaluationPeriods, snsTopicArn } };
+}
+
+/** "a, b" step-size wording: percent of the capacity or instances. */
+const stepUnit = (type: StepSizeType) => (type === "CAPACITY_PERCENT" ? { max: 100, unit: "percent", shown: "%" } : { max: MAX_INSTANCE_COUNT, unit: "instances", shown: " instance(s)" });
+const upperUnderscore = (v: string) => v.toUpperCase().replace(/-/g, "_");
+
+function readDeployment(r: Reader, initial: number, autoscaling: AutoscalingSettings | undefined,
+    alarms: { on: boolean; settings: AlarmSettings }, warnings: string[]): DeploymentSettings | undefined {
+    const trafficRouting = r.choice<TrafficRouting>("deploymentTrafficRouting", { normalize: upperUnderscore }) ?? r.def<TrafficRouting>("deploymentTrafficRouting");
+    const stepSizeType = r.choice<StepSizeType>("deploymentStepSizeType", { normalize: upperUnderscore }) ?? r.def<StepSizeType>("deploymentStepSizeType");
+    const { max, unit } = stepUnit(stepSizeType);
+    const canarySize = r.int("deploymentCanarySize", { max, unit });
+    const linearStepSize = r.int("deploymentLinearStepSize", { max, unit });
+    const waitIntervalSeconds = r.int("deploymentWaitIntervalSeconds");
+    const terminationWaitSeconds = r.int("deploymentTerminationWaitSeconds");
+    const maximumExecutionTimeoutSeconds = r.int("deploymentMaximumExecutionTimeoutSeconds");
+    const autoRollback = r.bool("deploymentAutoRollback");
+    const d: DeploymentSettings = { trafficRouting, stepSizeType, canarySize, linearStepSize, waitIntervalSeconds, terminationWaitSeconds, maximumExecutionTimeoutSeconds, autoRollback };
+    const fleet = { initial, fewest: autoscaling ? Math.min(initial, autoscaling.minInstances) : initial, most: autoscaling ? Math.max(initial, autoscaling.maxInstances) : initial, autoscaling };
+    const tooFew = trafficRouting !== "ALL_AT_ONCE" && fleet.fewest < 2;
+    r.errors.push(...stepProblems(d, fleet, tooFew, r.K));
+    const steps = tooFew ? 1 : trafficSteps(d, fleet.most);
+    r.errors.push(...rules.executionCoversWaits({ ...d, steps }, r.K));
+    r.errors.push(...rules.rollbackWithoutAlarms(autoRollback, alarms.on, r.K));
+    warnings.push(...rules.waitShorterThanAlarm(autoRollback && alarms.on, waitIntervalSeconds, alarms.settings.periodSeconds * alarms.settings.evaluationPeriods, r.K));
+    return trafficRouting !== "ALL_AT_ONCE" || autoRollback || terminationWaitSeconds > 0 ? d : undefined;
+}
+
+/** CANARY and LINEAR: at least 2 instances, a canary of at most 50 %, linear steps of 10 % to 50 % of the fleet. */
+function stepProblems(d: DeploymentSettings, f: { initial: number; fewest: number; most: number; autoscaling?: AutoscalingSettings }, tooFew: boolean, K: (key: string) => string): string[] {
+    const counts = `${K("initialInstanceCount")} ${f.initial}` + (f.autoscaling ? `, ${K("autoscalingMinInstances")} ${f.autoscaling.minInstances}` : "");
+    const percent = d.stepSizeType === "CAPACITY_PERCENT";
+    const shown = stepUnit(d.stepSizeType).shown;
+    if (tooFew) {
+        return [`${K("deploymentTrafficRouting")}: ${d.trafficRouting} shifts traffic in steps of at most 50% of the instances, which needs at least 2 instances ` +
+            `(${counts}); raise the instance count(s) to 2, or use ALL_AT_ONCE.`];
+    }
+    if (d.trafficRouting === "CANARY" && !(percent ? d.canarySize <= 50 : d.canarySize * 2 <= f.fewest)) {
+        return [`${K("deploymentCanarySize")}: ${d.canarySize}${shown} is more than 50% of the ` +
+            `variant's instances (${counts}); SageMaker requires the canary to be at most half of them, so lower it.`];
+    }
+    if (d.trafficRouting === "LINEAR") {
+        const [low, high] = percent ? [d.linearStepSize >= 10, d.linearStepSize <= 50] : [d.linearStepSize * 10 >= f.most, d.linearStepSize * 2 <= f.fewest];
+        if (!low || !high) return [`${K("deploymentLinearStepSize")}: ${d.linearStepSize}${shown} is not between ` +
+            `10% and 50% of the variant's instances (${counts}${f.autoscaling ? `, up to ${f.most}` : ""}); SageMaker requires each step in that range.`];
+    }
+    return [];
+}
+
+function readDataCapture(r: Reader, ctx: ProductionParseContext): DataCaptureSettings | undefined {
+    const on = r.bool("dataCapture");
+    const samplingPercent = r.int("dataCaptureSamplingPercent");
+    const s3Prefix = r.str("dataCaptureS3Prefix");
+    const prefixProblem = s3PrefixProblem(s3Prefix);
+    if (prefixProblem) r.errors.push(`${r.K("dataCaptureS3Prefix")}: "${s3Prefix}" ${prefixProblem}; set it like "data-capture" or "monitoring/capture".`);
+    else r.errors.push(...rules.captureOverlapsArtifacts(on, s3Prefix, ctx.artifactPrefix, r.K));
+    const captureKey = arn(r, ctx, "dataCaptureKmsKeyArn", "a KMS key ARN like arn:aws:kms:us-east-1:111122223333:key/<key-id>");
+    return on ? { samplingPercent, s3Prefix, kmsKeyArn: captureKey ?? ctx.kmsKeyArn } : undefined;
 }

@@ -59,13 +59,16 @@ describe("model cache config: keys, validation, container environment", () => {
         }
     });
 
-    it("uses the defaults and environment names the handler reads (model-src/code/mme/budget.py)", () => {
+    it("uses the defaults and environment names the handler reads (model-src/code/mme/budget.py reads cache_defaults.json, as the schema does)", () => {
         const py = fs.readFileSync(path.join(ROOT, "model-src", "code", "mme", "budget.py"), "utf8");
-        assert.ok(py.includes(`DEFAULT_FRACTION = ${DEFAULT_CACHE_FRACTION}`), "DEFAULT_FRACTION");
+        const handler = JSON.parse(fs.readFileSync(path.join(ROOT, "model-src", "code", "mme", "cache_defaults.json"), "utf8"));
+        assert.ok(py.includes(`"cache_defaults.json"`) && py.includes(`DEFAULT_FRACTION = DEFAULTS["MODEL_CACHE_FRACTION"]`), "budget.py reads its defaults from cache_defaults.json");
+        assert.strictEqual(DEFAULT_CACHE_FRACTION, handler.MODEL_CACHE_FRACTION, "DEFAULT_FRACTION");
         for (const k of MODEL_CACHE_CONFIG_KEYS) {
             assert.ok(py.includes(`"${k.env}"`), `mme/budget.py reads ${k.env}`);
             if (typeof k.default === "number" && k.default > 0) {
-                assert.match(py, new RegExp(`_env_float\\(environ, "${k.env}", ${k.default}\\.0\\)`), `${k.env} default ${k.default}`);
+                assert.strictEqual(k.default, handler[k.env], `${k.env} default ${k.default}`);
+                assert.match(py, new RegExp(`_env_float\\(environ, "${k.env}", float\\(DEFAULTS\\["${k.env}"\\]\\)\\)`), `${k.env} default from the file`);
             }
         }
     });

@@ -2,13 +2,17 @@
 (MODEL_CACHE_BYTES, MODEL_CACHE_FRACTION, the device's memory and the workers sharing it) and its
 timings (MODEL_LOAD_RETRY_SECONDS, MODEL_CACHE_WAIT_SECONDS)."""
 import importlib
+import json
 import math
 import os
 
 from mme.logs import mb
 
 
-DEFAULT_FRACTION = 0.5  # of device memory, divided by the workers sharing that device
+# The defaults when a variable is not set; the deploy side (config/schema.ts) reads the same file.
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "cache_defaults.json")) as _f:
+    DEFAULTS = json.load(_f)
+DEFAULT_FRACTION = DEFAULTS["MODEL_CACHE_FRACTION"]  # of device memory, divided by the workers sharing that device
 
 
 def cache_budget(environ, specs, gpu_id=None):
@@ -94,5 +98,5 @@ def _env_float(environ, key, default):
 def cache_timings(environ):
     """(retry_seconds, wait_seconds): how long after a failed load its requests get a 500 before it
     is retried, and how long a request waits for cache room or a running load before a 503."""
-    return (_env_float(environ, "MODEL_LOAD_RETRY_SECONDS", 5.0),
-            _env_float(environ, "MODEL_CACHE_WAIT_SECONDS", 30.0))
+    return (_env_float(environ, "MODEL_LOAD_RETRY_SECONDS", float(DEFAULTS["MODEL_LOAD_RETRY_SECONDS"])),
+            _env_float(environ, "MODEL_CACHE_WAIT_SECONDS", float(DEFAULTS["MODEL_CACHE_WAIT_SECONDS"])))

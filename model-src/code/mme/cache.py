@@ -25,7 +25,7 @@ class ModelCache:
     is using. Every load is counted in ``stats``; ``peak_bytes`` tracks the highest resident
     + loading total, which never exceeds the budget."""
 
-    def __init__(self, specs, budget_bytes, loader, retry_seconds=5.0, wait_seconds=30.0, clock=time.monotonic):
+    def __init__(self, specs, budget_bytes, loader, retry_seconds, wait_seconds, clock=time.monotonic):
         self.budget = int(budget_bytes)
         self.loader, self.retry_seconds, self.wait_seconds, self.clock = loader, retry_seconds, wait_seconds, clock
         self._entries = {name: _Entry(spec) for name, spec in specs.items()}

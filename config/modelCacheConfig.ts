@@ -7,7 +7,7 @@
  */
 import { Reader, RawConfig } from "./parse";
 import { bytesAndFraction } from "./rules";
-import { HANDLER_CACHE_DEFAULTS, KeySpec, keysOf, Schema, SCHEMA } from "./schema";
+import { describedKeys, HANDLER_CACHE_DEFAULTS, KeySpec, keysOf, Schema, SCHEMA } from "./schema";
 
 /** One model-cache key of the schema: its `env` is always set. */
 export type ModelCacheConfigKey = KeySpec & { env: string };
@@ -15,7 +15,8 @@ export type ModelCacheConfigKey = KeySpec & { env: string };
 /** The handler's default budget fraction when neither bytes nor fraction is set, divided by the workers sharing a GPU. */
 export const DEFAULT_CACHE_FRACTION = HANDLER_CACHE_DEFAULTS.MODEL_CACHE_FRACTION;
 
-export const MODEL_CACHE_CONFIG_KEYS = keysOf("modelCache") as readonly ModelCacheConfigKey[];
+/** The model-cache keys, descriptions filled in. */
+export const MODEL_CACHE_CONFIG_KEYS = describedKeys("modelCache") as readonly ModelCacheConfigKey[];
 export const MODEL_CACHE_KEY_NAMES: ReadonlySet<string> = new Set(MODEL_CACHE_CONFIG_KEYS.map((k) => k.key));
 
 /** The cache settings; each field undefined when its key is not set (the handler's default applies). Ranges: config/schema.ts. */

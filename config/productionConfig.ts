@@ -7,7 +7,7 @@ import { isolationRequirementsError } from "../sagemaker/isolation";
 import { trafficSteps } from "../sagemaker/production/deploymentTime";
 import { Reader, RawConfig } from "./parse";
 import * as rules from "./rules";
-import { KeySpec, keysOf, MAX_INSTANCE_COUNT, Schema, SCHEMA, STEP_SIZE_TYPES, TRAFFIC_ROUTINGS } from "./schema";
+import { describedKeys, KeySpec, keysOf, MAX_INSTANCE_COUNT, Schema, SCHEMA, STEP_SIZE_TYPES, TRAFFIC_ROUTINGS } from "./schema";
 import { arnLocation, arnRegionProblem, s3PrefixProblem } from "./scope";
 
 export { KMS_KEY_ARN, MAX_INSTANCE_COUNT, SNS_TOPIC_ARN } from "./schema";
@@ -15,7 +15,7 @@ export type TrafficRouting = (typeof TRAFFIC_ROUTINGS)[number];
 export type StepSizeType = (typeof STEP_SIZE_TYPES)[number];
 /** A production key of the schema (none is an object). */
 export type ProductionConfigKey = KeySpec & { type: "boolean" | "integer" | "string" | "array" };
-export const PRODUCTION_CONFIG_KEYS = keysOf("production") as readonly ProductionConfigKey[];
+export const PRODUCTION_CONFIG_KEYS = describedKeys("production") as readonly ProductionConfigKey[];
 export const PRODUCTION_KEY_NAMES: ReadonlySet<string> = new Set(PRODUCTION_CONFIG_KEYS.map((k) => k.key));
 
 export interface AutoscalingSettings {

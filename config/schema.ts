@@ -3,7 +3,7 @@
  * (and the container variable of the model-cache keys). Pulumi.yaml's `config:` block and the docs table
  * (docs/configuration.md) are generated from it by config/generate.ts; the parsers (config.ts,
  * productionConfig.ts, topologyConfig.ts, modelCacheConfig.ts) read their defaults and ranges from it.
- * A description is written with {range}, {min}, {max}, {enum} and {env} where it names them, filled in from the entry.
+ * A description is written with {range}, {min}, {max}, {enum} and {env} where it names them; `describe` fills them in.
  * The router's own defaults (cache fraction, retry, wait) come from model-src/code/mme/cache_defaults.json,
  * the file the handler reads too.
  */
@@ -43,7 +43,7 @@ export interface KeySpec {
     env?: string;
     /** Keys it must not be set together with. */
     conflictsWith?: readonly string[];
-    /** One line for Pulumi.yaml and the docs table (written with placeholders, filled in by `describe` when the table is built). */
+    /** One line for Pulumi.yaml and the docs table, with placeholders: what they show is `describe(spec)`. */
     description: string;
 }
 type Entry = Omit<KeySpec, "group">;
@@ -74,8 +74,8 @@ const int = (key: string, def: number, range: readonly [number, number], unit: s
 /** "a, b or c". */
 export const orList = (items: readonly string[]): string => (items.length < 2 ? items.join("") : `${items.slice(0, -1).join(", ")} or ${items[items.length - 1]}`);
 
-/** The description with its placeholders filled in from the entry. */
-function describe(spec: Entry): string {
+/** The description with its placeholders filled in from the entry (so a changed range changes the text too). */
+export function describe(spec: Entry): string {
     const [min, max] = spec.range ?? [];
     const fill: Record<string, string | undefined> = {
         range: spec.range && `${min} to ${max}`, min: min?.toString(), max: max?.toString(), enum: spec.enum && orList(spec.enum), env: spec.env,
@@ -85,7 +85,7 @@ function describe(spec: Entry): string {
         return fill[name]!;
     });
 }
-const group = (g: KeyGroup, entries: Entry[]): KeySpec[] => entries.map((e) => ({ ...e, group: g, description: describe(e) }));
+const group = (g: KeyGroup, entries: Entry[]): KeySpec[] => entries.map((e) => ({ ...e, group: g }));
 
 const CORE_BEFORE_CACHE = group("core", [
     str("modelDir", "model-src", "Model directory (code/inference.py, code/requirements.txt, models.json, model folders), relative to the project root; packed into model.tar.gz, or uploaded file by file with modelDataMode uncompressed."),
@@ -186,6 +186,11 @@ export const SCHEMA: Schema = [...CORE_BEFORE_CACHE, ...MODEL_CACHE, ...CORE_AFT
 /** The keys of one group, in schema order. */
 export function keysOf(g: KeyGroup, schema: Schema = SCHEMA): KeySpec[] {
     return schema.filter((k) => k.group === g);
+}
+
+/** The keys of one group with their descriptions filled in (the key tables the modules export). */
+export function describedKeys(g: KeyGroup, schema: Schema = SCHEMA): KeySpec[] {
+    return keysOf(g, schema).map((k) => ({ ...k, description: describe(k) }));
 }
 
 /** The entry of `key` (throws for a key the schema lacks: a programming error). */

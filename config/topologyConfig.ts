@@ -6,12 +6,12 @@
  */
 import { isObject, Reader, RawConfig } from "./parse";
 import { componentInstancesOrder, componentKeysOnRouter, componentsConflicts } from "./rules";
-import { configKey, KeySpec, keysOf, MAX_COPIES, Schema, SCHEMA, TOPOLOGIES } from "./schema";
+import { configKey, describedKeys, KeySpec, keysOf, MAX_COPIES, Schema, SCHEMA, TOPOLOGIES } from "./schema";
 
 export { MAX_COPIES, MAX_INSTANCES, TOPOLOGIES } from "./schema";
 export type Topology = (typeof TOPOLOGIES)[number];
 export type TopologyConfigKey = KeySpec;
-export const TOPOLOGY_CONFIG_KEYS: readonly KeySpec[] = keysOf("topology");
+export const TOPOLOGY_CONFIG_KEYS: readonly KeySpec[] = describedKeys("topology");
 export const TOPOLOGY_KEY_NAMES: ReadonlySet<string> = new Set(TOPOLOGY_CONFIG_KEYS.map((k) => k.key));
 
 /** Copies of one model's inference component. */

@@ -8,12 +8,14 @@ import * as path from "path";
 import { Block, docFiles, findBlocks, masked, REPO, replaceBlock, unclosedMarkers } from "./docs/blocks";
 import { Endpoint, generatorFor } from "./docs/generators";
 import { startNpmStart, Started } from "./docs/endpoint";
+import { configDrift, writeGenerated } from "../config/generate";
 
 const HELP = `Usage: npm run docs -- [--write] [--only ID[,ID]]
 
 Checks that every generated block (<!-- generated:ID --> ... <!-- /generated:ID -->) in README.md and
-docs/*.md equals what its generator renders now (timings excepted); exits 1 naming each block that
-drifted. --write re-renders them in place instead. --only ID[,ID] limits the run to those block ids.
+docs/*.md equals what its generator renders now (timings excepted), and (without --only) that Pulumi.yaml's
+config block and the config table equal config/schema.ts's rendering; exits 1 naming each block or file
+that drifted. --write re-renders them in place instead. --only ID[,ID] limits the run to those block ids.
 Blocks showing the local endpoint's output start \`npm start\` on a free port (about a minute).
 
 Examples:
@@ -54,6 +56,9 @@ async function main(argv: string[]): Promise<number> {
     } finally {
         await started?.stop();
     }
+    // Pulumi.yaml's config block and the docs' config table, rendered from config/schema.ts.
+    if (!only && write) writeGenerated();
+    else if (!only) problems.push(...configDrift());
     if (problems.length) { console.error(`docs: ${problems.join("; ")}; run: npm run docs -- --write`); return 1; }
     console.log(write ? `docs: rendered ${blocks.length} block(s)` : `docs: ${blocks.length} generated block(s) up to date`);
     return 0;

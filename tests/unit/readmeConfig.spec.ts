@@ -2,10 +2,9 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { configRows, parseConfigTable, renderConfigTable, TABLE_END, TABLE_START } from "../../scripts/configTable";
+import { COMMAND, configRows, parseConfigTable, renderConfigTable, TABLE_END, TABLE_START } from "../../config/generate";
 import { ROOT } from "../support/endpointFixture";
 
-const COMMAND = "npx ts-node --transpile-only scripts/configTable.ts";
 /** Where the documented config table lives (README.md links to it). */
 const DOC = "docs/configuration.md";
 const pulumiRows = () => configRows(parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")));
@@ -29,7 +28,7 @@ describe("one documented config surface: the docs' config table is Pulumi.yaml's
 
     it("docs/configuration.md holds the table between the config-table markers, equal to Pulumi.yaml in keys, types and defaults", () => {
         const readme = path.join(ROOT, DOC);
-        const fix = `run \`${COMMAND}\` and paste its output into ${DOC} (markers included), replacing any old config table`;
+        const fix = `run \`${COMMAND}\` (it renders the table between the markers from config/schema.ts)`;
         assert.ok(fs.existsSync(readme), `${DOC} does not exist; ${fix}.`);
         const parsed = parseConfigTable(fs.readFileSync(readme, "utf8"));
         assert.ok(parsed.rows, `${DOC}: ${parsed.error}; ${fix}.`);

@@ -1,5 +1,13 @@
-/** Naming rules: SageMaker names, S3 bucket names and keys, child resource names. Pure. */
+/** Naming rules: config keys, SageMaker names, S3 bucket names and keys, child resource names. Pure. */
 import { s3PrefixProblem } from "./scope";
+
+export const PROJECT = "gpu-multi-model-endpoint";
+/** The full name of a config key: `gpu-multi-model-endpoint:<key>` (or another project's). */
+export function configKey(key: string, project: string = PROJECT): string {
+    return `${project}:${key}`;
+}
+/** `configKey` bound to a project: the `K` of every message that names config keys. */
+export const keyNamer = (project: string = PROJECT) => (key: string): string => configKey(key, project);
 
 /** SageMaker's name pattern for endpoints, variants, models and configurations. */
 export const SAGEMAKER_NAME_PATTERN = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;

@@ -5,7 +5,7 @@
  * reports every problem at once.
  */
 import { closest } from "../sagemaker/instanceTypes";
-import { configKey, KeySpec, Schema, SCHEMA, specOf } from "./schema";
+import { keyNamer, KeySpec, Schema, SCHEMA, specOf } from "./schema";
 
 export type RawConfig = Record<string, string | undefined>;
 
@@ -15,10 +15,12 @@ export interface IntBounds { min?: number; max?: number; unit?: string }
 export class Reader {
     readonly errors: string[] = [];
 
-    constructor(readonly raw: RawConfig, readonly project: string, readonly schema: Schema = SCHEMA) {}
-
     /** The full key name for messages: `<project>:<key>`. */
-    readonly K = (key: string): string => configKey(key, this.project);
+    readonly K: (key: string) => string;
+
+    constructor(readonly raw: RawConfig, readonly project: string, readonly schema: Schema = SCHEMA) {
+        this.K = keyNamer(project);
+    }
 
     spec(key: string): KeySpec {
         return specOf(key, this.schema);
@@ -120,7 +122,7 @@ function rangeProblem(spec: KeySpec, min: number, max: number, unit: string): st
 /** Keys of `raw` that no schema entry (nor `otherKeys`) declares, each with a "did you mean" when one is close. */
 export function unknownKeyErrors(raw: RawConfig, project: string, schema: Schema = SCHEMA, otherKeys: readonly string[] = []): string[] {
     const known = schema.map((k) => k.key);
-    const K = (key: string) => configKey(key, project);
+    const K = keyNamer(project);
     return Object.keys(raw).filter((key) => !known.includes(key) && !otherKeys.includes(key)).map((key) => {
         const hint = closest(key, known);
         return `${K(key)}: unknown config key${hint ? `; did you mean ${K(hint)}?` : ""} Remove it, or use one of the keys declared in Pulumi.yaml.`;

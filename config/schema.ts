@@ -10,13 +10,7 @@
 import HANDLER_DEFAULTS from "../model-src/code/mme/cache_defaults.json";
 import { CODEARTIFACT_REPOSITORY_ARN } from "../sagemaker/isolation";
 
-export const PROJECT = "gpu-multi-model-endpoint";
-/** The full name of a config key: `gpu-multi-model-endpoint:<key>` (or another project's). */
-export function configKey(key: string, project: string = PROJECT): string {
-    return `${project}:${key}`;
-}
-/** `configKey` bound to a project, for messages that name several keys. */
-export const keyNamer = (project: string = PROJECT) => (key: string): string => configKey(key, project);
+export { configKey, keyNamer, PROJECT } from "./names";
 
 /** A type as Pulumi's project `config:` block spells it; "object" is declared untyped (Pulumi has no object type). */
 export type PulumiType = "string" | "integer" | "boolean" | "array" | "object";

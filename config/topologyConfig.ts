@@ -6,7 +6,7 @@
  */
 import { isObject, Reader, RawConfig } from "./parse";
 import { componentInstancesOrder, componentKeysOnRouter, componentsConflicts } from "./rules";
-import { configKey, describedKeys, KeySpec, keysOf, MAX_COPIES, Schema, SCHEMA, TOPOLOGIES } from "./schema";
+import { describedKeys, keyNamer, KeySpec, keysOf, MAX_COPIES, Schema, SCHEMA, TOPOLOGIES } from "./schema";
 
 export { MAX_COPIES, MAX_INSTANCES, TOPOLOGIES } from "./schema";
 export type Topology = (typeof TOPOLOGIES)[number];
@@ -92,5 +92,5 @@ export function copiesOf(c: ComponentsSettings, model: string): CopyCounts {
 
 /** Pure: settings of other modules that the components topology cannot use (none for router). */
 export function topologyConflicts(t: TopologySettings, s: { project: string; modelDataMode?: string; initialInstanceCount: number; variantAutoscaling: boolean }): string[] {
-    return t.components ? componentsConflicts(t.components, s, (key) => configKey(key, s.project)) : [];
+    return t.components ? componentsConflicts(t.components, s, keyNamer(s.project)) : [];
 }

@@ -12,6 +12,7 @@
  */
 import type * as aws from "@pulumi/aws";
 import type { PolicyStatement } from "./policy";
+import { keyNamer } from "../config/names";
 
 export type { PolicyStatement } from "./policy";
 
@@ -73,7 +74,7 @@ export function requirementsNeedNetwork(text: string | undefined): boolean {
  * parseProductionSettings and the model-directory check). `requirementsPath` names the file when known.
  */
 export function isolationRequirementsError(project: string, requirementsPath = "code/requirements.txt"): string {
-    const K = (key: string) => `${project}:${key}`;
+    const K = keyNamer(project);
     return `${K("enableNetworkIsolation")}: ${requirementsPath} lists packages to download, but under network isolation the container has no ` +
         `outbound network and no AWS credentials, so pip can reach neither PyPI nor CodeArtifact, and the endpoint never becomes healthy. ` +
         `Either vendor the wheels into code/ and make requirements.txt install offline ("--no-index" and "--find-links /opt/ml/model/code/wheels"), ` +

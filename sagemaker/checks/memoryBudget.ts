@@ -24,6 +24,7 @@
 import { gpuInstanceTypes, GpuInstanceInfo } from "../instanceTypes";
 import type { ModelEntry } from "../../packaging/manifest";
 import { DEFAULT_CACHE_FRACTION, ModelCacheSettings } from "../../config/modelCacheConfig";
+import { keyNamer } from "../../config/names";
 
 export const GIB = 1024 ** 3;
 /** Per worker process on a GPU: CUDA context and library workspaces. */
@@ -103,7 +104,7 @@ function listTypes(types: GpuInstanceInfo[], max = 6): string {
 
 /** Pure: the preview check. Errors when the endpoint cannot become healthy; warnings when models will be swapped. */
 export function checkMemoryBudget(a: MemoryBudgetArgs): MemoryBudgetResult {
-    const K = (key: string) => `${a.project}:${key}`;
+    const K = keyNamer(a.project);
     const errors: string[] = [];
     const warnings: string[] = [];
     const { gpu, modelServerWorkers: workers, modelCache: c } = a;

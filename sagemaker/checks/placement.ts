@@ -13,6 +13,7 @@
 import type { GpuInstanceInfo } from "../instanceTypes";
 import type { ModelEntry } from "../../packaging/manifest";
 import { ComponentsSettings, copiesOf, CopyCounts } from "../../config/topologyConfig";
+import { keyNamer } from "../../config/names";
 
 /** Frameworks that use a GPU when they have one: they reserve one by default. */
 export const GPU_FRAMEWORKS: readonly string[] = ["pytorch", "tensorflow"];
@@ -55,7 +56,7 @@ export function reservationOf(m: ModelEntry, c: ComponentsSettings): ComponentPl
 
 /** Pure: the placements, or every impossible one as an error naming the model and the numbers. */
 export function checkPlacement(i: PlacementInput): PlacementResult {
-    const K = (key: string) => `${i.project}:${key}`;
+    const K = keyNamer(i.project);
     const c = i.components;
     const { instanceType, gpuCount, memoryPerGpuBytes } = i.gpu;
     const errors: string[] = [];

@@ -14,6 +14,7 @@
  * provisioning itself (minutes, not configurable) is not counted.
  */
 import type { DeploymentSettings } from "../../config/productionConfig";
+import { keyNamer } from "../../config/names";
 
 /** terraform-provider-aws's endpoint update waiter (WaitUntilEndpointInService: 120 polls x 30 s). */
 export const PROVIDER_UPDATE_WAIT_SECONDS = 3600;
@@ -54,7 +55,7 @@ const minutes = (s: number) => `${Math.round((s / 60) * 10) / 10} min`;
 
 /** Pure: the worst-case duration of one endpoint update and, when it can exceed the provider's wait, the error. */
 export function deploymentTimeBudget(i: DeploymentTimeInput): DeploymentTimeBudget {
-    const K = (key: string) => `${i.project}:${key}`;
+    const K = keyNamer(i.project);
     const terms = [
         { label: "model download", seconds: i.modelDataDownloadTimeoutInSeconds, key: K("modelDataDownloadTimeoutInSeconds") },
         { label: "container health check", seconds: i.containerStartupHealthCheckTimeoutInSeconds, key: K("containerStartupHealthCheckTimeoutInSeconds") },

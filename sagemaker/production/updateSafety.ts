@@ -14,6 +14,7 @@
  *   variant, so during a blue/green update it also measures the busy old fleet).
  */
 import { alarmNames } from "./alarms";
+import { keyNamer } from "../../config/names";
 
 export const ACK_KEY = "acknowledgeEndpointReplacement";
 
@@ -37,7 +38,7 @@ export interface GuardState {
 /** Pure: why this deployment must not proceed, compared with the previous one (none on the first deployment). */
 export function guardProblems(previous: Partial<GuardState> | undefined, next: GuardState): string[] {
     if (!previous || previous.endpointName === undefined) return [];
-    const K = (key: string) => `${next.project}:${key}`;
+    const K = keyNamer(next.project);
     const problems: string[] = [];
     const replacing: string[] = [];
     if (previous.endpointName !== next.endpointName) {

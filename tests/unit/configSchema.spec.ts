@@ -120,4 +120,13 @@ describe("config schema: consistent entries", () => {
         assert.ok(describeKey(spec("modelCacheFraction")).includes(`(${file.MODEL_CACHE_FRACTION} / the workers sharing a GPU`));
         for (const k of SCHEMA.filter((s) => s.group === "modelCache")) assert.match(k.env ?? "", /^MODEL_/, k.key);
     });
+
+    it("names config keys in product messages through one function (config/names.ts keyNamer), with no local copy of it (tests spell their expectations themselves)", () => {
+        const copy = /\(key: string\)\s*=>\s*`\$\{[^}]*\}:\$\{key\}`/;
+        const walk = (dir: string): string[] => fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true }).flatMap((e) =>
+            e.isDirectory() ? walk(path.join(dir, e.name)) : e.name.endsWith(".ts") ? [path.join(dir, e.name)] : []);
+        const files = ["config", "sagemaker", "local", "scripts", "packaging"].flatMap(walk);
+        assert.ok(files.length > 50, `${files.length} files`);
+        assert.deepStrictEqual(files.filter((f) => copy.test(fs.readFileSync(path.join(ROOT, f), "utf8"))), []);
+    });
 });

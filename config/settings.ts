@@ -5,7 +5,9 @@ import type { TopologySettings } from "./topologyConfig";
 
 /**
  * Validated stack settings (the output of `parseSettings`), the input of `GpuModelEndpoint`.
- * Each field comes from config key `gpu-multi-model-endpoint:<field>` unless noted.
+ * Each field comes from config key `gpu-multi-model-endpoint:<field>` unless noted. Its default, range and
+ * meaning are written once, in config/schema.ts (the entry of the same key; rendered into Pulumi.yaml and
+ * docs/configuration.md); "unset" below means the key's "not set" default.
  */
 export interface Settings {
     /** Pulumi project name (from the program context). */
@@ -16,7 +18,7 @@ export interface Settings {
     region: string;
     /** ARN partition derived from the region: aws, aws-cn or aws-us-gov. */
     partition: string;
-    /** Model directory to package, relative to the project root or absolute. @default "model-src" */
+    /** Model directory to package, relative to the project root or absolute. */
     modelDir: string;
     /**
      * How the model directory reaches /opt/ml/model. "archive": one content-addressed model.tar.gz
@@ -24,28 +26,27 @@ export interface Settings {
      * `<artifactPrefix>/<id>/` (id = first 16 hex of the sha256 over the sorted `sha256 size path` lines) and
      * `primaryContainer.modelDataSource` (S3Prefix, CompressionType None): nothing compressed locally, SageMaker
      * copies the files without un-tarring. Works with network isolation, VPC, KMS and modelDataDownloadTimeoutInSeconds
-     * like the archive; file names SageMaker rejects (blank, ".", "..", over 255 bytes) are errors. @default "archive"
+     * like the archive; file names SageMaker rejects (blank, ".", "..", over 255 bytes) are errors.
      */
     modelDataMode: "archive" | "uncompressed";
     /**
-     * Existing S3 bucket for the artifacts (3-63 chars, lowercase). When unset the stack creates a
-     * private, encrypted, TLS-only bucket. @default undefined (config "")
+     * Existing S3 bucket for the artifacts (S3 naming rules: config/names.ts). When unset the stack creates a
+     * private, encrypted, TLS-only bucket.
      */
     artifactBucket?: string;
-    /** S3 key prefix of the artifacts, no leading/trailing "/" (1-512 chars). @default "models" */
+    /** S3 key prefix of the artifacts, no leading/trailing "/" (rules: config/scope.ts). */
     artifactPrefix: string;
     /**
      * KMS key ARN (same region) for the artifacts' server-side encryption; the role gets kms:Decrypt on it.
-     * Passed to the endpoint configuration only for instance types without local NVMe storage.
-     * @default undefined (SSE-S3, config "")
+     * Passed to the endpoint configuration only for instance types without local NVMe storage. Unset: SSE-S3.
      */
     kmsKeyArn?: string;
     /**
      * Delete the created bucket with its objects on `pulumi destroy` (and let the generation ledger delete old
-     * archives). When false the bucket and the archives are retained on delete. Dev stack: true. @default false
+     * archives). When false the bucket and the archives are retained on delete. Dev stack: true.
      */
     forceDestroyArtifacts: boolean;
-    /** Existing execution role ARN; when unset a least-privilege role is created. @default undefined (config "") */
+    /** Existing execution role ARN; when unset a least-privilege role is created. */
     executionRoleArn?: string;
     /**
      * Container image URI: `image` verbatim, or the PyTorch inference GPU DLC resolved from
@@ -54,67 +55,66 @@ export interface Settings {
     imageUri: string;
     /** "config" when imageUri is `image` verbatim, "dlc" when resolved. */
     imageSource: "config" | "dlc";
-    /** Full PyTorch version of the DLC (aliases resolved, e.g. 2.5 -> 2.5.1); undefined with `image`. @default "2.5.1" */
+    /** Full PyTorch version of the DLC (aliases resolved, e.g. 2.5 -> 2.5.1); undefined with `image`. */
     frameworkVersion?: string;
-    /** Python of the DLC (py310 | py311 | py312, per version); undefined with `image`. @default "py311" */
+    /** Python of the DLC (per version, sagemaker/imageUri.ts); undefined with `image`. */
     pythonVersion?: string;
-    /** GPU instance type SageMaker accepts (families g4dn, g5, g6, g6e, p3, p4d, p5). @default "ml.g4dn.xlarge" */
+    /** GPU instance type SageMaker accepts (the GPU table of sagemaker/instanceTypes.ts). */
     instanceType: string;
     /** GPU facts of instanceType (GPU count, memory per GPU, instance storage). */
     gpu: GpuInstanceInfo;
-    /** Instances behind the variant, >= 1 (upper bound: account quota). @default 1 */
+    /** Instances behind the variant (upper bound in practice: the account quota). */
     initialInstanceCount: number;
     /**
-     * EBS volume per instance in GB (1-512); only for types without local NVMe storage (p3).
-     * Conflicts: instance types with instance storage. @default undefined (config 0)
+     * EBS volume per instance in GB; only for types without local NVMe storage (p3); undefined when unset.
+     * Conflicts: instance types with instance storage.
      */
     volumeSizeInGb?: number;
-    /** Seconds the container may take to pass /ping after start (60-3600). @default 900 */
+    /** Seconds the container may take to pass /ping after start. */
     containerStartupHealthCheckTimeoutInSeconds: number;
-    /** Seconds SageMaker may take to download (and, for the archive, extract) the model data (60-3600). @default 600 */
+    /** Seconds SageMaker may take to download (and, for the archive, extract) the model data. */
     modelDataDownloadTimeoutInSeconds: number;
-    /** Endpoint name (SageMaker pattern, <= 63 chars). @default "<project>-<stack>" (config "") */
+    /** Endpoint name (SageMaker pattern, config/names.ts); `<project>-<stack>` when unset. */
     endpointName: string;
-    /** Production variant name (SageMaker pattern, <= 63 chars). @default "AllTraffic" */
+    /** Production variant name (SageMaker pattern, config/names.ts). */
     variantName: string;
     /**
-     * SAGEMAKER_MODEL_SERVER_WORKERS (1-64). Each worker is its own process with its own model cache; TorchServe gives
+     * SAGEMAKER_MODEL_SERVER_WORKERS. Each worker is its own process with its own model cache; TorchServe gives
      * GPUs to workers round-robin (WorkLoadManager.addThreads), so on a multi-GPU instance ceil(workers / gpuCount) workers share each GPU.
-     * Conflicts: environment.SAGEMAKER_MODEL_SERVER_WORKERS. @default 1
+     * Conflicts: environment.SAGEMAKER_MODEL_SERVER_WORKERS.
      */
     modelServerWorkers: number;
-    /** SAGEMAKER_CONTAINER_LOG_LEVEL as a Python level number (config: DEBUG/INFO/WARNING/ERROR/CRITICAL or 10-50). @default 20 (INFO) */
+    /** SAGEMAKER_CONTAINER_LOG_LEVEL as a Python level number (config: a level name or number, LOG_LEVELS in config/schema.ts). */
     containerLogLevel: number;
     /**
-     * Extra container environment (<= 89 entries, names [A-Za-z_][A-Za-z0-9_]*, values <= 1024 chars).
+     * Extra container environment (limits: sagemaker/containerEnv.ts).
      * Conflicts: the program's own keys (RESERVED_ENV_KEYS in containerEnv.ts: SAGEMAKER_*, TF_FORCE_GPU_ALLOW_GROWTH,
-     * CA_REPOSITORY_ARN, MODEL_CACHE_*, MODEL_LOAD_RETRY_SECONDS). @default {}
+     * CA_REPOSITORY_ARN, MODEL_CACHE_*, MODEL_LOAD_RETRY_SECONDS).
      */
     environment: Record<string, string>;
     /**
      * The router's model cache, passed as MODEL_CACHE_BYTES / MODEL_CACHE_FRACTION / MODEL_LOAD_RETRY_SECONDS /
-     * MODEL_CACHE_WAIT_SECONDS only for the fields set. Conflicts: bytes with fraction. Keys: modelCacheConfig.ts.
-     * @default {} (inference.py's defaults: 0.5 / ceil(workers / GPUs) of the GPU's memory, retry after 5 s, wait 30 s)
+     * MODEL_CACHE_WAIT_SECONDS only for the fields set; {} leaves the handler's defaults (model-src/code/mme/cache_defaults.json).
+     * Conflicts: bytes with fraction.
      */
     modelCache: ModelCacheSettings;
-    /** Subnets for the model's VPC config (1-16 subnet-ids). Conflicts: requires vpcSecurityGroupIds. @default [] */
+    /** Subnets for the model's VPC config. Conflicts: requires vpcSecurityGroupIds. */
     vpcSubnetIds: string[];
-    /** Security groups for the model's VPC config (1-5 sg-ids). Conflicts: requires vpcSubnetIds. @default [] */
+    /** Security groups for the model's VPC config. Conflicts: requires vpcSubnetIds. */
     vpcSecurityGroupIds: string[];
-    /** Model network isolation (no outbound network; code/requirements.txt cannot be pip-installed). @default false */
+    /** Model network isolation (no outbound network; code/requirements.txt cannot be pip-installed). */
     enableNetworkIsolation: boolean;
-    /** Protect the Endpoint from deletion (`pulumi destroy` fails until unprotected). Prod stack: true. @default false */
+    /** Protect the Endpoint from deletion (`pulumi destroy` fails until unprotected). Prod stack: true. */
     protectEndpoint: boolean;
     /**
      * Production rollout: autoscaling, alarms, deployment policy, data capture, CodeArtifact.
      * Each part is undefined when off (every key's default), so the dev stack declares none of them.
-     * Keys and defaults: config/productionConfigKeys.ts.
      */
     production: ProductionSettings;
     /**
      * Endpoint topology (topologyConfig.ts): `router` (default) or `components` with managed instance scaling and the copies
      * per model. Conflicts (components): modelDataMode uncompressed, autoscaling (the variant's), initialInstanceCount outside
-     * componentsMinInstanceCount..componentsMaxInstanceCount. @default { topology: "router" }
+     * componentsMinInstanceCount..componentsMaxInstanceCount.
      */
     topology: TopologySettings;
 }

@@ -21,9 +21,9 @@ export const CODEARTIFACT_REPOSITORY_ARN =
     /^arn:(aws|aws-cn|aws-us-gov):codeartifact:([a-z0-9-]+):(\d{12}):repository\/([a-z][a-z0-9-]{0,48}[a-z0-9])\/([A-Za-z0-9][A-Za-z0-9._-]{1,99})$/;
 
 export interface IsolationArgs {
-    /** VPC subnets of the model containers (config.ts `vpcSubnetIds`, 0 or 1-16). @default [] */
+    /** VPC subnets of the model containers (config key `vpcSubnetIds`; limits: config/schema.ts). @default [] */
     vpcSubnetIds: string[];
-    /** Security groups of the model containers (config.ts `vpcSecurityGroupIds`, 0 or 1-5; set with subnets). @default [] */
+    /** Security groups of the model containers (config key `vpcSecurityGroupIds`, set with subnets; limits: config/schema.ts). @default [] */
     vpcSecurityGroupIds: string[];
     /** No outbound network and no credentials in the container (config.ts `enableNetworkIsolation`). @default false */
     enableNetworkIsolation: boolean;

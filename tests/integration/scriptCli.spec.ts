@@ -22,7 +22,7 @@ export function repositoryScripts(): string[] {
     return [
         ...list("scripts", /\.sh$/), ...list("scripts", /\.ts$/).filter(isTsScript), ...list("scripts", /\.py$/).filter(isPythonMain),
         ...list("training", /\.py$/).filter(isPythonMain), ...list("local/smoke-data", /\.py$/).filter(isPythonMain),
-        "local/start.ts", ".ci/run",
+        "local/start.ts", "config/generate.ts", ".ci/run",
     ];
 }
 

@@ -188,19 +188,20 @@ function readContainer(r: Reader, gpu: ReturnType<typeof gpuInstanceInfo>, warni
     return { modelServerWorkers, containerLogLevel, environment, modelCache };
 }
 
+/** The VPC lists: both read first, then every id's shape, then the counts (the order the problems are listed in). */
 function readNetwork(r: Reader) {
-    const lists = [["vpcSubnetIds", "subnet", "subnet-0123456789abcdef0"], ["vpcSecurityGroupIds", "security group", "sg-0123456789abcdef0"]] as const;
-    const [vpcSubnetIds, vpcSecurityGroupIds] = lists.map(([key]) => r.list(key));
-    lists.forEach(([key, what, example], i) => {
-        for (const id of [vpcSubnetIds, vpcSecurityGroupIds][i]) {
-            if (!r.spec(key).pattern!.test(id)) r.errors.push(`${r.K(key)}: "${id}" is not a ${what} id; use ids like ${example}.`);
-        }
-    });
-    lists.forEach(([key, what], i) => {
-        const n = [vpcSubnetIds, vpcSecurityGroupIds][i].length;
+    const lists = [
+        { key: "vpcSubnetIds", what: "subnet", example: "subnet-0123456789abcdef0", ids: r.list("vpcSubnetIds") },
+        { key: "vpcSecurityGroupIds", what: "security group", example: "sg-0123456789abcdef0", ids: r.list("vpcSecurityGroupIds") },
+    ];
+    for (const { key, what, example, ids } of lists) {
+        for (const id of ids) if (!r.spec(key).pattern!.test(id)) r.errors.push(`${r.K(key)}: "${id}" is not a ${what} id; use ids like ${example}.`);
+    }
+    for (const { key, what, ids } of lists) {
         const most = r.spec(key).range![1];
-        if (n > most) r.errors.push(`${r.K(key)}: ${n} ${what}s given; SageMaker accepts at most ${most}.`);
-    });
+        if (ids.length > most) r.errors.push(`${r.K(key)}: ${ids.length} ${what}s given; SageMaker accepts at most ${most}.`);
+    }
+    const [vpcSubnetIds, vpcSecurityGroupIds] = lists.map((l) => l.ids);
     r.errors.push(...rules.vpcPairing(vpcSubnetIds, vpcSecurityGroupIds, r.K));
     return { vpcSubnetIds, vpcSecurityGroupIds, enableNetworkIsolation: r.bool("enableNetworkIsolation") };
 }

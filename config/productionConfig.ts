@@ -7,7 +7,7 @@ import { isolationRequirementsError } from "../sagemaker/isolation";
 import { trafficSteps } from "../sagemaker/production/deploymentTime";
 import { Reader, RawConfig } from "./parse";
 import * as rules from "./rules";
-import { describedKeys, KeySpec, keysOf, MAX_INSTANCE_COUNT, Schema, SCHEMA, STEP_SIZE_TYPES, TRAFFIC_ROUTINGS } from "./schema";
+import { describedKeys, KeySpec, MAX_INSTANCE_COUNT, Schema, SCHEMA, STEP_SIZE_TYPES, TRAFFIC_ROUTINGS } from "./schema";
 import { arnLocation, arnRegionProblem, s3PrefixProblem } from "./scope";
 
 export { KMS_KEY_ARN, MAX_INSTANCE_COUNT, SNS_TOPIC_ARN } from "./schema";

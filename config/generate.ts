@@ -8,7 +8,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { stringify } from "yaml";
-import { describe, KeySpec, PROJECT, Schema, SCHEMA } from "./schema";
+import { describe, HANDLER_CACHE_DEFAULTS, KeySpec, PROJECT, Schema, SCHEMA } from "./schema";
 
 export const ROOT = path.resolve(__dirname, "..");
 export const COMMAND = "npm run config -- --write";
@@ -104,6 +104,27 @@ export function renderDoc(markdown: string, schema: Schema = SCHEMA): string {
     const end = markdown.indexOf(TABLE_END);
     if (start < 0 || end < start) throw new Error(`${DOC}: no "${TABLE_START}" ... "${TABLE_END}" block; add the two markers where the table goes`);
     return markdown.slice(0, start) + renderConfigTable(schemaRows(schema)) + markdown.slice(end + TABLE_END.length);
+}
+
+/** Pure: one group's keys as a docs table (key, container variable where there is one, default, meaning), for `<!-- generated:config-keys:<group> -->`. */
+export function keyGroupTable(group: string, schema: Schema = SCHEMA): string {
+    const keys = schema.filter((k) => k.group === group);
+    if (keys.length === 0) throw new Error(`config-keys:${group}: config/schema.ts has no key group "${group}"`);
+    const env = keys.some((k) => k.env);
+    const meaning = (k: KeySpec) => cell(describe(k).replace(`${k.env}: `, ""));
+    return [`| key |${env ? " environment |" : ""} default | meaning |`, `|---|${env ? "---|" : ""}---|---|`,
+        ...keys.map((k) => `| \`${k.key}\` |${env ? ` \`${k.env}\` |` : ""} \`${JSON.stringify(k.default)}\` | ${meaning(k)} |`)].join("\n");
+}
+
+/** Pure: the router's defaults when a cache variable is unset (model-src/code/mme/cache_defaults.json), for `<!-- generated:handler-cache-defaults -->`. */
+export function handlerDefaultsTable(): string {
+    const d = HANDLER_CACHE_DEFAULTS;
+    const f = d.MODEL_CACHE_FRACTION;
+    return ["| environment variable | meaning | default |", "|---|---|---|",
+        "| `MODEL_CACHE_BYTES` | budget in bytes (positive integer); wins over the fraction | unset |",
+        `| \`MODEL_CACHE_FRACTION\` | budget as a fraction (0, 1] of the device's total memory, per worker | on CUDA ${f} / ⌈\`SAGEMAKER_MODEL_SERVER_WORKERS\` / GPUs⌉ (the workers sharing one GPU); on CPU ${f} / \`SAGEMAKER_MODEL_SERVER_WORKERS\` (1 when unset) |`,
+        `| \`MODEL_LOAD_RETRY_SECONDS\` | after a failed load, requests get the same 500 for this long, then the next request retries | ${d.MODEL_LOAD_RETRY_SECONDS} |`,
+        `| \`MODEL_CACHE_WAIT_SECONDS\` | how long a request waits for in-use models to free room before 503 | ${d.MODEL_CACHE_WAIT_SECONDS} |`].join("\n");
 }
 
 /** Splits a Markdown table row on unescaped pipes. */

@@ -8,6 +8,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { fences, REPO, Rendered } from "./blocks";
+import { handlerDefaultsTable, keyGroupTable } from "../../config/generate";
 
 export interface Endpoint { url: string; port: number; readyLine: string }
 export interface Generator { endpoint?: boolean; render(ep?: Endpoint): Promise<Rendered> }
@@ -158,6 +159,7 @@ function includeFile(rel: string): Rendered {
 export const GENERATORS: Record<string, Generator> = {
     "test-inventory": { render: testInventory },
     "model-table": { render: async () => modelTable() },
+    "handler-cache-defaults": { render: async () => ({ text: handlerDefaultsTable() }) },
     "memory-table": { render: async () => memoryTable() },
     "deployer-actions": { render: async () => deployerActions() },
     "prod-update-budget": { render: prodUpdateBudget },
@@ -168,8 +170,9 @@ export const GENERATORS: Record<string, Generator> = {
     "sdk-output": { endpoint: true, render: sdkOutput },
 };
 
-/** The generator of a block id (`file:docs/figures/x.md` included as it is), or undefined. */
+/** The generator of a block id (`file:docs/figures/x.md` included as it is, `config-keys:<group>` a key group of config/schema.ts), or undefined. */
 export function generatorFor(id: string): Generator | undefined {
     if (id.startsWith("file:")) return { render: async () => includeFile(id.slice(5)) };
+    if (id.startsWith("config-keys:")) return { render: async () => ({ text: keyGroupTable(id.slice("config-keys:".length)) }) };
     return GENERATORS[id];
 }

@@ -9,7 +9,7 @@ import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
 import { parseSettings } from "../../config/config";
-import { configDrift, DOC, GENERATED_NOTE, generatedFiles, parseConfigTable, pulumiConfigBlock, writeGenerated } from "../../config/generate";
+import { configDrift, DOC, GENERATED_NOTE, generatedFiles, keyGroupTable, parseConfigTable, pulumiConfigBlock, writeGenerated } from "../../config/generate";
 import { parseModelCacheSettings } from "../../config/modelCacheConfig";
 import { describe as describeKey, HANDLER_CACHE_DEFAULTS, KeySpec, Schema, SCHEMA } from "../../config/schema";
 import { ROOT } from "../support/endpointFixture";
@@ -76,6 +76,9 @@ describe("config schema: one source for Pulumi.yaml, the docs table and the pars
         const topo = changed("componentMaxCopies", { default: 4 });
         assert.strictEqual(parseSettings({ topology: "components" }, ctx(topo)).settings!.topology.components!.copies.max, 4);
         const cache = changed("modelCacheWaitSeconds", { default: 45 });
+        assert.ok(keyGroupTable("modelCache").includes("| `modelCacheWaitSeconds` | `MODEL_CACHE_WAIT_SECONDS` | `30` |"));
+        assert.ok(keyGroupTable("modelCache", cache).includes("| `modelCacheWaitSeconds` | `MODEL_CACHE_WAIT_SECONDS` | `45` |"), "docs/model-cache.md's generated key table");
+        assert.throws(() => keyGroupTable("nosuch"), /config-keys:nosuch: config\/schema.ts has no key group "nosuch"/);
         assert.deepStrictEqual(parseModelCacheSettings({ modelCacheWaitSeconds: "30" }, P, cache).modelCache, { waitSeconds: 30 });
         assert.deepStrictEqual(parseModelCacheSettings({ modelCacheWaitSeconds: "45" }, P, cache).modelCache, {});
     });

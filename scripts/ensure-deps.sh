@@ -42,8 +42,10 @@ mapfile -t pkgs < <(grep -v '^\s*#' scripts/debian-packages.txt | grep -v '^\s*$
 HAND="sudo apt-get update && sudo apt-get install -y ${pkgs[*]}"
 
 npm_needed() { [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; }
+# Finds the Python packages without importing them (importing torch and scikit-learn takes seconds).
+PY_FIND='import importlib.util as u, sys; sys.exit(any(u.find_spec(m) is None for m in sys.argv[1:]))'
 apt_needed() {
-  [ -x "$PY" ] && "$PY" -c 'import numpy, torch, sklearn, joblib, pytest, hypothesis, waitress' 2>/dev/null \
+  [ -x "$PY" ] && "$PY" -c "$PY_FIND" numpy torch sklearn joblib pytest hypothesis waitress 2>/dev/null \
     && [ -f "$FASHION_DIR/t10k-images-idx3-ubyte.gz" ] && return 1
   return 0
 }
@@ -105,7 +107,7 @@ if apt_needed; then
     apt_with_lock_wait update -qq
     apt_with_lock_wait install -y -qq "${pkgs[@]}"
     if apt_needed; then
-      echo "ensure-deps: apt-get finished but $PY still cannot import torch, sklearn, ... or $FASHION_DIR is missing; run by hand: $HAND" >&2
+      echo "ensure-deps: apt-get finished but $PY still cannot find torch, sklearn, ... or $FASHION_DIR is missing; run by hand: $HAND" >&2
       exit 1
     fi
     echo "ensure-deps: Debian packages installed" >&2

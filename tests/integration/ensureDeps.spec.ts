@@ -141,6 +141,27 @@ describe("scripts/ensure-deps.sh (with stand-ins for apt-get, npm and id)", func
         assert.deepStrictEqual(s.events(), []);
     });
 
+    it("finds torch, scikit-learn and the others with Debian's Python without importing them", async () => {
+        const s = make({ installed: true });
+        // a torch on PYTHONPATH that records being imported and then fails: finding it must not run it
+        const shim = path.join(s.root, "pythonpath"), marker = path.join(s.root, "torch-imported");
+        write(path.join(shim, "torch", "__init__.py"), `open(${JSON.stringify(marker)}, "w").close()\nraise RuntimeError("torch was imported")\n`);
+        const r = await s.run({ ENSURE_DEPS_PYTHON: "/usr/bin/python3", PYTHONPATH: shim });
+        assert.deepStrictEqual([r.code, r.stderr, r.stdout, s.events()], [0, "", "", []]);
+        assert.strictEqual(fs.existsSync(marker), false, "ensure-deps imported torch to see whether it is installed");
+    });
+
+    it("notices a Python package that Debian's Python cannot find (scikit-learn hidden) and prints the install command", async () => {
+        const s = make({ uid: 1000, installed: true });
+        // sitecustomize runs first in the real Python and makes "sklearn" unfindable (importlib finds None for it)
+        const shim = path.join(s.root, "pythonpath");
+        write(path.join(shim, "sitecustomize.py"), "import sys\nsys.modules['sklearn'] = None\n");
+        const r = await s.run({ ENSURE_DEPS_PYTHON: "/usr/bin/python3", PYTHONPATH: shim });
+        assert.strictEqual(r.code, 1, r.stderr);
+        assert.ok(r.stderr.trim().endsWith(`with: sudo apt-get update && sudo apt-get install -y ${PKGS.join(" ")}`), r.stderr);
+        assert.deepStrictEqual(s.events(), []);
+    });
+
     it("answers --help with the usage and examples", async () => {
         const s = make();
         const help = await new Promise<{ code: number | null; out: string }>((resolve) => {

@@ -6,7 +6,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import Ajv2020, { ErrorObject, ValidateFunction } from "ajv/dist/2020";
-import { closest } from "../sagemaker/instanceTypes";
+import { closest } from "../config/closest";
 
 export const FRAMEWORKS = ["pytorch", "sklearn", "tensorflow"] as const;
 export type Framework = (typeof FRAMEWORKS)[number];

@@ -13,7 +13,8 @@ import { AddressInfo } from "net";
 import * as os from "os";
 import * as path from "path";
 import * as tar from "tar";
-import { ArchiveResult, buildModelArchive } from "../packaging/modelArchive";
+import type { ArchiveResult } from "../packaging/modelArchive";
+import { localArchive } from "./localArchive";
 import { validateModelDir } from "../packaging/modelDir";
 import { ExitInfo, ModelServerHandle, startModelServer, within } from "./server/modelServer";
 import { createRuntimeApi } from "./api/runtimeApi";
@@ -154,7 +155,7 @@ export async function startLocalEndpoint(opts: LocalEndpointOptions = {}): Promi
 
         // 2. the archive pulumi up uploads, extracted as SageMaker does into /opt/ml/model
         const archiveFile = path.join(workDir, "model.tar.gz");
-        const archive = await buildModelArchive(modelDir, archiveFile);
+        const archive = await localArchive(modelDir, archiveFile, REPO_ROOT); // reused while the model directory is unchanged
         const base = path.join(workDir, "ml");
         const extracted = path.join(base, "model");
         fs.mkdirSync(extracted, { recursive: true });

@@ -184,7 +184,7 @@ export async function startModelServer(modelDir: string, opts: ModelServerOption
                 if (parsed.status === "Unhealthy") throw new Error(`the models failed to load: ${parsed.error}`);
             }
             if (Date.now() > deadline) throw new Error(`/ping was not healthy within ${startupMs / 1000} s`);
-            await sleep(100);
+            await sleep(25); // a local GET a poll: ready within 25 ms of the models loading
         }
         return {
             url, pid: child.pid!, modelDir, exited, stop,

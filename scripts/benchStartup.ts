@@ -22,7 +22,8 @@ from build/js) and the old way (the same commands through ts-node --transpile-on
 the old dependency check that imported torch and scikit-learn; defined in a temporary npm project):
   npm run package (an unchanged rerun: the archive is reused), and the same without npm;
   npm run smoke -- --help; npm start until its ready line (PORT=0); and npm running an empty script.
-Prints a table of medians (min-max) in seconds; --write also saves it to docs/figures/startup.md.
+Prints a table of medians (min-max) in seconds, wall clock, and the CPU seconds (user + system,
+with GNU time; not for npm start, which is stopped at its ready line); --write also saves it to docs/figures/startup.md.
 Takes about 2 minutes with --runs 5 (npm start loads the models each time).
 
   --runs N   runs of each command, each way (default 5)
@@ -32,7 +33,7 @@ Examples:
   npm run bench:startup
   npm run bench:startup -- --runs 9 --write`;
 
-interface Case { label: string; run: (way: Way) => Promise<number> }
+interface Case { label: string; run: (way: Way) => Promise<Sample> }
 type Way = "old" | "new";
 
 const bin = path.join(REPO, "node_modules", ".bin");
@@ -52,17 +53,29 @@ function oldProject(): string {
     return dir;
 }
 
-/** Wall seconds of one command run to its end; throws when it fails. */
-function timed(cmd: string, args: string[], cwd: string): Promise<number> {
+const TIME = "/usr/bin/time";
+/** One run: wall seconds, and CPU seconds (user + system, the command and its children) where GNU time is installed. */
+interface Sample { wall: number; cpu?: number }
+
+/** Runs one command to its end; throws when it fails. */
+function timed(cmd: string, args: string[], cwd: string): Promise<Sample> {
+    const cpuFile = path.join(os.tmpdir(), `bench-startup-cpu-${process.pid}`);
+    const [c, a] = fs.existsSync(TIME) ? [TIME, ["-f", "%U %S", "-o", cpuFile, cmd, ...args]] : [cmd, args];
     const t0 = process.hrtime.bigint();
-    const r = spawnSync(cmd, args, { cwd, env: env(), encoding: "utf8", timeout: 120000 });
-    const s = Number(process.hrtime.bigint() - t0) / 1e9;
+    const r = spawnSync(c, a, { cwd, env: env(), encoding: "utf8", timeout: 120000 });
+    const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+    let cpu: number | undefined;
+    if (fs.existsSync(cpuFile)) {
+        const [u, sys] = fs.readFileSync(cpuFile, "utf8").trim().split("\n").pop()!.split(" ").map(Number);
+        fs.rmSync(cpuFile, { force: true });
+        cpu = u + sys;
+    }
     if (r.status !== 0) return Promise.reject(new Error(`${cmd} ${args.join(" ")} exited ${r.status}: ${(r.stderr || r.stdout).trim().split("\n").pop()}`));
-    return Promise.resolve(s);
+    return Promise.resolve({ wall, cpu });
 }
 
 /** Wall seconds from starting `npm start` (in `cwd`) to its ready line; then stops it and waits for it to exit. */
-function timedReady(cwd: string): Promise<number> {
+function timedReady(cwd: string): Promise<Sample> {
     return new Promise((resolve, reject) => {
         const t0 = process.hrtime.bigint();
         const p = spawn("npm", ["start", "--silent"], { cwd, env: env({ PORT: "0" }), detached: true, stdio: ["ignore", "pipe", "pipe"] });
@@ -80,7 +93,7 @@ function timedReady(cwd: string): Promise<number> {
         p.on("exit", () => {
             clearTimeout(hard);
             if (seconds === undefined) reject(new Error(`npm start (${cwd}) exited before its ready line: ${stderr.trim().split("\n").pop()}`));
-            else resolve(seconds);
+            else resolve({ wall: seconds });
         });
     });
 }
@@ -98,12 +111,17 @@ function cases(old: string): Case[] {
 
 const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
 const cell = (xs: number[]) => `${median(xs).toFixed(3)} (${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)})`;
+const cpuCell = (xs: Sample[]) => (xs.every((x) => x.cpu !== undefined) ? median(xs.map((x) => x.cpu!)).toFixed(2) : "-");
 
-/** The table: one row per command, old and new medians, and new as a fraction of old. */
-export function table(rows: Array<{ label: string; old: number[]; new: number[] }>, npmOnly: number[]): string {
-    const lines = ["| command | old way: ts-node, median s (min-max) | now: build/js, median s (min-max) | now / old |", "|---|---:|---:|---:|"];
-    for (const r of rows) lines.push(`| ${r.label} | ${cell(r.old)} | ${cell(r.new)} | ${(median(r.new) / median(r.old)).toFixed(2)} |`);
-    lines.push(`| npm running an empty script (npm's own start, in both) | ${cell(npmOnly)} | ${cell(npmOnly)} | 1.00 |`);
+/** The table: one row per command, old and new medians (wall and CPU), and new as a fraction of old. */
+export function table(rows: Array<{ label: string; old: Sample[]; new: Sample[] }>, npmOnly: Sample[]): string {
+    const lines = ["| command | old way (ts-node): median s (min-max) | CPU s | now (build/js): median s (min-max) | CPU s | now / old |",
+        "|---|---:|---:|---:|---:|---:|"];
+    const wall = (xs: Sample[]) => xs.map((x) => x.wall);
+    for (const r of rows) {
+        lines.push(`| ${r.label} | ${cell(wall(r.old))} | ${cpuCell(r.old)} | ${cell(wall(r.new))} | ${cpuCell(r.new)} | ${(median(wall(r.new)) / median(wall(r.old))).toFixed(2)} |`);
+    }
+    lines.push(`| npm running an empty script (npm's own start, in both) | ${cell(wall(npmOnly))} | ${cpuCell(npmOnly)} | ${cell(wall(npmOnly))} | ${cpuCell(npmOnly)} | 1.00 |`);
     return lines.join("\n");
 }
 
@@ -120,8 +138,8 @@ async function main(argv: string[]): Promise<number> {
     try {
         const all = cases(old);
         await timed("npm", ["run", "--silent", "package", "--", ...PACKAGE_ARGS.split(" ")], REPO); // builds the archive the reruns reuse
-        const rows = all.map((c) => ({ label: c.label, old: [] as number[], new: [] as number[] }));
-        const npmOnly: number[] = [];
+        const rows = all.map((c) => ({ label: c.label, old: [] as Sample[], new: [] as Sample[] }));
+        const npmOnly: Sample[] = [];
         for (let i = 0; i < runs; i++) {
             for (const [k, c] of all.entries()) {
                 for (const way of (i % 2 ? ["new", "old"] : ["old", "new"]) as Way[]) rows[k][way].push(await c.run(way));

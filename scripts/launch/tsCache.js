@@ -117,7 +117,8 @@ function createTsCache(root = REPO) {
             loaded.set(filename, code);
             module._compile(code, filename);
         };
-        Error.prepareStackTrace = (error, frames) => `${errorHeader(error)}${frames.map((f) => `\n    at ${mappedFrame(f, loaded)}`).join("")}`;
+        const frameText = (f) => { try { return mappedFrame(f, loaded); } catch { return String(f); } };
+        Error.prepareStackTrace = (error, frames) => `${errorHeader(error)}${frames.map((f) => `\n    at ${frameText(f)}`).join("")}`;
     };
 
     return { root, out, cacheFile, compiled, install, typescriptLoaded: () => ts !== undefined };

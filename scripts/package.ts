@@ -6,7 +6,7 @@
  * archive when nothing changed (record in FILE.cache.json). Exit code 1 on validation
  * errors, 2 on usage errors.
  */
-import { SingleBar } from "cli-progress";
+import type * as CliProgress from "cli-progress";
 import { parseArgs } from "node:util";
 import { ArchiveProgress, buildModelArchive, resolveOutFile } from "../packaging/modelArchive";
 import { validateModelDir } from "../packaging/modelDir";
@@ -36,21 +36,22 @@ const MIB = 1048576;
 /** A cli-progress bar in MiB, or nothing when stdout is not a terminal. */
 function progressBar(enabled: boolean): { update: (p: ArchiveProgress) => void; stop: () => void } {
     if (!enabled) return { update: () => undefined, stop: () => undefined };
-    const bar = new SingleBar({
-        format: "packaging |{bar}| {percentage}% | {done}/{all} MiB | {rate} MiB/s | ETA {eta}s",
-        hideCursor: true, clearOnComplete: true,
-    });
-    let started = false;
+    let bar: CliProgress.SingleBar | undefined;
     return {
         update: (p) => {
             const payload = { done: (p.bytesDone / MIB).toFixed(1), all: (p.bytesTotal / MIB).toFixed(1),
                 rate: p.elapsedMs > 0 ? (p.bytesDone / MIB / (p.elapsedMs / 1000)).toFixed(1) : "0.0" };
-            if (!started) {
+            if (!bar) {
+                // loaded on the first progress: an unchanged rerun, which packs nothing, does not load it
+                const { SingleBar } = require("cli-progress") as typeof CliProgress;
+                bar = new SingleBar({
+                    format: "packaging |{bar}| {percentage}% | {done}/{all} MiB | {rate} MiB/s | ETA {eta}s",
+                    hideCursor: true, clearOnComplete: true,
+                });
                 bar.start(p.bytesTotal, p.bytesDone, payload);
-                started = true;
             } else bar.update(p.bytesDone, payload);
         },
-        stop: () => { if (started) bar.stop(); },
+        stop: () => bar?.stop(),
     };
 }
 

@@ -32,6 +32,40 @@ export const RESERVED_ENV_KEYS: readonly string[] = [...ALWAYS_SET_ENV_KEYS, ...
  */
 export const TORCHSERVE_ENV_PREFIX = "SAGEMAKER_TS_";
 
+/** Variables that size a worker's CPU thread pools (OpenMP/PyTorch intra-op, OpenBLAS, MKL); the handler also applies OMP_NUM_THREADS to torch. */
+export const THREAD_ENV_KEYS: readonly string[] = ["OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"];
+
+/**
+ * glibc allocator settings for the model server's processes: allocations up to 32 MiB (a batch of 256 images
+ * through a CNN, a 6 MB body decoded) come from the heap instead of fresh mmap()s, and up to 64 MiB freed at the
+ * top of the heap is kept instead of returned to the OS, so a large request does not page-fault all its memory in
+ * again on every call. Both are what glibc's own dynamic thresholds grow to at most; fixing them skips the warm-up.
+ */
+export const ALLOCATOR_ENV: Readonly<Record<string, string>> = {
+    MALLOC_MMAP_THRESHOLD_: String(32 * 1024 * 1024),
+    MALLOC_TRIM_THRESHOLD_: String(64 * 1024 * 1024),
+};
+
+/**
+ * CPU threads per worker process: the cores left after one for the HTTP front (TorchServe's Java front end, or the
+ * local runtime API and model server), shared by the workers, at least 1. A worker answers one request at a time, so
+ * threads beyond its share only spin (OpenBLAS yields in a loop) and take CPU from the front and the other workers. Pure.
+ */
+export function threadsPerWorker(cores: number, workers: number): number {
+    return Math.max(1, Math.floor((cores - 1) / Math.max(1, workers)));
+}
+
+/** The thread and allocator variables for `threads` CPU threads per worker. Pure. */
+export function servingTuningEnv(threads: number): Record<string, string> {
+    return { ...Object.fromEntries(THREAD_ENV_KEYS.map((k) => [k, String(threads)])), ...ALLOCATOR_ENV };
+}
+
+/**
+ * Defaults of the deployed container, which `environment` may override: one thread per worker (the container's
+ * vCPU count is not known at deploy time; its workers share them and the models run on the GPU) and ALLOCATOR_ENV.
+ */
+export const CONTAINER_TUNING_ENV: Readonly<Record<string, string>> = servingTuningEnv(1);
+
 /** SageMaker's limits on a container's Environment map. */
 export const ENV_MAX_ENTRIES = 100;
 export const ENV_MAX_LENGTH = 1024;
@@ -51,12 +85,13 @@ export interface ContainerEnvInput {
     programEnvironment?: Record<string, string>;
 }
 
-/** The primary container's Environment, sorted by key so equal settings give equal inputs. */
+/** The primary container's Environment (CONTAINER_TUNING_ENV, then the user's entries, then the program's), sorted by key so equal settings give equal inputs. */
 export function containerEnvironment(input: ContainerEnvInput): Record<string, string> {
     const program = input.programEnvironment ?? {};
     const unknown = Object.keys(program).filter((k) => !OPTIONAL_ENV_KEYS.includes(k));
     if (unknown.length > 0) throw new Error(`containerEnvironment: ${unknown.join(", ")} not in RESERVED_ENV_KEYS (containerEnv.ts); add them there.`);
     const env: Record<string, string> = {
+        ...CONTAINER_TUNING_ENV,
         ...input.environment,
         ...program,
         SAGEMAKER_PROGRAM: "inference.py",
@@ -103,9 +138,11 @@ export function parseEnvironment(v: string | undefined, key: string, k: (name: s
             env[name] = String(value);
         }
     }
-    if (Object.keys(env).length + RESERVED_ENV_KEYS.length > ENV_MAX_ENTRIES) {
+    const defaults = Object.keys(CONTAINER_TUNING_ENV).filter((k) => !(k in env));
+    if (Object.keys(env).length + RESERVED_ENV_KEYS.length + defaults.length > ENV_MAX_ENTRIES) {
         errors.push(`${key}: ${Object.keys(env).length} entries plus the up to ${RESERVED_ENV_KEYS.length} the program sets ` +
-            `(${RESERVED_ENV_KEYS.join(", ")}) may exceed SageMaker's ${ENV_MAX_ENTRIES}; remove some.`);
+            `(${RESERVED_ENV_KEYS.join(", ")}) may exceed SageMaker's ${ENV_MAX_ENTRIES}` +
+            (defaults.length ? ` with the ${defaults.length} tuning defaults not overridden (${defaults.join(", ")})` : "") + "; remove some.");
     }
     return env;
 }

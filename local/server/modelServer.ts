@@ -10,9 +10,11 @@
 import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
+import * as os from "os";
 import * as path from "path";
 import * as readline from "readline";
 import { TERM_GRACE_MS } from "../lifecycle";
+import { servingTuningEnv, threadsPerWorker } from "../../sagemaker/containerEnv";
 
 export const PYTHON = "/usr/bin/python3";
 export const SERVE_PY = path.join(__dirname, "serve.py");
@@ -101,9 +103,19 @@ export function groupAlive(pgid: number | undefined): boolean {
     return false;
 }
 
-/** The model server's environment: the container's variables for this directory and options. */
-export function modelServerEnv(opts: ModelServerOptions, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-    const env: NodeJS.ProcessEnv = { ...base, ...opts.env };
+/** Set to `off` in the environment: no thread or allocator defaults (the figures' baseline in `npm run bench:serve`). */
+export const TUNING_SWITCH = "LOCAL_SERVE_TUNING";
+
+/**
+ * The model server's environment: the container's variables for this directory and options. Thread and allocator
+ * defaults (servingTuningEnv, threads from threadsPerWorker of this machine's cores and the worker count) come first,
+ * so the caller's environment and `opts.env` override each of them; `LOCAL_SERVE_TUNING=off` leaves them out.
+ */
+export function modelServerEnv(opts: ModelServerOptions, base: NodeJS.ProcessEnv = process.env, cores = os.availableParallelism()): NodeJS.ProcessEnv {
+    const merged: NodeJS.ProcessEnv = { ...base, ...opts.env };
+    const workers = opts.workers ?? (Number(merged.SAGEMAKER_MODEL_SERVER_WORKERS) || 1);
+    const tuning = merged[TUNING_SWITCH] === "off" ? {} : servingTuningEnv(threadsPerWorker(cores, workers));
+    const env: NodeJS.ProcessEnv = { ...tuning, ...merged };
     env.SAGEMAKER_PROGRAM = opts.program ?? "inference.py";
     env.SAGEMAKER_BIND_TO_PORT = "0";
     env.SAGEMAKER_MODEL_SERVER_TIMEOUT = String(opts.timeoutSeconds ?? 60);

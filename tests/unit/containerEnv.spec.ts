@@ -1,10 +1,17 @@
 import * as assert from "assert";
-import { ALWAYS_SET_ENV_KEYS, containerEnvironment, frameworkWarnings, parseEnvironment, parseRequirements, RESERVED_ENV_KEYS } from "../../sagemaker/containerEnv";
+import { ALWAYS_SET_ENV_KEYS, CONTAINER_TUNING_ENV, containerEnvironment, frameworkWarnings, parseEnvironment, parseRequirements, RESERVED_ENV_KEYS,
+    servingTuningEnv, threadsPerWorker } from "../../sagemaker/containerEnv";
+import { modelServerEnv } from "../../local/server/modelServer";
 
 describe("container environment and the deploy-side framework check", () => {
     it("sets the serving contract, the region, workers and log level, and keeps user entries", () => {
         assert.deepStrictEqual(containerEnvironment({ region: "us-west-2", containerLogLevel: 20, modelServerWorkers: 1, environment: { MY_FLAG: "on" } }), {
+            MALLOC_MMAP_THRESHOLD_: "33554432",
+            MALLOC_TRIM_THRESHOLD_: "67108864",
+            MKL_NUM_THREADS: "1",
             MY_FLAG: "on",
+            OMP_NUM_THREADS: "1",
+            OPENBLAS_NUM_THREADS: "1",
             SAGEMAKER_CONTAINER_LOG_LEVEL: "20",
             SAGEMAKER_MODEL_SERVER_WORKERS: "1",
             SAGEMAKER_PROGRAM: "inference.py",
@@ -16,12 +23,38 @@ describe("container environment and the deploy-side framework check", () => {
 
     it("reserves exactly the keys the program sets, those of their own config keys only when given", () => {
         const base = { region: "r", containerLogLevel: 10, modelServerWorkers: 2, environment: {} };
-        assert.deepStrictEqual(Object.keys(containerEnvironment(base)).sort(), [...ALWAYS_SET_ENV_KEYS].sort());
+        assert.deepStrictEqual(Object.keys(containerEnvironment(base)).sort(), [...ALWAYS_SET_ENV_KEYS, ...Object.keys(CONTAINER_TUNING_ENV)].sort());
         const program = { CA_REPOSITORY_ARN: "arn:aws:codeartifact:us-east-1:111122223333:repository/d/r", MODEL_CACHE_BYTES: "1000",
             MODEL_CACHE_FRACTION: "0.4", MODEL_LOAD_RETRY_SECONDS: "7", MODEL_CACHE_WAIT_SECONDS: "20" };
         const env = containerEnvironment({ ...base, programEnvironment: program });
-        assert.deepStrictEqual(Object.keys(env).sort(), [...RESERVED_ENV_KEYS].sort());
+        assert.deepStrictEqual(Object.keys(env).sort(), [...RESERVED_ENV_KEYS, ...Object.keys(CONTAINER_TUNING_ENV)].sort());
         assert.strictEqual(env.CA_REPOSITORY_ARN, program.CA_REPOSITORY_ARN);
+    });
+
+    it("lets the user's environment override each thread and allocator default, which are not reserved", () => {
+        const errors: string[] = [];
+        const user = parseEnvironment(JSON.stringify({ OMP_NUM_THREADS: "8", MALLOC_TRIM_THRESHOLD_: "0" }), "environment", (n) => n, errors);
+        assert.deepStrictEqual(errors, []);
+        const env = containerEnvironment({ region: "r", containerLogLevel: 20, modelServerWorkers: 1, environment: user });
+        assert.deepStrictEqual([env.OMP_NUM_THREADS, env.MALLOC_TRIM_THRESHOLD_, env.OPENBLAS_NUM_THREADS, env.MALLOC_MMAP_THRESHOLD_], ["8", "0", "1", "33554432"]);
+        for (const k of Object.keys(CONTAINER_TUNING_ENV)) assert.ok(!RESERVED_ENV_KEYS.includes(k), k);
+    });
+
+    it("gives each worker the cores left after one for the HTTP front, shared by the workers, at least one", () => {
+        assert.deepStrictEqual([[2, 1], [4, 1], [8, 2], [8, 3], [1, 1], [2, 4], [48, 4]].map(([c, w]) => threadsPerWorker(c, w)), [1, 3, 3, 2, 1, 1, 11]);
+        assert.deepStrictEqual(servingTuningEnv(3), { OMP_NUM_THREADS: "3", OPENBLAS_NUM_THREADS: "3", MKL_NUM_THREADS: "3",
+            MALLOC_MMAP_THRESHOLD_: "33554432", MALLOC_TRIM_THRESHOLD_: "67108864" });
+    });
+
+    it("gives the local model server's workers the same variables, sized by this machine's cores and the worker count", () => {
+        const env = modelServerEnv({ workers: 2 }, { PATH: "/bin" }, 8);
+        assert.deepStrictEqual([env.OMP_NUM_THREADS, env.OPENBLAS_NUM_THREADS, env.MKL_NUM_THREADS, env.MALLOC_MMAP_THRESHOLD_, env.MALLOC_TRIM_THRESHOLD_],
+            ["3", "3", "3", "33554432", "67108864"]);
+        assert.strictEqual(modelServerEnv({}, { SAGEMAKER_MODEL_SERVER_WORKERS: "7" }, 8).OMP_NUM_THREADS, "1");
+        const own = modelServerEnv({ env: { OPENBLAS_NUM_THREADS: "4" } }, { OMP_NUM_THREADS: "2" }, 8);
+        assert.deepStrictEqual([own.OMP_NUM_THREADS, own.OPENBLAS_NUM_THREADS, own.MKL_NUM_THREADS], ["2", "4", "7"]);
+        const off = modelServerEnv({}, { LOCAL_SERVE_TUNING: "off" }, 8);
+        assert.deepStrictEqual(Object.keys(off).filter((k) => /THREADS|MALLOC/.test(k)), []);
     });
 
     it("refuses a program entry that is not reserved, so a user could not have set it too", () => {

@@ -119,6 +119,7 @@ for (const [stack, e] of Object.entries(STACKS)) {
                 primaryContainer: { image, modelDataUrl: out.modelDataUrl, environment: {
                     SAGEMAKER_CONTAINER_LOG_LEVEL: e.logLevel, SAGEMAKER_MODEL_SERVER_WORKERS: "1", SAGEMAKER_PROGRAM: "inference.py",
                     SAGEMAKER_REGION: e.region, SAGEMAKER_SUBMIT_DIRECTORY: "/opt/ml/model/code", TF_FORCE_GPU_ALLOW_GROWTH: "true",
+                    MALLOC_MMAP_THRESHOLD_: "33554432", MALLOC_TRIM_THRESHOLD_: "67108864", MKL_NUM_THREADS: "1", OMP_NUM_THREADS: "1", OPENBLAS_NUM_THREADS: "1",
                 } },
                 enableNetworkIsolation: false, tags,
             });

@@ -2,6 +2,7 @@
 import numpy as np
 
 from mme.frameworks import require
+from mme.frameworks.threads import apply_torch_threads
 from mme.response import to_probabilities
 
 
@@ -11,6 +12,7 @@ class TorchModel:
 
     def __init__(self, spec, gpu_id=None):
         torch = self.torch = require("torch", spec)
+        apply_torch_threads(torch)  # torch is loaded now: size its thread pools from the environment
         self.device = torch.device("cuda", gpu_id or 0) if torch.cuda.is_available() else torch.device("cpu")
         self.module = torch.jit.load(spec.path, map_location=self.device).eval()
         tensors = list(self.module.parameters()) + list(self.module.buffers())

@@ -87,6 +87,11 @@ function parseQuery(search: URLSearchParams): Record<string, string | string[]> 
     return query;
 }
 
+/** The chunks as one buffer: the chunk itself when there is one (no copy), else one copy into a buffer of `bytes`. */
+export function joinChunks(chunks: Buffer[], bytes: number): Buffer {
+    return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, bytes);
+}
+
 /** Reads the body; resolves `tooLarge` as soon as it passes `limit` bytes (the rest is not read). */
 function readBody(req: http.IncomingMessage, limit: number): Promise<{ body: Buffer; bytes: number; tooLarge: boolean }> {
     return new Promise((resolve, reject) => {
@@ -101,7 +106,7 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<{ body: Buf
             }
         };
         req.on("data", onData);
-        req.on("end", () => resolve({ body: Buffer.concat(chunks), bytes, tooLarge: false }));
+        req.on("end", () => resolve({ body: joinChunks(chunks, bytes), bytes, tooLarge: false }));
         req.on("error", () => reject(new ClientGone(`the client closed the connection after ${bytes} body bytes`)));
         req.on("close", () => { if (!req.complete) reject(new ClientGone(`the client closed the connection after ${bytes} body bytes`)); });
     });
@@ -120,13 +125,28 @@ function parseTarget(target: string): { rawPath: string; search: URLSearchParams
 
 interface ContainerReply { status: number; headers: http.IncomingHttpHeaders; body: Buffer }
 
+/** `http://127.0.0.1:PORT` as http.request options, parsed once per base URL. */
+const targets = new Map<string, { hostname: string; port: string }>();
+function targetOf(base: string): { hostname: string; port: string } {
+    let t = targets.get(base);
+    if (!t) {
+        const url = new URL(base);
+        t = { hostname: url.hostname.replace(/^\[|\]$/g, ""), port: url.port || "80" };
+        if (targets.size > 64) targets.clear();
+        targets.set(base, t);
+    }
+    return t;
+}
+
+/** `headers` gets content-length set; it is the caller's fresh object. */
 function forward(base: string, body: Buffer, headers: Record<string, string>, timeoutMs: number): Promise<ContainerReply> {
     return new Promise((resolve, reject) => {
-        const url = new URL("/invocations", base);
-        const out = http.request(url, { method: "POST", headers: { ...headers, "content-length": String(body.length) }, timeout: timeoutMs }, (res) => {
+        headers["content-length"] = String(body.length);
+        const out = http.request({ ...targetOf(base), path: "/invocations", method: "POST", headers, timeout: timeoutMs }, (res) => {
             const chunks: Buffer[] = [];
-            res.on("data", (c: Buffer) => chunks.push(c));
-            res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+            let bytes = 0;
+            res.on("data", (c: Buffer) => { chunks.push(c); bytes += c.length; });
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: joinChunks(chunks, bytes) }));
             res.on("error", reject);
         });
         out.on("timeout", () => out.destroy(Object.assign(new Error("container timeout"), { code: "CONTAINER_TIMEOUT" })));
@@ -150,7 +170,9 @@ export function createRuntimeApi(opts: RuntimeApiOptions): RuntimeApi {
     async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
         const requestId = crypto.randomUUID();
         const send = (status: number, headers: Record<string, string>, body: Buffer | string) => {
-            res.writeHead(status, { ...headers, "x-amzn-requestid": requestId, "content-length": String(Buffer.byteLength(body)) });
+            headers["x-amzn-requestid"] = requestId;
+            headers["content-length"] = String(Buffer.byteLength(body));
+            res.writeHead(status, headers);
             res.end(body);
         };
         const target = `${req.method} ${logText(req.url ?? "")}`;
@@ -224,9 +246,8 @@ export function createRuntimeApi(opts: RuntimeApiOptions): RuntimeApi {
             const why = unavailable ?? `the model server did not answer (${code ?? (err as Error).message})`;
             return fail(awsError(503, "ServiceUnavailable", `Endpoint ${name} cannot serve: ${why}`));
         }
-        const text = reply.body.toString("utf8");
         if (reply.status < 200 || reply.status > 299) {
-            return fail(modelError({ status: reply.status, body: text, endpointName: name, region: region.region }));
+            return fail(modelError({ status: reply.status, body: reply.body.toString("utf8"), endpointName: name, region: region.region }));
         }
         const out: Record<string, string> = {
             "content-type": String(reply.headers["content-type"] ?? "application/octet-stream"),

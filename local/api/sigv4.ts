@@ -1,13 +1,14 @@
 /**
  * SigV4 verification of a received request: parse the Authorization header and X-Amz-Date, check
- * the key, the 15-minute skew and the scope, then re-sign the request with `@smithy/signature-v4`
- * and compare signatures in constant time. Error answers are AWS's (names and messages).
+ * the key, the 15-minute skew and the scope, then compute the signature `@smithy/signature-v4` gives the
+ * request (its canonicalisation, node:crypto hashes, signing keys cached) and compare in constant time. Error answers are AWS's (names and messages).
  */
 import * as crypto from "crypto";
 import * as http from "http";
 import { Hash } from "@smithy/hash-node";
 import { HttpRequest } from "@smithy/protocol-http";
-import { SignatureV4 } from "@smithy/signature-v4";
+import { ALGORITHM_IDENTIFIER, AMZ_DATE_HEADER, createScope, GENERATED_HEADERS, getCanonicalHeaders, getCanonicalQuery, KEY_TYPE_IDENTIFIER,
+    SHA256_HEADER, SignatureV4 } from "@smithy/signature-v4";
 import { awsError, AwsErrorReply } from "./awsErrors";
 
 /** SigV4 clock skew AWS accepts: 15 minutes. */
@@ -84,6 +85,60 @@ export function skewError(requestDate: Date, nowMs: number, maxSkewMs = MAX_SKEW
 const SIGNATURE_MISMATCH = "The request signature we calculated does not match the signature you provided. " +
     "Check your AWS Secret Access Key and signing method. Consult the service documentation for details.";
 
+/** Canonical path rules (segments normalised, each URI-escaped again) of the signer the SDK uses; its only use here. */
+const PATH_RULES = new SignatureV4({
+    credentials: { accessKeyId: "", secretAccessKey: "" }, region: "", service: "sagemaker", sha256: Hash.bind(null, "sha256"), uriEscapePath: true,
+}) as unknown as { getCanonicalPath(request: { path: string }): string }; // a method TypeScript marks private
+/** Headers SignatureV4 drops from a request before signing it (it sets x-amz-date itself). */
+const GENERATED = new Set(GENERATED_HEADERS);
+
+/** Signing keys (date, region) kept per credentials; the region comes from the request, so the cache is bounded. */
+const KEYS_KEPT = 32;
+const signingKeys = new WeakMap<Credentials, Map<string, Buffer>>();
+
+function signingKey(credentials: Credentials, shortDate: string, region: string): Buffer {
+    let keys = signingKeys.get(credentials);
+    if (!keys) signingKeys.set(credentials, keys = new Map());
+    const id = `${shortDate}/${region}`;
+    let key = keys.get(id);
+    if (!key) {
+        key = Buffer.from(`AWS4${credentials.secretAccessKey}`);
+        for (const part of [shortDate, region, "sagemaker", KEY_TYPE_IDENTIFIER]) key = crypto.createHmac("sha256", key).update(part).digest();
+        if (keys.size >= KEYS_KEPT) keys.clear();
+        keys.set(id, key);
+    }
+    return key;
+}
+
+export interface SignedRequest {
+    method: string; rawPath: string; query: Record<string, string | string[]>;
+    headers: http.IncomingHttpHeaders; body: Buffer;
+}
+
+/**
+ * The signature `@smithy/signature-v4`'s SignatureV4.sign gives `req` (signing exactly its SignedHeaders, as the
+ * verifier did with it: `applyChecksum` off, `uriEscapePath` on, service sagemaker), computed synchronously with the
+ * signer's own canonicalisation (getCanonicalHeaders, getCanonicalQuery, its canonical path) and a cached signing key.
+ * `bodyHash` is the hex SHA-256 of the body. tests/unit/sigv4Fast.spec.ts checks it equals SignatureV4.sign's.
+ */
+export function expectedSignature(req: SignedRequest, signedHeaders: string[], longDate: string, region: string, credentials: Credentials, bodyHash: () => string): string {
+    const headers: Record<string, string> = {};
+    for (const name of signedHeaders) {
+        const value = req.headers[name];
+        if (value !== undefined && !GENERATED.has(name)) headers[name] = Array.isArray(value) ? value.join(",") : value;
+    }
+    headers[AMZ_DATE_HEADER] = longDate;
+    const payloadHash = Object.prototype.hasOwnProperty.call(headers, SHA256_HEADER) ? headers[SHA256_HEADER] : bodyHash();
+    const canonical = getCanonicalHeaders({ headers } as unknown as HttpRequest, undefined, new Set(signedHeaders));
+    const names = Object.keys(canonical).sort();
+    const canonicalRequest = `${req.method}\n${PATH_RULES.getCanonicalPath({ path: req.rawPath })}\n${getCanonicalQuery({ query: req.query } as unknown as HttpRequest)}\n` +
+        `${names.map((n) => `${n}:${canonical[n]}`).join("\n")}\n\n${names.join(";")}\n${payloadHash}`;
+    const shortDate = longDate.slice(0, 8);
+    const stringToSign = `${ALGORITHM_IDENTIFIER}\n${longDate}\n${createScope(shortDate, region, "sagemaker")}\n` +
+        crypto.createHash("sha256").update(canonicalRequest).digest("hex");
+    return crypto.createHmac("sha256", signingKey(credentials, shortDate, region)).update(stringToSign).digest("hex");
+}
+
 /**
  * Verifies the SigV4 signature of a received request. Returns undefined when valid, else the error reply.
  * `rawPath` is the path exactly as received (the SDK signs its already-encoded path).
@@ -118,28 +173,13 @@ export async function verifySigV4(req: {
     if (!parsed.signedHeaders.includes("host")) {
         return awsError(403, "InvalidSignatureException", "'Host' must be a 'SignedHeader' in the AWS Authorization.");
     }
+    let hash: string | undefined;
+    const bodyHash = () => (hash ??= crypto.createHash("sha256").update(req.body).digest("hex"));
     const sent = req.headers["x-amz-content-sha256"];
-    if (typeof sent === "string" && sent !== crypto.createHash("sha256").update(req.body).digest("hex")) {
+    if (typeof sent === "string" && sent !== bodyHash()) {
         return awsError(400, "XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match what was computed.");
     }
-    const headers: Record<string, string> = {};
-    for (const name of parsed.signedHeaders) {
-        const value = req.headers[name];
-        if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(",") : value;
-    }
-    const signer = new SignatureV4({
-        credentials, region: parsed.region, service: "sagemaker", sha256: Hash.bind(null, "sha256"), uriEscapePath: true,
-        // sign exactly the received headers: the JS SDK sends x-amz-content-sha256, botocore (AWS CLI) does not
-        applyChecksum: false,
-    });
-    const request = new HttpRequest({
-        method: req.method, protocol: "http:", hostname: req.host, path: req.rawPath, query: req.query, headers, body: req.body,
-    });
-    const signed = await signer.sign(request, {
-        signingDate: date, signingRegion: parsed.region, signingService: "sagemaker",
-        signableHeaders: new Set(parsed.signedHeaders),
-    });
-    const expected = /Signature=([0-9a-f]{64})/.exec(String(signed.headers.authorization))?.[1] ?? "";
+    const expected = expectedSignature(req, parsed.signedHeaders, amzDate(date.getTime()), parsed.region, credentials, bodyHash);
     const ok = expected.length === parsed.signature.length &&
         crypto.timingSafeEqual(Buffer.from(expected), Buffer.from(parsed.signature));
     return ok ? undefined : awsError(403, "InvalidSignatureException", SIGNATURE_MISMATCH);

@@ -1,45 +1,73 @@
-/** scripts/benchServe.ts (`npm run bench:serve`): its arguments, request mix and table. The run itself is not part of npm test. */
+/** scripts/benchServe.ts (`npm run bench:serve`): its arguments, payloads, phases and report. The run itself is not part of npm test. */
 import * as assert from "assert";
-import { BenchResult, formatBench, parseBenchArgs, requestBodies, stats } from "../../scripts/benchServe";
+import { BenchResult, figuresFile, formatBench, parseBenchArgs, payloads, phases, stats } from "../../scripts/benchServe";
+import type { PhaseResult, VariantResult } from "../../scripts/benchServe";
 
-describe("npm run bench:serve: arguments, request mix and table", () => {
-    it("defaults to 2,000 requests at concurrency 16, batch 1, and 200 sequential ones", () => {
-        assert.deepStrictEqual(parseBenchArgs([]), { options: { requests: 2000, concurrency: 16, batch: 1, sequential: 200 }, errors: [] });
-        assert.deepStrictEqual(parseBenchArgs(["--requests", "10", "--concurrency", "2", "--batch", "4", "--sequential", "0", "--json", "f.json"]).options,
-            { requests: 10, concurrency: 2, batch: 4, sequential: 0, json: "f.json" });
+describe("npm run bench:serve: arguments, payloads, phases and report", () => {
+    it("defaults to 400 requests per phase, concurrency 16, 2 rounds, a baseline, and the figures file", () => {
+        assert.deepStrictEqual(parseBenchArgs([]), { options: { requests: 400, concurrency: 16, rounds: 2, baseline: true, out: "docs/figures/bench-serve.md" }, errors: [] });
+        assert.deepStrictEqual(parseBenchArgs(["--requests", "10", "--concurrency", "2", "--rounds", "1", "--no-baseline", "--out", "-", "--json", "f.json"]).options,
+            { requests: 10, concurrency: 2, rounds: 1, baseline: false, out: "-", json: "f.json" });
     });
 
     it("reports every bad argument at once", () => {
-        assert.deepStrictEqual(parseBenchArgs(["--requests", "0", "--batch", "300", "--concurrency", "x", "--what"]).errors, [
+        assert.deepStrictEqual(parseBenchArgs(["--requests", "0", "--rounds", "300", "--concurrency", "x", "--what", "--out"]).errors, [
             "--requests 0 must be an integer from 1 to 1000000",
-            "--batch 300 must be an integer from 1 to 256",
+            "--rounds 300 must be an integer from 1 to 100",
             "--concurrency x must be an integer from 1 to 256",
             "unknown argument --what; see npm run bench:serve -- --help",
+            "--out needs a file name",
         ]);
     });
 
-    it("alternates the two models with batches of real smoke data", () => {
-        const bodies = requestBodies(6, 3);
-        assert.deepStrictEqual(bodies.map((b) => b.model), ["fashion", "sentiment", "fashion", "sentiment", "fashion", "sentiment"]);
-        for (const b of bodies) {
-            const parsed = JSON.parse(b.body);
-            assert.strictEqual(parsed.model, b.model);
-            assert.strictEqual(parsed.inputs.length, 3);
+    it("sends one-item and 64-item payloads of both models, made of the smoke data", () => {
+        const all = payloads();
+        assert.deepStrictEqual(all.map((p) => [p.key, p.model, p.items]), [
+            ["fashion x1", "fashion", 1], ["fashion x64", "fashion", 64], ["sentiment x1", "sentiment", 1], ["sentiment x64", "sentiment", 64]]);
+        for (const p of all) {
+            const body = JSON.parse(p.body);
+            assert.strictEqual(body.model, p.model);
+            assert.strictEqual(body.inputs.length, p.items);
         }
-        assert.deepStrictEqual(JSON.parse(bodies[0].body).inputs[0].length, 28);
-        assert.notDeepStrictEqual(JSON.parse(bodies[0].body).inputs, JSON.parse(bodies[2].body).inputs, "items cycle through the data");
+        const images = JSON.parse(all[1].body).inputs;
+        assert.strictEqual(images[0].length, 28);
+        assert.notDeepStrictEqual(images[0], images[1], "items cycle through the data");
     });
 
-    it("prints requests/s, the latency rows and the ratio of p50 latencies", () => {
-        const s = (p50: number) => ({ ...stats([p50]), n: 2 });
-        const r: BenchResult = {
-            options: { requests: 2, concurrency: 16, batch: 1, sequential: 0 }, errors: 0, firstErrors: [], seconds: 0.5, requestsPerSecond: 4,
-            endToEnd: { all: s(20), fashion: s(30) }, sequential: {}, inProcess: { all: s(4), fashion: s(5) }, modelFnSeconds: 1.5, environment: "test",
-        };
-        const text = formatBench(r);
-        assert.match(text, /0 errors, 0\.5 s, \*\*4\.0 requests\/s\*\*/);
-        assert.match(text, /^\| end-to-end, concurrency 16, fashion \| 2 \| 30\.0 \| 30\.0 \| 30\.0 \| 30\.0 \|$/m);
-        assert.match(text, /^\| end-to-end \(concurrency 16\) \/ in-process \| 5\.0x \| 6\.0x \|$/m);
-        assert.ok(!/concurrency 1\)/.test(text), "no sequential rows when --sequential 0");
+    it("measures each payload alone at concurrency 1, then mixed and single items at 1 and C", () => {
+        assert.deepStrictEqual(phases(payloads(), 16).map((p) => `${p.phase}@${p.concurrency}:${p.keys.length}`), [
+            "fashion x1@1:1", "fashion x64@1:1", "sentiment x1@1:1", "sentiment x64@1:1", "mixed@1:4", "single items@1:2", "mixed@16:4", "single items@16:2"]);
+    });
+
+    const phase = (name: string, c: number, p50: number, rps: number, api: number): PhaseResult => ({
+        phase: name, concurrency: c, requests: 10, errors: 0, firstErrors: [], seconds: 1, requestsPerSecond: rps,
+        latency: { all: { ...stats([p50]), n: 10 } }, cpu: { api, modelServer: 0.5, workers: 1, client: 1.5 },
+    });
+    const variant = (name: string, k: number): VariantResult => ({
+        name, tuning: name === "tuned" ? { OMP_NUM_THREADS: "1" } : {},
+        floor: { "fashion x1": { ...stats([0.5]), cpuMs: 0.4 } },
+        phases: [phase("fashion x1", 1, 2 * k, 100 / k, 0.6 * k), phase("mixed", 16, 80 * k, 300 / k, 0.7 * k)],
+    });
+    const result: BenchResult = {
+        options: { requests: 10, concurrency: 16, rounds: 1, baseline: true, out: "-" }, variants: [variant("tuned", 1), variant("baseline", 2)],
+        machine: "test", loadBefore: "0.1", loadAfter: "0.2", date: "2026-11-29 12:00 UTC",
+    };
+
+    it("prints latency against the floor and the baseline at concurrency 1 only, and throughput against the baseline", () => {
+        const text = formatBench(result);
+        assert.match(text, /^\| fashion x1 \| tuned \| 10 \| 2\.00 \| 2\.00 \| 2\.00 \| 0\.50 \| 4\.00x \| 0\.50x \|$/m);
+        assert.match(text, /^\| fashion x1 \| baseline \| 10 \| 4\.00 \| 4\.00 \| 4\.00 \| 0\.50 \| 8\.00x \| - \|$/m);
+        assert.match(text, /^\| mixed \| 16 \| tuned \| 10 \| 0 \| 300\.0 \| 2\.00x \|$/m);
+        assert.ok(!/\| mixed \| [^|]+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+x/.test(text), "no latency ratio for the concurrency-16 phase");
+        assert.match(text, /^\| fashion x1 \| 1 \| tuned \| 0\.60 \| 0\.50 \| 1\.00 \| 1\.50 \| 2\.10 \| 0\.40 \|$/m);
+        assert.match(text, /How each figure was taken/);
+        assert.match(text, /OMP_NUM_THREADS=1/);
+        assert.ok(!/Errors:/.test(text));
+        assert.match(figuresFile(result), /^<!-- generated by: npm run bench:serve \(2026-11-29 12:00 UTC\)/);
+    });
+
+    it("lists the failed requests of each phase", () => {
+        const failed: BenchResult = { ...result, variants: [{ ...result.variants[0], phases: [{ ...result.variants[0].phases[0], errors: 2, firstErrors: ["fashion x1: ModelError: x"] }, result.variants[0].phases[1]] }, result.variants[1]] };
+        assert.match(formatBench(failed), /^- tuned, fashion x1 at 1: 2 errors; first: fashion x1: ModelError: x$/m);
     });
 });

@@ -23,6 +23,7 @@ sagemaker-pytorch-inference-toolkit) and TorchServe's Python worker (``ts.servic
 The toolkit's default handlers (used when a module lacks ``model_fn`` or the stage functions)
 are not reproduced: such a module is refused here with a message saying so.
 """
+import functools
 import importlib
 import inspect
 import json
@@ -84,9 +85,15 @@ class Context:
         return self.request_processor[idx].response_headers
 
 
+@functools.lru_cache(maxsize=64)
+def _parameter_count(func):
+    return len(inspect.signature(func).parameters)
+
+
 def run_handler(func, context, *args):
-    """Calls ``func(*args)``, or ``func(*args, context)`` when it takes exactly one more parameter."""
-    n = len(inspect.signature(func).parameters)
+    """Calls ``func(*args)``, or ``func(*args, context)`` when it takes exactly one more parameter
+    (the count is read once per function, not on every request)."""
+    n = _parameter_count(func)
     if n == len(args):
         return func(*args)
     if n == len(args) + 1:

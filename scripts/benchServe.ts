@@ -11,6 +11,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { BenchOptions, BenchResult, runBench } from "./serveBench/run";
 import { formatBench } from "./serveBench/report";
+import { running } from "./serveBench/processes";
 
 export { formatBench } from "./serveBench/report";
 export type { PhaseResult, VariantResult } from "./serveBench/run";
@@ -68,6 +69,9 @@ async function main(): Promise<number> {
     const { options, errors, help } = parseBenchArgs(process.argv.slice(2));
     if (help) { process.stdout.write(HELP + "\n"); return 0; }
     if (errors.length > 0) { process.stderr.write(`bench:serve: ${errors.join("; ")}\n`); return 2; }
+    for (const sig of ["SIGINT", "SIGTERM"] as const) {
+        process.once(sig, () => { Promise.all([...running].map((stop) => stop())).finally(() => process.exit(130)); });
+    }
     const r = await runBench(options, (l) => process.stderr.write(`bench:serve: ${l}\n`));
     process.stdout.write(formatBench(r) + "\n");
     if (options.out !== "-") fs.writeFileSync(path.resolve(options.out), figuresFile(r));

@@ -112,9 +112,14 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<{ body: Buf
     });
 }
 
+const PLAIN_PATH = /^\/(?:[^/\\?][^?]*)?$/;
+const NO_QUERY = new URLSearchParams();
+
 /** The request target's path and query, or undefined when it is not a valid origin-form target. */
 function parseTarget(target: string): { rawPath: string; search: URLSearchParams } | undefined {
     if (!target.startsWith("/")) return undefined;
+    // a plain path (no query, no second slash or backslash that could start an authority) parses as itself
+    if (PLAIN_PATH.test(target)) return { rawPath: target, search: NO_QUERY };
     try {
         const url = new URL(target, "http://local");
         return { rawPath: target.split("?")[0], search: url.searchParams };
@@ -175,9 +180,8 @@ export function createRuntimeApi(opts: RuntimeApiOptions): RuntimeApi {
             res.writeHead(status, headers);
             res.end(body);
         };
-        const target = `${req.method} ${logText(req.url ?? "")}`;
         const fail = (e: AwsErrorReply) => {
-            log(`${target} -> ${e.status} ${e.headers["x-amzn-errortype"]}: ${logText(JSON.parse(e.body).message)}`);
+            log(`${req.method} ${logText(req.url ?? "")} -> ${e.status} ${e.headers["x-amzn-errortype"]}: ${logText(JSON.parse(e.body).message)}`);
             send(e.status, e.headers, e.body);
         };
         /**

@@ -69,6 +69,9 @@ export interface StartedEndpoint {
     stop(): Promise<void>;
 }
 
+/** Stops of the endpoints still running, for a bench interrupted by a signal. */
+export const running = new Set<() => Promise<void>>();
+
 /** Runs `npm start` with PORT=0 and `env` added; resolves at its `ready` line. */
 export function startEndpoint(name: string, env: Record<string, string>, startupMs = 300000): Promise<StartedEndpoint> {
     const child: ChildProcess = spawn("npm", ["start", "--silent"], {
@@ -83,7 +86,9 @@ export function startEndpoint(name: string, env: Record<string, string>, startup
         const timer = setTimeout(() => { try { process.kill(-child.pid!, "SIGKILL"); } catch { /* gone */ } }, 15000);
         await exited;
         clearTimeout(timer);
+        running.delete(stop);
     };
+    running.add(stop);
     return new Promise((resolve, reject) => {
         const timer = setTimeout(() => { stop(); reject(new Error(`${name}: npm start was not ready within ${startupMs / 1000} s`)); }, startupMs);
         child.once("exit", (code) => { clearTimeout(timer); reject(new Error(`${name}: npm start exited (${code}) before ready: ${stderr.slice(-5).join(" | ")}`)); });

@@ -77,22 +77,16 @@ function errorsOf(v: VariantResult): string[] {
 /** The report: how the figures were taken, latency, throughput and CPU tables. */
 export function formatBench(r: BenchResult): string {
     const errors = r.variants.flatMap(errorsOf);
+    const sections: Array<[string, string[]]> = [
+        ["**Latency at concurrency 1** (ms):", latencyRows(r)],
+        ["**Throughput**:", throughputRows(r)],
+        ["**CPU time per request** (ms; floor: the handler alone):", cpuRows(r)],
+        ...(errors.length ? [["Errors:", errors] as [string, string[]]] : []),
+    ];
     return [
         `\`npm run bench:serve\`, ${r.date}: ${r.machine}; load average ${r.loadBefore} before, ${r.loadAfter} after.`,
         "",
         ...howTaken(r),
-        "",
-        "**Latency at concurrency 1** (ms):",
-        "",
-        ...latencyRows(r),
-        "",
-        "**Throughput**:",
-        "",
-        ...throughputRows(r),
-        "",
-        "**CPU time per request** (ms; floor: the handler alone):",
-        "",
-        ...cpuRows(r),
-        ...(errors.length ? ["", "Errors:", "", ...errors] : []),
+        ...sections.flatMap(([title, rows]) => ["", title, "", ...rows]),
     ].join("\n");
 }

@@ -62,17 +62,20 @@ export function phases(all: Payload[], concurrency: number): Array<{ phase: stri
 /** The load client process: one JSON command per line in, one reply per line out. */
 class Client {
     private child: ChildProcess;
-    private replies: Array<(r: ClientReply) => void> = [];
+    private replies: Array<{ resolve: (r: ClientReply) => void; reject: (e: Error) => void }> = [];
     constructor() {
         this.child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", CLIENT_TS], { cwd: path.resolve(__dirname, "..", ".."), stdio: ["pipe", "pipe", "inherit"] });
         readline.createInterface({ input: this.child.stdout! }).on("line", (l) => {
-            const r = JSON.parse(l);
-            if (r.fatal) throw new Error(`bench client: ${r.fatal}`);
-            this.replies.shift()?.(r);
+            const waiting = this.replies.shift();
+            let r: ClientReply & { fatal?: string };
+            try { r = JSON.parse(l); } catch { waiting?.reject(new Error(`bench client: not JSON: ${l.slice(0, 200)}`)); return; }
+            if (r.fatal) waiting?.reject(new Error(`bench client: ${r.fatal}`));
+            else waiting?.resolve(r);
         });
+        this.child.on("exit", (code) => { for (const w of this.replies.splice(0)) w.reject(new Error(`bench client exited (${code})`)); });
     }
     run(c: ClientCommand): Promise<ClientReply> {
-        return new Promise((resolve) => { this.replies.push(resolve); this.child.stdin!.write(JSON.stringify(c) + "\n"); });
+        return new Promise((resolve, reject) => { this.replies.push({ resolve, reject }); this.child.stdin!.write(JSON.stringify(c) + "\n"); });
     }
     close(): void { this.child.stdin!.end("\n"); }
 }

@@ -12,6 +12,7 @@ import * as path from "path";
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from "@aws-sdk/client-sagemaker-runtime";
 import { processAlive } from "../../local/fixtureModel";
 import { ModelServerHandle, startModelServer } from "../../local/server/modelServer";
+import { threadsPerWorker } from "../../sagemaker/containerEnv";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
@@ -96,6 +97,16 @@ describe("npm start with SAGEMAKER_MODEL_SERVER_WORKERS=2", function () {
         for (const pid of pids) {
             assert.ok(processAlive(pid), `worker ${pid} runs`);
             assert.match(err, new RegExp(`pid ${pid} loaded the models in`));
+        }
+    });
+
+    it("gives each worker the thread and allocator variables, sized by this machine's cores and the two workers", () => {
+        const threads = String(threadsPerWorker(os.availableParallelism(), 2));
+        for (const pid of startedWorkers()) {
+            const env = Object.fromEntries(fs.readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").filter(Boolean)
+                .map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
+            assert.deepStrictEqual([env.OMP_NUM_THREADS, env.OPENBLAS_NUM_THREADS, env.MKL_NUM_THREADS, env.MALLOC_MMAP_THRESHOLD_, env.MALLOC_TRIM_THRESHOLD_],
+                [threads, threads, threads, "33554432", "67108864"], `worker ${pid}`);
         }
     });
 

@@ -7,7 +7,7 @@ import { HttpRequest } from "@smithy/protocol-http";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { expectedSignature, verifySigV4 } from "../../local/api/sigv4";
 
-const CREDENTIALS = { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY" };
+const CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local-secret" };
 
 /** What SignatureV4.sign (the reference, as the API used it before) gives the request, signing exactly `signed`. */
 async function reference(method: string, path: string, query: Record<string, string | string[]>, headers: Record<string, string>,
@@ -53,7 +53,7 @@ describe("SigV4 verification: the runtime API's expected signature", () => {
         const headers: Record<string, string> = { host: "127.0.0.1:8080", "x-amz-date": amz(date), "content-type": "application/json" };
         const signed = ["content-type", "host", "x-amz-date"];
         const sig = await reference("POST", "/endpoints/local/invocations", {}, headers, body, signed, date, "us-east-1");
-        const authorization = `AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261129/us-east-1/sagemaker/aws4_request, SignedHeaders=${signed.join(";")}, Signature=${sig}`;
+        const authorization = `AWS4-HMAC-SHA256 Credential=local/20261129/us-east-1/sagemaker/aws4_request, SignedHeaders=${signed.join(";")}, Signature=${sig}`;
         const req = (b: Buffer, auth = authorization) => ({ method: "POST", rawPath: "/endpoints/local/invocations", query: {}, headers: { ...headers, authorization: auth }, body: b, host: headers.host });
         assert.strictEqual(await verifySigV4(req(body), CREDENTIALS, date.getTime()), undefined);
         const mismatch = /InvalidSignatureException/;

@@ -22,7 +22,7 @@ import * as path from "path";
 import * as tar from "tar";
 import { buildModelArchive } from "../packaging/modelArchive";
 import { REPO_ROOT, startLocalEndpoint } from "../local/endpoint";
-import { PYTHON } from "../local/server/modelServer";
+import { PYTHON, tuningEnv } from "../local/server/modelServer";
 import { CORPUS } from "../tests/fixtures/malformedRequests";
 import { batches, loadSmokeData } from "./smoke";
 import { Answer, comparisonProblems, ConformanceRequest, toolkitProblems } from "./conformanceCompare";
@@ -66,8 +66,9 @@ function toolkitAnswers(modelDir: string, requests: ConformanceRequest[], work: 
     fs.writeFileSync(reqFile, JSON.stringify(requests.map((r) => ({
         name: r.name, content_type: r.contentType, accept: r.accept, body_b64: r.body.toString("base64"),
     }))));
+    // the thread settings npm start's workers get: results of a multi-threaded reduction differ in the last digits by thread count
     const env = {
-        ...process.env, SAGEMAKER_BASE_DIR: path.dirname(modelDir), SAGEMAKER_PROGRAM: "inference.py",
+        ...tuningEnv({}), ...process.env, SAGEMAKER_BASE_DIR: path.dirname(modelDir), SAGEMAKER_PROGRAM: "inference.py",
         PYTHONPATH: [path.join(REFERENCE_DIR, "sagemaker-pytorch-inference-toolkit", "src"), path.join(REFERENCE_DIR, "torchserve"),
             path.join(modelDir, "code")].join(":"),
     };

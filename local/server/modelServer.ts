@@ -106,16 +106,20 @@ export function groupAlive(pgid: number | undefined): boolean {
 /** Set to `off` in the environment: no thread or allocator defaults (the figures' baseline in `npm run bench:serve`). */
 export const TUNING_SWITCH = "LOCAL_SERVE_TUNING";
 
+/** The thread and allocator defaults the model server's workers get (empty with LOCAL_SERVE_TUNING=off). */
+export function tuningEnv(opts: Pick<ModelServerOptions, "workers" | "env">, base: NodeJS.ProcessEnv = process.env, cores = os.availableParallelism()): Record<string, string> {
+    const merged: NodeJS.ProcessEnv = { ...base, ...opts.env };
+    const workers = opts.workers ?? (Number(merged.SAGEMAKER_MODEL_SERVER_WORKERS) || 1);
+    return merged[TUNING_SWITCH] === "off" ? {} : servingTuningEnv(threadsPerWorker(cores, workers));
+}
+
 /**
  * The model server's environment: the container's variables for this directory and options. Thread and allocator
  * defaults (servingTuningEnv, threads from threadsPerWorker of this machine's cores and the worker count) come first,
  * so the caller's environment and `opts.env` override each of them; `LOCAL_SERVE_TUNING=off` leaves them out.
  */
 export function modelServerEnv(opts: ModelServerOptions, base: NodeJS.ProcessEnv = process.env, cores = os.availableParallelism()): NodeJS.ProcessEnv {
-    const merged: NodeJS.ProcessEnv = { ...base, ...opts.env };
-    const workers = opts.workers ?? (Number(merged.SAGEMAKER_MODEL_SERVER_WORKERS) || 1);
-    const tuning = merged[TUNING_SWITCH] === "off" ? {} : servingTuningEnv(threadsPerWorker(cores, workers));
-    const env: NodeJS.ProcessEnv = { ...tuning, ...merged };
+    const env: NodeJS.ProcessEnv = { ...tuningEnv(opts, base, cores), ...base, ...opts.env };
     env.SAGEMAKER_PROGRAM = opts.program ?? "inference.py";
     env.SAGEMAKER_BIND_TO_PORT = "0";
     env.SAGEMAKER_MODEL_SERVER_TIMEOUT = String(opts.timeoutSeconds ?? 60);

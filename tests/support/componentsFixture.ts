@@ -50,8 +50,8 @@ export function makeTwoModelDir(o: TwoModelOptions = {}): { base: string; dir: s
 
 export interface Deployed { endpointName: string; components: Record<string, string>; artifactSha256: string; modelDataUrl: string }
 
-export async function deployComponents(settings: Settings, base: string, name = "ep"): Promise<Deployed> {
-    const ep = new GpuModelEndpoint(name, { settings, baseDir: base, buildDir: path.join(base, "build") }, { transformations: [recordOptions] });
+export async function deployComponents(settings: Settings, base: string, name = "ep", extra: pulumi.ResourceTransformation[] = []): Promise<Deployed> {
+    const ep = new GpuModelEndpoint(name, { settings, baseDir: base, buildDir: path.join(base, "build") }, { transformations: [recordOptions, ...extra] });
     const out = await unwrap(pulumi.all({ endpointName: ep.endpointName, components: ep.inferenceComponents ?? pulumi.output({}),
         artifactSha256: ep.artifactSha256, modelDataUrl: ep.modelDataUrl })) as unknown as Deployed;
     await settle();

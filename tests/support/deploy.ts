@@ -23,8 +23,8 @@ export interface EndpointOutputs {
     artifactSha256: string; imageUri: string; executionRoleArn: string; variantName: string; endpointConfigName: string;
 }
 
-export async function deploy(settings: Settings, base: string, name = "ep"): Promise<EndpointOutputs> {
-    const ep = new GpuModelEndpoint(name, { settings, baseDir: base, buildDir: path.join(base, "build") }, { transformations: [recordOptions] });
+export async function deploy(settings: Settings, base: string, name = "ep", extra: pulumi.ResourceTransformation[] = []): Promise<EndpointOutputs> {
+    const ep = new GpuModelEndpoint(name, { settings, baseDir: base, buildDir: path.join(base, "build") }, { transformations: [recordOptions, ...extra] });
     const out = await unwrap<EndpointOutputs>(pulumi.all({
         endpointName: ep.endpointName, endpointArn: ep.endpointArn, region: ep.region, modelDataUrl: ep.modelDataUrl,
         artifactSha256: ep.artifactSha256, imageUri: ep.imageUri, executionRoleArn: ep.executionRoleArn, variantName: ep.variantName,

@@ -1,0 +1,84 @@
+/**
+ * The URN of every resource a stack declares is its identity in the state: a renamed or re-parented child
+ * would be deleted and created again on a user's next `pulumi up`. This spec records the URN, type and name
+ * set of a dev, a prod and a components stack under the Pulumi mocks and compares it with
+ * tests/fixtures/resourceUrns.json, which was generated once from the code before GpuModelEndpoint was
+ * reshaped (`WRITE_URN_FIXTURE=1` rewrites it: only do that when a rename is intended and migrated
+ * with aliases).
+ */
+import { resetRecorded } from "../support/pulumiMocks";
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { deploy } from "../support/deploy";
+import { deployComponents, makeTwoModelDir } from "../support/componentsFixture";
+import { makeModelDir, stackSettings } from "../support/endpointFixture";
+
+const FIXTURE = path.join(__dirname, "..", "fixtures", "resourceUrns.json");
+
+/** URNs as the engine forms them: the qualified type is every ancestor's type (below the stack) joined by `$`. */
+function urnRecorder() {
+    const qualified = new Map<pulumi.Resource, string>();
+    const urns: string[] = [];
+    const transformation: pulumi.ResourceTransformation = (args) => {
+        const parent = args.opts.parent && qualified.get(args.opts.parent);
+        const type = parent ? `${parent}$${args.type}` : args.type;
+        qualified.set(args.resource, type);
+        urns.push(`urn:pulumi:${pulumi.getStack()}::${pulumi.getProject()}::${type}::${args.name}`);
+        return undefined;
+    };
+    return { transformation, urns: () => [...urns].sort() };
+}
+
+const STACKS: Record<string, (t: pulumi.ResourceTransformation) => Promise<unknown>> = {
+    "dev (router, archive)": (t) => { const { base } = makeModelDir(); return deploy(stackSettings("dev", "model"), base, "ep", [t]); },
+    "dev (router, uncompressed)": (t) => {
+        const { base } = makeModelDir();
+        return deploy(stackSettings("dev", "model", { modelDataMode: "uncompressed" }), base, "ep", [t]);
+    },
+    "prod (router, autoscaling, alarms, canary, capture)": (t) => { const { base } = makeModelDir(); return deploy(stackSettings("prod", "model"), base, "ep", [t]); },
+    "dev (components)": (t) => {
+        const { base } = makeTwoModelDir();
+        return deployComponents(stackSettings("dev", "model", { topology: "components" }), base, "ep", [t]);
+    },
+    "prod (components, managed scaling to 4)": (t) => {
+        const { base } = makeTwoModelDir();
+        return deployComponents(stackSettings("prod", "model", { topology: "components", autoscaling: "false",
+            componentsMaxInstanceCount: "4", componentMaxCopies: "4" }), base, "ep", [t]);
+    },
+};
+
+describe("resource URNs: what a stack declares keeps its identity", function () {
+    this.timeout(120000);
+    const actual: Record<string, string[]> = {};
+
+    before(async () => {
+        for (const [stack, run] of Object.entries(STACKS)) {
+            resetRecorded();
+            const rec = urnRecorder();
+            await run(rec.transformation);
+            actual[stack] = rec.urns();
+        }
+        resetRecorded();
+        if (process.env.WRITE_URN_FIXTURE === "1") fs.writeFileSync(FIXTURE, JSON.stringify(actual, null, 2) + "\n");
+    });
+
+    for (const stack of Object.keys(STACKS)) {
+        it(`declares exactly the recorded URNs (type and name under the same parents) for the ${stack} stack`, () => {
+            const expected = (JSON.parse(fs.readFileSync(FIXTURE, "utf8")) as Record<string, string[]>)[stack];
+            assert.ok(expected, `no recorded URNs for ${stack} in ${FIXTURE}`);
+            assert.deepStrictEqual(actual[stack], expected);
+        });
+    }
+
+    it("records a different URN when a child is renamed (the comparison can fail)", () => {
+        const rec = urnRecorder();
+        const parent = new pulumi.ComponentResource("gpu-multi-model-endpoint:test:Parent", "p", {}, { transformations: [rec.transformation] });
+        new pulumi.ComponentResource("gpu-multi-model-endpoint:test:Child", "renamed", {}, { parent });
+        assert.deepStrictEqual(rec.urns(), [
+            "urn:pulumi:test::gpu-multi-model-endpoint::gpu-multi-model-endpoint:test:Parent$gpu-multi-model-endpoint:test:Child::renamed",
+            "urn:pulumi:test::gpu-multi-model-endpoint::gpu-multi-model-endpoint:test:Parent::p",
+        ]);
+    });
+});

@@ -1,58 +1,21 @@
 /**
- * PyTorch inference GPU Deep Learning Container image URIs: pure tables (sources:
+ * PyTorch inference GPU Deep Learning Container image URIs, read from data/dlc-images.json (sources:
  * aws/sagemaker-python-sdk `image_uri_config/pytorch.json`, aws/deep-learning-containers `available_images.md`).
  */
+import { readFacts } from "./facts";
+
+const DLC = readFacts("dlc-images");
 
 /** Short versions accepted for `frameworkVersion`. */
-export const FRAMEWORK_VERSION_ALIASES: Readonly<Record<string, string>> = {
-    "2.0": "2.0.1", "2.1": "2.1.0", "2.2": "2.2.0", "2.3": "2.3.0", "2.4": "2.4.0", "2.5": "2.5.1", "2.6": "2.6.0",
-};
+export const FRAMEWORK_VERSION_ALIASES: Readonly<Record<string, string>> = DLC.versionAliases;
 
 /** Full SageMaker GPU tags per framework version and Python version. */
-export const GPU_IMAGE_TAGS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
-    "2.1.0": { py310: "2.1.0-gpu-py310-cu118-ubuntu20.04-sagemaker" },
-    "2.2.0": { py310: "2.2.0-gpu-py310-cu118-ubuntu20.04-sagemaker" },
-    "2.3.0": { py311: "2.3.0-gpu-py311-cu121-ubuntu20.04-sagemaker" },
-    "2.4.0": { py311: "2.4.0-gpu-py311-cu124-ubuntu22.04-sagemaker" },
-    "2.5.1": { py311: "2.5.1-gpu-py311-cu124-ubuntu22.04-sagemaker" },
-    "2.6.0": { py312: "2.6.0-gpu-py312-cu124-ubuntu22.04-sagemaker" },
-};
-
-const SHARED_ACCOUNT = "763104351884";
-const SHARED_REGIONS = [
-    "ap-northeast-1", "ap-northeast-2", "ap-south-1", "ap-southeast-1", "ap-southeast-2", "ca-central-1",
-    "eu-central-1", "eu-north-1", "eu-west-1", "eu-west-2", "eu-west-3", "sa-east-1",
-    "us-east-1", "us-east-2", "us-west-1", "us-west-2",
-];
+export const GPU_IMAGE_TAGS: Readonly<Record<string, Readonly<Record<string, string>>>> = DLC.gpuTags;
 
 /** DLC registry account per region. */
-export const DLC_ACCOUNTS: Readonly<Record<string, string>> = {
-    ...Object.fromEntries(SHARED_REGIONS.map((r) => [r, SHARED_ACCOUNT])),
-    "af-south-1": "626614931356",
-    "ap-east-1": "871362719292",
-    "ap-east-2": "975050140332",
-    "ap-northeast-3": "364406365360",
-    "ap-south-2": "772153158452",
-    "ap-southeast-3": "907027046896",
-    "ap-southeast-4": "457447274322",
-    "ap-southeast-5": "550225433462",
-    "ap-southeast-6": "633930458069",
-    "ap-southeast-7": "590183813437",
-    "ca-west-1": "204538143572",
-    "cn-north-1": "727897471807",
-    "cn-northwest-1": "727897471807",
-    "eu-central-2": "380420809688",
-    "eu-south-1": "692866216735",
-    "eu-south-2": "503227376785",
-    "il-central-1": "780543022126",
-    "me-central-1": "914824155844",
-    "me-south-1": "217643126080",
-    "mx-central-1": "637423239942",
-    "us-gov-east-1": "446045086412",
-    "us-gov-west-1": "442386744353",
-};
+export const DLC_ACCOUNTS: Readonly<Record<string, string>> = DLC.registries;
 
-export const DLC_REPOSITORY = "pytorch-inference";
+export const DLC_REPOSITORY = DLC.repository;
 
 /** `amazonaws.com.cn` in the China regions, `amazonaws.com` elsewhere. */
 export function dnsSuffix(region: string): string {

@@ -1,52 +1,28 @@
 /**
- * GPU instance types for the endpoint: a pure table (sources: SageMaker Python SDK `instance_gpu_info.json`
- * for g4dn, g5, p3, p4d, p5; AWS instance pages for g6, g6e and the single-GPU p5.4xlarge),
+ * GPU instance types for the endpoint, read from data/gpu-instances.json (sources: SageMaker Python SDK
+ * `instance_gpu_info.json` for g4dn, g5, p3, p4d, p5; AWS instance pages for g6, g6e and the single-GPU p5.4xlarge),
  * checked against the `ProductionVariantInstanceType` list `@aws-sdk/client-sagemaker` exports.
  */
 import { ProductionVariantInstanceType } from "@aws-sdk/client-sagemaker";
-
-const GIB = 1024 ** 3;
-const GB = 1000 ** 3;
+import { GpuFamilyFacts, readFacts } from "./facts";
 
 /** One GPU family (`ml.<family>.*`). */
-export interface GpuFamily {
-    family: string;
-    gpu: string;
-    /** GPUs per instance size, keyed by size (`xlarge`, `12xlarge`, ...). */
-    gpusBySize: Record<string, number>;
-    /** Memory of one GPU in bytes. */
+export interface GpuFamily extends GpuFamilyFacts {
+    /** Memory of one GPU in bytes (from memoryPerGpu: GiB = 1024^3, GB = 1000^3 bytes). */
     memoryPerGpuBytes: number;
-    /** Human form as the source states it (GiB or GB). */
-    memoryPerGpu: string;
-    /**
-     * The instance has local NVMe storage: SageMaker rejects `VolumeSizeInGB` and an
-     * endpoint-configuration `KmsKeyId` for it (the local volume is encrypted in hardware).
-     */
-    instanceStorage: boolean;
 }
 
-const sizes = (entries: Array<[number, string[]]>): Record<string, number> =>
-    Object.fromEntries(entries.flatMap(([n, names]) => names.map((s) => [s, n] as const)));
+const UNIT_BYTES: Record<string, number> = { GiB: 1024 ** 3, GB: 1000 ** 3 };
 
-const ONE_TO_16 = ["xlarge", "2xlarge", "4xlarge", "8xlarge", "16xlarge"];
+/** Pure: bytes of a memory figure as data/gpu-instances.json states it (`16 GiB`, `24 GB`). */
+export function memoryBytes(figure: string): number {
+    const [amount, unit] = figure.split(" ");
+    return Number(amount) * UNIT_BYTES[unit];
+}
 
 /** The GPU families the program accepts, in the order they are listed to users. */
-export const GPU_FAMILIES: readonly GpuFamily[] = [
-    { family: "g4dn", gpu: "NVIDIA T4", gpusBySize: sizes([[1, ONE_TO_16], [4, ["12xlarge"]]]),
-      memoryPerGpuBytes: 16 * GIB, memoryPerGpu: "16 GiB", instanceStorage: true },
-    { family: "g5", gpu: "NVIDIA A10G", gpusBySize: sizes([[1, ONE_TO_16], [4, ["12xlarge", "24xlarge"]], [8, ["48xlarge"]]]),
-      memoryPerGpuBytes: 24 * GIB, memoryPerGpu: "24 GiB", instanceStorage: true },
-    { family: "g6", gpu: "NVIDIA L4", gpusBySize: sizes([[1, ONE_TO_16], [4, ["12xlarge", "24xlarge"]], [8, ["48xlarge"]]]),
-      memoryPerGpuBytes: 24 * GB, memoryPerGpu: "24 GB", instanceStorage: true },
-    { family: "g6e", gpu: "NVIDIA L40S", gpusBySize: sizes([[1, ONE_TO_16], [4, ["12xlarge", "24xlarge"]], [8, ["48xlarge"]]]),
-      memoryPerGpuBytes: 48 * GB, memoryPerGpu: "48 GB", instanceStorage: true },
-    { family: "p3", gpu: "NVIDIA V100", gpusBySize: sizes([[1, ["2xlarge"]], [4, ["8xlarge"]], [8, ["16xlarge"]]]),
-      memoryPerGpuBytes: 16 * GIB, memoryPerGpu: "16 GiB", instanceStorage: false },
-    { family: "p4d", gpu: "NVIDIA A100", gpusBySize: sizes([[8, ["24xlarge"]]]),
-      memoryPerGpuBytes: 40 * GB, memoryPerGpu: "40 GB", instanceStorage: true },
-    { family: "p5", gpu: "NVIDIA H100", gpusBySize: sizes([[1, ["4xlarge"]], [8, ["48xlarge"]]]),
-      memoryPerGpuBytes: 80 * GB, memoryPerGpu: "80 GB", instanceStorage: true },
-];
+export const GPU_FAMILIES: readonly GpuFamily[] = readFacts("gpu-instances").families
+    .map((f) => Object.freeze({ ...f, memoryPerGpuBytes: memoryBytes(f.memoryPerGpu) }));
 
 /** What one GPU instance type offers. */
 export interface GpuInstanceInfo {

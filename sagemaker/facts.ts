@@ -1,0 +1,97 @@
+/**
+ * The facts the program relies on, kept as JSON data in `data/` (the way the SageMaker Python SDK keeps its
+ * image URIs in `image_uri_config/*.json`): `readFacts(name)` checks a file against its JSON Schema
+ * (`data/<name>.schema.json`) and the cross-field rules once, and returns it typed and frozen.
+ *
+ * The files are imported as modules (resolveJsonModule), so they travel with the code: ts-node reads them
+ * from the project root, and a compiled or bundled build carries them along without any path lookup.
+ */
+import Ajv2020, { ErrorObject } from "ajv/dist/2020";
+import dlcImages from "../data/dlc-images.json";
+import dlcImagesSchema from "../data/dlc-images.schema.json";
+import gpuInstances from "../data/gpu-instances.json";
+import gpuInstancesSchema from "../data/gpu-instances.schema.json";
+
+/** data/dlc-images.json: the PyTorch inference GPU Deep Learning Container images. */
+export interface DlcImages {
+    source: string;
+    /** ECR repository name. */
+    repository: string;
+    /** Short version (2.5) -> full version (2.5.1). */
+    versionAliases: Readonly<Record<string, string>>;
+    /** Full version -> Python version -> full SageMaker GPU tag. */
+    gpuTags: Readonly<Record<string, Readonly<Record<string, string>>>>;
+    /** Region -> AWS account of the DLC registry. */
+    registries: Readonly<Record<string, string>>;
+}
+
+/** One GPU family of data/gpu-instances.json. */
+export interface GpuFamilyFacts {
+    family: string;
+    gpu: string;
+    /** As the source states it: `<n> GiB` or `<n> GB`. */
+    memoryPerGpu: string;
+    instanceStorage: boolean;
+    /** GPUs per instance size, in listing order. */
+    gpusBySize: Readonly<Record<string, number>>;
+}
+
+/** data/gpu-instances.json: the GPU families the endpoint accepts. */
+export interface GpuInstances {
+    source: string;
+    families: readonly GpuFamilyFacts[];
+}
+
+export interface Facts {
+    "dlc-images": DlcImages;
+    "gpu-instances": GpuInstances;
+}
+export type FactsName = keyof Facts;
+
+/** Rules a JSON Schema cannot state. */
+const CROSS_CHECKS: { [K in FactsName]: (d: Facts[K]) => string[] } = {
+    "dlc-images": (d) => Object.entries(d.gpuTags).flatMap(([version, pys]) => Object.entries(pys)
+        .filter(([py, tag]) => !tag.startsWith(`${version}-gpu-${py}-`))
+        .map(([py, tag]) => `/gpuTags/${version}/${py} is "${tag}", which does not start with "${version}-gpu-${py}-"`)),
+    "gpu-instances": (d) => d.families.map((f) => f.family).filter((f, i, all) => all.indexOf(f) !== i)
+        .map((f) => `/families lists "${f}" twice`),
+};
+
+const SOURCES: { [K in FactsName]: { data: unknown; schema: object } } = {
+    "dlc-images": { data: dlcImages, schema: dlcImagesSchema },
+    "gpu-instances": { data: gpuInstances, schema: gpuInstancesSchema },
+};
+
+const where = (e: ErrorObject) => `${e.instancePath || "/"} ${e.message}` +
+    (e.keyword === "additionalProperties" ? ` (${(e.params as { additionalProperty: string }).additionalProperty})` : "") +
+    (e.keyword === "propertyNames" ? ` (${(e.params as { propertyName: string }).propertyName})` : "");
+
+/** Pure: every problem of `data` as facts file `name` (empty when it is valid). */
+export function factsProblems(name: FactsName, data: unknown): string[] {
+    const validate = new Ajv2020({ allErrors: true, strict: true }).compile(SOURCES[name].schema);
+    if (!validate(data)) return (validate.errors ?? []).filter((e) => e.keyword !== "if").map(where);
+    return (CROSS_CHECKS[name] as (d: unknown) => string[])(data);
+}
+
+function deepFreeze<T>(value: T): T {
+    if (value && typeof value === "object" && !Object.isFrozen(value)) {
+        Object.freeze(value);
+        for (const v of Object.values(value)) deepFreeze(v);
+    }
+    return value;
+}
+
+const checked = new Map<FactsName, unknown>();
+
+/** The facts file `data/<name>.json`, checked once; a broken file is a one-line error naming what is wrong. */
+export function readFacts<K extends FactsName>(name: K): Facts[K] {
+    if (!checked.has(name)) {
+        const data = SOURCES[name].data;
+        const problems = factsProblems(name, data);
+        if (problems.length > 0) {
+            throw new Error(`data/${name}.json does not match data/${name}.schema.json: ${problems.join("; ")}; fix the file.`);
+        }
+        checked.set(name, deepFreeze(data));
+    }
+    return checked.get(name) as Facts[K];
+}

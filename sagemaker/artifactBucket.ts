@@ -47,10 +47,10 @@ export interface ArtifactBucketNames {
     bucket: string; publicAccessBlock: string; ownership: string; encryption: string; bucketPolicy: string;
 }
 
-/** Declares the bucket and its guard resources as children of `parent`. */
-export function declareArtifactBucket(names: ArtifactBucketNames, args: ArtifactBucketArgs, parent: pulumi.Resource) {
+/** Declares the bucket and its guard resources with `parentOpts` (`{ parent }`). */
+export function declareArtifactBucket(names: ArtifactBucketNames, args: ArtifactBucketArgs, parentOpts: { parent: pulumi.Resource }) {
     // Retain everything in stacks that keep their artifacts: a retained bucket must keep its guards.
-    const opts: pulumi.CustomResourceOptions = { parent, retainOnDelete: !args.forceDestroy };
+    const opts: pulumi.CustomResourceOptions = { ...parentOpts, retainOnDelete: !args.forceDestroy };
     const bucket = new aws.s3.Bucket(names.bucket, { forceDestroy: args.forceDestroy, tags: args.tags }, opts);
     const publicAccessBlock = new aws.s3.BucketPublicAccessBlock(names.publicAccessBlock, {
         bucket: bucket.id,

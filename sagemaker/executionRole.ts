@@ -179,17 +179,17 @@ export interface ExecutionRoleArgs {
     tags: Record<string, string>;
 }
 
-/** Declares the role and its inline policy as children of `parent`. */
-export function declareExecutionRole(names: { role: string; rolePolicy: string }, args: ExecutionRoleArgs, parent: pulumi.Resource) {
+/** Declares the role and its inline policy with `opts` (`{ parent }`). */
+export function declareExecutionRole(names: { role: string; rolePolicy: string }, args: ExecutionRoleArgs, opts: { parent: pulumi.Resource }) {
     const role = new aws.iam.Role(names.role, {
         assumeRolePolicy: pulumi.output(args.accountId).apply((accountId) => JSON.stringify(trustPolicy(accountId))),
         description: "SageMaker execution role of a gpu-multi-model-endpoint stack (least privilege).",
         tags: args.tags,
-    }, { parent });
+    }, opts);
     const rolePolicy = new aws.iam.RolePolicy(names.rolePolicy, {
         role: role.id,
         policy: pulumi.all([args.bucket, args.accountId]).apply(([bucket, accountId]) =>
             JSON.stringify(executionRolePolicy({ ...args.policy, bucket, accountId }))),
-    }, { parent });
+    }, opts);
     return { role, rolePolicy };
 }

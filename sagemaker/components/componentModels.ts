@@ -46,7 +46,7 @@ export function combinedDigest(shaByModel: Record<string, string>): string {
     return crypto.createHash("sha256").update(lines).digest("hex");
 }
 
-export function declareComponentModels(name: string, a: ComponentModelsArgs, parent: pulumi.Resource): ComponentModelsOutputs {
+export function declareComponentModels(name: string, a: ComponentModelsArgs, opts: { parent: pulumi.Resource }): ComponentModelsOutputs {
     const s = a.settings;
     const c = s.topology.components!;
     const built: ModelComponent[] = a.placements.map((p) => {
@@ -59,7 +59,7 @@ export function declareComponentModels(name: string, a: ComponentModelsArgs, par
             modelDataDownloadTimeoutSeconds: s.modelDataDownloadTimeoutInSeconds,
             scaling: c, retainArtifacts: !s.forceDestroyArtifacts, retainRevisions: s.protectEndpoint,
             modelDependsOn: a.modelDependsOn, tags: a.tags,
-        }, { parent });
+        }, opts);
     });
     const byModel = <T>(pick: (m: ModelComponent) => pulumi.Output<T>) =>
         pulumi.all(built.map(pick)).apply((values) => Object.fromEntries(a.placements.map((p, i) => [p.model, values[i]])) as Record<string, T>);

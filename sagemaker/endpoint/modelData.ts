@@ -1,0 +1,56 @@
+/**
+ * The router topology's model data, one factory per mode: `archiveModelData` (one content-addressed
+ * model.tar.gz) and `uncompressedModelData` (every file under a content-addressed prefix). Both are kept on
+ * delete (rollback safety: the GenerationLedger deletes old generations).
+ */
+import * as aws from "@pulumi/aws";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { buildArchiveInto } from "../../packaging/archiveInto";
+import { artifactKey } from "../../config/names";
+import { ModelDataSource, UncompressedModelData } from "../uncompressedModelData";
+import type { EndpointContext } from "./context";
+
+export interface RouterModelData {
+    /** The archive's s3:// URL, or the uncompressed files' s3:// prefix. */
+    modelDataUrl: pulumi.Output<string>;
+    /** Hex SHA-256 of the archive, or over the sorted `sha256 size path` lines of the files. */
+    sha256: pulumi.Output<string>;
+    /** The Model's primary-container inputs that locate the data. */
+    container: { modelDataUrl: pulumi.Output<string> } | { modelDataSource: pulumi.Output<ModelDataSource> };
+}
+
+/** Archive mode: builds model.tar.gz and uploads it under `<prefix>/<sha16>/model.tar.gz`. */
+export function archiveModelData(ctx: EndpointContext, bucket: pulumi.Output<string>): RouterModelData {
+    const s = ctx.settings;
+    const archive = pulumi.output(buildArchiveInto(ctx.plan.dir, ctx.buildDir, ctx.progressOf(s.modelDir)));
+    const object = new aws.s3.BucketObject(ctx.names.archive, {
+        bucket,
+        key: archive.apply((a) => artifactKey(s.artifactPrefix, a.sha256)),
+        source: archive.apply((a) => new pulumi.asset.FileAsset(path.relative(process.cwd(), a.file) || a.file)),
+        contentType: "application/gzip",
+        serverSideEncryption: s.kmsKeyArn ? "aws:kms" : "AES256",
+        kmsKeyId: s.kmsKeyArn,
+        tags: ctx.tags,
+    }, { ...ctx.opts, retainOnDelete: true });
+    const url = pulumi.interpolate`s3://${object.bucket}/${object.key}`;
+    return { modelDataUrl: url, sha256: archive.apply((a) => a.sha256), container: { modelDataUrl: url } };
+}
+
+/** modelDataMode uncompressed: every file as its own object under `<prefix>/<id>/` (the Model's modelDataSource). */
+export function uncompressedModelData(ctx: EndpointContext, bucket: pulumi.Output<string>): RouterModelData {
+    const s = ctx.settings;
+    const progress = ctx.progressOf(`${s.modelDir} (sha256 of each file)`);
+    const started = Date.now();
+    const files = new UncompressedModelData(ctx.names.modelFiles, {
+        dir: ctx.plan.dir, bucket, prefix: s.artifactPrefix, hashCacheFile: path.join(ctx.buildDir, "uncompressed-hashes.json"),
+        kmsKeyArn: s.kmsKeyArn, tags: ctx.tags, retainOnDelete: true,
+        onProgress: (bytesDone, bytesTotal) => progress({ bytesDone, bytesTotal, bytesWritten: 0, elapsedMs: Date.now() - started }),
+    }, ctx.opts);
+    return { modelDataUrl: files.s3Uri, sha256: files.digest, container: { modelDataSource: files.modelDataSource } };
+}
+
+/** The router's model data for the stack's modelDataMode. */
+export function routerModelData(ctx: EndpointContext, bucket: pulumi.Output<string>): RouterModelData {
+    return ctx.settings.modelDataMode === "uncompressed" ? uncompressedModelData(ctx, bucket) : archiveModelData(ctx, bucket);
+}

@@ -9,6 +9,7 @@ import * as os from "os";
 import * as path from "path";
 import { fences, REPO, Rendered } from "./blocks";
 import { handlerDefaultsTable, keyGroupTable } from "../../config/generate";
+import { FACT_GENERATORS } from "./facts";
 
 export interface Endpoint { url: string; port: number; readyLine: string }
 export interface Generator { endpoint?: boolean; render(ep?: Endpoint): Promise<Rendered> }
@@ -168,6 +169,7 @@ export const GENERATORS: Record<string, Generator> = {
     "smoke-output": { endpoint: true, render: smokeOutput },
     "cli-response": { endpoint: true, render: cliResponse },
     "sdk-output": { endpoint: true, render: sdkOutput },
+    ...FACT_GENERATORS,
 };
 
 /** The generator of a block id (`file:docs/figures/x.md` included as it is, `config-keys:<group>` a key group of config/schema.ts), or undefined. */

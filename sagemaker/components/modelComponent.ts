@@ -11,10 +11,10 @@
 import * as aws from "@pulumi/aws";
 import * as awsNative from "@pulumi/aws-native";
 import * as crypto from "crypto";
-import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { ComponentScaling } from "./componentScaling";
-import { artifactKey, SAGEMAKER_NAME_MAX } from "../../config/names";
+import { SAGEMAKER_NAME_MAX } from "../../config/names";
+import { archiveObject } from "../endpoint/modelData";
 import type { BuiltArchive } from "../../packaging/archiveInto";
 import type { ComponentPlacement } from "../checks/placement";
 import type { ComponentsSettings } from "../../config/topologyConfig";
@@ -96,16 +96,8 @@ export class ModelComponent extends pulumi.ComponentResource {
         super(MODEL_COMPONENT_TYPE, name, {}, opts);
         const parent = { parent: this };
         const a = args.archive;
-        const object = new aws.s3.BucketObject(`${name}-archive`, {
-            bucket: args.bucket,
-            key: a.apply((x) => artifactKey(args.artifactPrefix, x.sha256)),
-            source: a.apply((x) => new pulumi.asset.FileAsset(path.relative(process.cwd(), x.file) || x.file)),
-            contentType: "application/gzip",
-            serverSideEncryption: args.kmsKeyArn ? "aws:kms" : "AES256",
-            kmsKeyId: args.kmsKeyArn,
-            tags: args.tags,
-        }, { ...parent, retainOnDelete: args.retainArtifacts });
-        const url = pulumi.interpolate`s3://${object.bucket}/${object.key}`;
+        const url = archiveObject(`${name}-archive`, { archive: a, bucket: args.bucket, artifactPrefix: args.artifactPrefix,
+            kmsKeyArn: args.kmsKeyArn, tags: args.tags }, { ...parent, retainOnDelete: args.retainArtifacts });
         const model = new aws.sagemaker.Model(`${name}-model`, {
             executionRoleArn: args.executionRoleArn,
             primaryContainer: { image: args.image, modelDataUrl: url, environment: args.environment },

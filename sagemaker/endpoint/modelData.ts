@@ -6,7 +6,7 @@
 import * as aws from "@pulumi/aws";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { buildArchiveInto } from "../../packaging/archiveInto";
+import { buildArchiveInto, BuiltArchive } from "../../packaging/archiveInto";
 import { artifactKey } from "../../config/names";
 import { ModelDataSource, UncompressedModelData } from "../uncompressedModelData";
 import type { EndpointContext } from "./context";
@@ -20,20 +20,34 @@ export interface RouterModelData {
     container: { modelDataUrl: pulumi.Output<string> } | { modelDataSource: pulumi.Output<ModelDataSource> };
 }
 
-/** Archive mode: builds model.tar.gz and uploads it under `<prefix>/<sha16>/model.tar.gz`. */
+export interface ArchiveObjectArgs {
+    archive: pulumi.Output<BuiltArchive>;
+    bucket: pulumi.Input<string>;
+    artifactPrefix: string;
+    kmsKeyArn?: string;
+    tags: Record<string, string>;
+}
+
+/** A built model.tar.gz as an encrypted object under `<prefix>/<sha16>/model.tar.gz`; returns its s3:// URL. */
+export function archiveObject(name: string, a: ArchiveObjectArgs, opts: pulumi.CustomResourceOptions): pulumi.Output<string> {
+    const object = new aws.s3.BucketObject(name, {
+        bucket: a.bucket,
+        key: a.archive.apply((x) => artifactKey(a.artifactPrefix, x.sha256)),
+        source: a.archive.apply((x) => new pulumi.asset.FileAsset(path.relative(process.cwd(), x.file) || x.file)),
+        contentType: "application/gzip",
+        serverSideEncryption: a.kmsKeyArn ? "aws:kms" : "AES256",
+        kmsKeyId: a.kmsKeyArn,
+        tags: a.tags,
+    }, opts);
+    return pulumi.interpolate`s3://${object.bucket}/${object.key}`;
+}
+
+/** Archive mode: builds model.tar.gz and uploads it (archiveObject). */
 export function archiveModelData(ctx: EndpointContext, bucket: pulumi.Output<string>): RouterModelData {
     const s = ctx.settings;
     const archive = pulumi.output(buildArchiveInto(ctx.plan.dir, ctx.buildDir, ctx.progressOf(s.modelDir)));
-    const object = new aws.s3.BucketObject(ctx.names.archive, {
-        bucket,
-        key: archive.apply((a) => artifactKey(s.artifactPrefix, a.sha256)),
-        source: archive.apply((a) => new pulumi.asset.FileAsset(path.relative(process.cwd(), a.file) || a.file)),
-        contentType: "application/gzip",
-        serverSideEncryption: s.kmsKeyArn ? "aws:kms" : "AES256",
-        kmsKeyId: s.kmsKeyArn,
-        tags: ctx.tags,
-    }, { ...ctx.opts, retainOnDelete: true });
-    const url = pulumi.interpolate`s3://${object.bucket}/${object.key}`;
+    const url = archiveObject(ctx.names.archive, { archive, bucket, artifactPrefix: s.artifactPrefix, kmsKeyArn: s.kmsKeyArn, tags: ctx.tags },
+        { ...ctx.opts, retainOnDelete: true });
     return { modelDataUrl: url, sha256: archive.apply((a) => a.sha256), container: { modelDataUrl: url } };
 }
 

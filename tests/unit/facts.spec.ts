@@ -3,6 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import Ajv2020 from "ajv/dist/2020";
+import * as ts from "typescript";
 import { checkFacts, factsProblems, FactsName, readFacts } from "../../sagemaker/facts";
 import { DLC_ACCOUNTS, FRAMEWORK_VERSION_ALIASES, GPU_IMAGE_TAGS } from "../../sagemaker/imageUri";
 import { GPU_FAMILIES, gpuInstanceInfo, memoryBytes } from "../../sagemaker/instanceTypes";
@@ -75,6 +76,29 @@ describe("facts as data: data/*.json, their schemas and the one reader", () => {
         assert.deepStrictEqual(GPU_FAMILIES.map((f) => [f.family, f.gpu, f.gpusBySize, f.memoryPerGpu, f.instanceStorage]),
             g.families.map((f: any) => [f.family, f.gpu, f.gpusBySize, f.memoryPerGpu, f.instanceStorage]));
         assert.deepStrictEqual([memoryBytes("16 GiB"), memoryBytes("24 GB")], [16 * 1024 ** 3, 24e9]);
+    });
+});
+
+describe("facts at run time: data/ travels with the compiled program", function () {
+    this.timeout(120000);
+
+    it("emits data/*.json beside compiled JS (tsc with the project's options) and the compiled reader reads them from there", () => {
+        fs.mkdirSync(path.join(ROOT, "build"), { recursive: true });
+        const out = fs.mkdtempSync(path.join(ROOT, "build", "facts-compiled-"));
+        try {
+            const config = ts.getParsedCommandLineOfConfigFile(path.join(ROOT, "tsconfig.json"), { outDir: out, rootDir: ROOT, noEmit: false }, {
+                ...ts.sys, onUnRecoverableConfigFileDiagnostic: (d) => { throw new Error(String(d.messageText)); } })!;
+            const emitted = ts.createProgram([path.join(ROOT, "sagemaker", "facts.ts")], config.options).emit();
+            assert.strictEqual(emitted.emitSkipped, false);
+            for (const name of ["dlc-images", "gpu-instances"]) assert.ok(fs.existsSync(path.join(out, "data", `${name}.json`)), `${name}.json not emitted`);
+            const compiled = path.join(out, "sagemaker", "facts.js");
+            assert.ok(fs.readFileSync(compiled, "utf8").includes('require("../data/gpu-instances.json")'), "the reader imports the JSON as a module");
+            const mod = require(compiled) as typeof import("../../sagemaker/facts");
+            assert.deepStrictEqual(mod.readFacts("gpu-instances"), fileOf("gpu-instances"));
+            assert.ok(Object.keys(require.cache).some((k) => k === path.join(out, "data", "gpu-instances.json")), "read from the compiled output's data/");
+        } finally {
+            fs.rmSync(out, { recursive: true, force: true });
+        }
     });
 });
 

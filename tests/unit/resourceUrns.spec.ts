@@ -2,9 +2,9 @@
  * The URN of every resource a stack declares is its identity in the state: a renamed or re-parented child
  * would be deleted and created again on a user's next `pulumi up`. This spec records the URN, type and name
  * set of a dev, a prod and a components stack under the Pulumi mocks and compares it with
- * tests/fixtures/resourceUrns.json, which was generated once from the code before GpuModelEndpoint was
- * reshaped (`WRITE_URN_FIXTURE=1` rewrites it: only do that when a rename is intended and migrated
- * with aliases).
+ * tests/fixtures/resourceUrns.json, which was generated once from main's code at commit b8f1180, before
+ * GpuModelEndpoint was reshaped into factories (`WRITE_URN_FIXTURE=1` rewrites it: only do that when a rename
+ * is intended and migrated with aliases).
  */
 import { resetRecorded } from "../support/pulumiMocks";
 import * as assert from "assert";

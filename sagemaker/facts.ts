@@ -66,8 +66,8 @@ const where = (e: ErrorObject) => `${e.instancePath || "/"} ${e.message}` +
     (e.keyword === "additionalProperties" ? ` (${(e.params as { additionalProperty: string }).additionalProperty})` : "") +
     (e.keyword === "propertyNames" ? ` (${(e.params as { propertyName: string }).propertyName})` : "");
 
-// The schemas themselves are checked against the JSON Schema meta-schema by the tests, not at every start
-// (that check alone costs about 250 ms; compiling both schemas without it about 10 ms).
+// The schemas themselves are checked against the JSON Schema meta-schema by tests/unit/facts.spec.ts, not at every
+// start: that check is most of the cost of ajv's first compile.
 let ajv: Ajv2020 | undefined;
 const validators = new Map<FactsName, ValidateFunction>();
 function validatorOf(name: FactsName): ValidateFunction {

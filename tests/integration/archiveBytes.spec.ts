@@ -7,8 +7,10 @@
  */
 import { strict as assert } from "assert";
 import * as path from "path";
+import * as zlib from "zlib";
+import { GZIP_OS_BYTE, gzipMember, outputBufferBytes } from "../../packaging/gzipMembers";
 import { ArchiveOptions, buildModelArchive } from "../../packaging/modelArchive";
-import { cleanupTempDirs, makeModelDir, sha256File, tempDir } from "../support/archiveFixtures";
+import { cleanupTempDirs, makeModelDir, seededBytes, sha256File, tempDir } from "../support/archiveFixtures";
 import { goldenModelFiles } from "../support/goldenArchive";
 
 /** zlib build the expected values were computed with (deflate output may differ on another one). */
@@ -44,4 +46,26 @@ describe("archive bytes pinned to main's packaging code", function () {
             }
         });
     }
+
+    it("never changes a member's bytes with zlib's output buffer size: probe-sized buffers give main's members", async () => {
+        const text = Buffer.from(Array.from({ length: 120_000 }, (_, i) => `token_${(i * 7919) % 10007}: ${i % 977}\n`).join("")).subarray(0, 1 << 20);
+        const sparse = Buffer.alloc(1 << 20);
+        seededBytes(sparse.length / 16, "sparse").forEach((b, i) => { sparse[i * 16 + (b % 16)] = b; });
+        const { Z_DEFAULT_STRATEGY, Z_RLE } = zlib.constants;
+        for (const [name, chunk] of [["text", text], ["sparse", sparse]] as const) {
+            // main's member: one zlib.gzip call with an output buffer of the whole chunk (+1 KiB)
+            const main = zlib.gzipSync(chunk, { level: 1, strategy: name === "sparse" ? Z_RLE : Z_DEFAULT_STRATEGY, memLevel: 9, chunkSize: chunk.length + 1024 });
+            main[9] = GZIP_OS_BYTE;
+            assert.ok(outputBufferBytes(chunk.length, 0.3) < chunk.length, "the estimate is smaller than main's buffer");
+            assert.deepEqual(Buffer.concat(await gzipMember(chunk, 1, "auto")), main, `${name}: gzipMember`);
+            for (const level of [1, 6, 9]) {
+                for (const strategy of [Z_DEFAULT_STRATEGY, Z_RLE]) {
+                    const whole = zlib.gzipSync(chunk, { level, strategy, memLevel: 9, chunkSize: chunk.length + 1024 });
+                    const short = zlib.gzipSync(chunk, { level, strategy, memLevel: 9, chunkSize: 64 * 1024 }); // many output buffers
+                    assert.ok(whole.length > 64 * 1024, `${name}: the output spans several 64 KiB buffers`);
+                    assert.deepEqual(short, whole, `${name} level ${level} strategy ${strategy}`);
+                }
+            }
+        }
+    });
 });

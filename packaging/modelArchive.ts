@@ -6,7 +6,8 @@
  * (a pax record only for paths ustar cannot hold, with fixed fields), fixed gzip headers.
  * Tar headers are encoded by the npm `tar` package. The tar stream is cut into 4 MiB
  * chunks, each one gzip member compressed on libuv's thread pool (gzipMembers.ts; float
- * weights are stored, text deflated), hashed while written, renamed into place only when
+ * weights are stored, text deflated), hashed in order while the thread pool reads ahead and
+ * writes behind (packTarGz below), renamed into place only when
  * complete, and reused while nothing changed (archiveCache.ts).
  */
 import * as crypto from "crypto";
@@ -26,11 +27,11 @@ export const DEFAULT_LEVEL = 1;
 export const DEFAULT_CHUNK_BYTES = 4 * 1024 * 1024;
 
 export interface ArchiveProgress {
-    /** Uncompressed tar bytes compressed and written so far. */
+    /** Uncompressed tar bytes compressed and queued for writing so far. */
     bytesDone: number;
     /** Uncompressed tar bytes in total (headers, data, padding). */
     bytesTotal: number;
-    /** Compressed bytes written so far. */
+    /** Compressed bytes produced so far (hashed; on disk or queued for writing). */
     bytesWritten: number;
     /** Milliseconds since the build started. */
     elapsedMs: number;
@@ -43,13 +44,16 @@ export interface ArchiveOptions {
     chunkBytes?: number;
     /** Deflate strategy per member (see `GzipStrategy`). Changes the bytes. @default "auto" */
     strategy?: GzipStrategy;
-    /** Members compressed at once, 1 to 64; does not change the bytes. @default os.availableParallelism() */
+    /**
+     * Members compressed at once, 1 to 64; does not change the bytes nor the CPU used. @default os.availableParallelism():
+     * a deflated member keeps one core busy, so fewer jobs than cores leaves a core idle (docs/packaging.md, benchmark).
+     */
     jobs?: number;
     /** Reuse the previous archive when no packed file's stat changed (see archiveCache.ts). @default true */
     cache?: boolean;
     /** Where the cache record is kept. @default `<outFile>.cache.json` */
     cacheFile?: string;
-    /** Called after each member is written (about every `chunkBytes` of input). */
+    /** Called after each member is compressed, hashed and queued for writing (about every `chunkBytes` of input). */
     onProgress?: (p: ArchiveProgress) => void;
     /** A checked directory that symbolic links in `dir` may point into (see WalkOptions.linkRoot). @default none */
     linkRoot?: string;

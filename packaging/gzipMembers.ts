@@ -57,17 +57,34 @@ export interface GzipMemberOptions {
  * Chunks under 96 KiB, level 0 and strategy `default` always get `{ level, Z_DEFAULT_STRATEGY }`.
  */
 export function chooseDeflate(chunk: Buffer, level: number, strategy: GzipStrategy): DeflateChoice {
+    return probeDeflate(chunk, level, strategy).choice;
+}
+
+/** {@link chooseDeflate}'s choice, with the compressed share of the probe samples under it (1 when not probed). */
+function probeDeflate(chunk: Buffer, level: number, strategy: GzipStrategy): { choice: DeflateChoice; ratio: number } {
     const { Z_DEFAULT_STRATEGY, Z_RLE } = zlib.constants;
-    if (strategy !== "auto" || level === 0 || chunk.length < PROBE_BYTES * PROBE_SAMPLES * 2) return { level, strategy: Z_DEFAULT_STRATEGY };
+    if (strategy !== "auto" || level === 0 || chunk.length < PROBE_BYTES * PROBE_SAMPLES * 2) {
+        return { choice: { level, strategy: Z_DEFAULT_STRATEGY }, ratio: 1 };
+    }
     const samples = Array.from({ length: PROBE_SAMPLES }, (_, i) => {
         const start = Math.floor(((chunk.length - PROBE_BYTES) * i) / (PROBE_SAMPLES - 1));
         return chunk.subarray(start, start + PROBE_BYTES);
     });
     const raw = PROBE_BYTES * PROBE_SAMPLES;
     const rle = samples.reduce((n, s) => n + zlib.deflateRawSync(s, { level, strategy: Z_RLE }).length, 0);
-    if (rle > raw * (1 - STORE_BELOW_SAVING)) return { level: 0, strategy: Z_DEFAULT_STRATEGY };
+    if (rle > raw * (1 - STORE_BELOW_SAVING)) return { choice: { level: 0, strategy: Z_DEFAULT_STRATEGY }, ratio: 1 };
     const normal = samples.reduce((n, s) => n + zlib.deflateRawSync(s, { level }).length, 0);
-    return rle <= normal * AUTO_TOLERANCE ? { level, strategy: Z_RLE } : { level, strategy: Z_DEFAULT_STRATEGY };
+    return rle <= normal * AUTO_TOLERANCE ? { choice: { level, strategy: Z_RLE }, ratio: rle / raw } : { choice: { level, strategy: Z_DEFAULT_STRATEGY }, ratio: normal / raw };
+}
+
+/**
+ * zlib's output buffer size for one member: the whole member when the probe says little (up to 4 MiB), else
+ * the probe's estimate with a margin (fewer and smaller allocations, less garbage collection). It only
+ * changes how zlib hands out the output, never the bytes (tested); a short estimate costs one more buffer.
+ */
+export function outputBufferBytes(chunkLength: number, ratio: number): number {
+    const whole = Math.max(64 * 1024, Math.min(chunkLength + 1024, 4 << 20));
+    return ratio >= 1 ? whole : Math.min(whole, Math.max(64 * 1024, Math.ceil(chunkLength * ratio * 1.25) + 16 * 1024));
 }
 
 const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, GZIP_OS_BYTE]);
@@ -105,66 +122,81 @@ export function storedMember(chunk: Buffer): Buffer[] {
  * returned as pieces to write in order. Stored chunks are built by {@link storedMember}.
  */
 export async function gzipMember(chunk: Buffer, level: number, strategy: GzipStrategy = "auto"): Promise<Buffer[]> {
-    const choice = chooseDeflate(chunk, level, strategy);
+    const { choice, ratio } = probeDeflate(chunk, level, strategy);
     if (choice.level === 0 && typeof zlib.crc32 === "function") return storedMember(chunk);
-    const out = await gzipAsync(chunk, {
-        ...choice, memLevel: 9,
-        chunkSize: Math.max(64 * 1024, Math.min(chunk.length + 1024, 4 << 20)),
-    });
+    const out = await gzipAsync(chunk, { ...choice, memLevel: 9, chunkSize: outputBufferBytes(chunk.length, ratio) });
     // zlib already writes no name and mtime 0; pin the OS byte (offset 9) as well.
     out[9] = GZIP_OS_BYTE;
     return [out];
 }
 
+/** Hands chunks from a producer to the member writer in order; `end()`/`fail()` finish it. */
+export class ChunkChannel {
+    private readonly queue: Buffer[] = [];
+    private waiter?: { resolve: (c: Buffer | undefined) => void; reject: (e: Error) => void };
+    private ended = false;
+    private error?: Error;
+
+    push(chunk: Buffer): void {
+        const w = this.waiter;
+        this.waiter = undefined;
+        if (w) w.resolve(chunk);
+        else this.queue.push(chunk);
+    }
+
+    end(): void { this.finish(); }
+
+    fail(error: Error): void { this.finish(error); }
+
+    /** The next chunk, or undefined after the last one; rejects with the producer's error. */
+    take(): Promise<Buffer | undefined> {
+        if (this.queue.length > 0) return Promise.resolve(this.queue.shift());
+        if (this.error) return Promise.reject(this.error);
+        if (this.ended) return Promise.resolve(undefined);
+        return new Promise((resolve, reject) => { this.waiter = { resolve, reject }; });
+    }
+
+    private finish(error?: Error): void {
+        this.ended = true;
+        this.error = error;
+        const w = this.waiter;
+        this.waiter = undefined;
+        if (w && error) w.reject(error);
+        else w?.resolve(undefined);
+    }
+}
+
 /**
- * Reads `source` (any chunking), re-cuts it at fixed offsets of `opts.chunkBytes` (without
- * copying pieces that already are whole chunks), compresses up to `opts.jobs` members at
- * once and hands each member's pieces to `sink` strictly in order. `onChunk` reports
- * uncompressed bytes consumed after each member is sunk. `compress` replaces the member
- * compressor (the benchmark compares a worker_threads one).
+ * Takes chunks from `next` (each exactly `opts.chunkBytes` except the last; undefined ends the input),
+ * compresses up to `opts.jobs` members at once and hands each member's pieces, with the chunk they were
+ * made from (stored members are views of it), to `sink` strictly in order; `sink` owns the chunk from
+ * then on. `onChunk` reports uncompressed bytes after each member is sunk.
  */
 export async function writeGzipMembers(
-    source: AsyncIterable<Buffer>,
+    next: () => Promise<Buffer | undefined>,
     opts: GzipMemberOptions,
-    sink: (parts: Buffer[]) => Promise<void>,
+    sink: (parts: Buffer[], chunk: Buffer) => Promise<void>,
     onChunk?: (uncompressedBytes: number) => void,
-    compress: (chunk: Buffer) => Promise<Buffer[]> = (chunk) => gzipMember(chunk, opts.level, opts.strategy),
 ): Promise<void> {
-    const inFlight: Array<{ promise: Promise<Buffer[]>; size: number }> = [];
+    const inFlight: Array<{ promise: Promise<Buffer[]>; chunk: Buffer }> = [];
     const drainOne = async (): Promise<void> => {
         const head = inFlight.shift()!;
-        await sink(await head.promise);
-        onChunk?.(head.size);
+        await sink(await head.promise, head.chunk);
+        onChunk?.(head.chunk.length);
     };
-    const submit = async (chunk: Buffer): Promise<void> => {
-        const promise = compress(chunk);
-        promise.catch(() => undefined); // awaited in order by drainOne
-        inFlight.push({ promise, size: chunk.length });
-        while (inFlight.length >= Math.max(1, opts.jobs)) await drainOne();
-    };
-    let pending: Buffer[] = [];
-    let pendingBytes = 0;
-    let sawInput = false;
-    for await (const piece of source) {
-        sawInput = true;
-        let offset = 0;
-        while (offset < piece.length) {
-            if (pendingBytes === 0 && piece.length - offset >= opts.chunkBytes) {
-                await submit(piece.subarray(offset, offset + opts.chunkBytes));
-                offset += opts.chunkBytes;
-                continue;
-            }
-            const take = Math.min(piece.length - offset, opts.chunkBytes - pendingBytes);
-            pending.push(piece.subarray(offset, offset + take));
-            pendingBytes += take;
-            offset += take;
-            if (pendingBytes === opts.chunkBytes) {
-                await submit(Buffer.concat(pending, pendingBytes));
-                pending = [];
-                pendingBytes = 0;
-            }
+    try {
+        let sawInput = false;
+        for (let chunk = await next(); chunk !== undefined; chunk = await next()) {
+            if (chunk.length > opts.chunkBytes) throw new Error(`writeGzipMembers: a chunk of ${chunk.length} bytes exceeds chunkBytes ${opts.chunkBytes}`);
+            sawInput = true;
+            const promise = gzipMember(chunk, opts.level, opts.strategy);
+            promise.catch(() => undefined); // awaited in order by drainOne
+            inFlight.push({ promise, chunk });
+            while (inFlight.length >= Math.max(1, opts.jobs)) await drainOne();
         }
+        if (!sawInput) inFlight.push({ promise: gzipMember(Buffer.alloc(0), opts.level, opts.strategy), chunk: Buffer.alloc(0) });
+        while (inFlight.length > 0) await drainOne();
+    } finally {
+        await Promise.allSettled(inFlight.map((f) => f.promise)); // no compression left running on a chunk after a failure
     }
-    if (pendingBytes > 0 || !sawInput) await submit(Buffer.concat(pending, pendingBytes));
-    while (inFlight.length > 0) await drainOne();
 }

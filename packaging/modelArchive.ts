@@ -6,33 +6,32 @@
  * (a pax record only for paths ustar cannot hold, with fixed fields), fixed gzip headers.
  * Tar headers are encoded by the npm `tar` package. The tar stream is cut into 4 MiB
  * chunks, each one gzip member compressed on libuv's thread pool (gzipMembers.ts; float
- * weights are stored, text deflated), hashed while written, renamed into place only when
+ * weights are stored, text deflated), hashed in order while the thread pool reads ahead and
+ * writes behind (packTarGz below), renamed into place only when
  * complete, and reused while nothing changed (archiveCache.ts).
  */
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { Header, Pax } from "tar";
 import { ArchiveEntry, isInsideDir, listArchiveEntries } from "./archiveEntries";
 import { cacheKey, lookupCache, racyEntries, removeCacheRecord, writeCacheRecord } from "./archiveCache";
-import { GzipStrategy, writeGzipMembers } from "./gzipMembers";
+import { ChunkChannel, GzipStrategy, writeGzipMembers } from "./gzipMembers";
+import { ChunkPool, produceTarChunks, tarSize } from "./tarStream";
 
-/** mtime stored for every entry: 1980-01-01T00:00:00Z (also valid for zip tools). */
-export const ARCHIVE_MTIME = new Date(Date.UTC(1980, 0, 1));
+export { ARCHIVE_MTIME, entryHeader, tarSize } from "./tarStream";
+
 /** Default zlib level: 1 (fastest); model weights barely compress at any level. */
 export const DEFAULT_LEVEL = 1;
 /** Default uncompressed bytes per gzip member. */
 export const DEFAULT_CHUNK_BYTES = 4 * 1024 * 1024;
-/** Bytes read from a file at a time (at most; never past the current chunk). */
-const READ_BYTES = 4 * 1024 * 1024;
 
 export interface ArchiveProgress {
-    /** Uncompressed tar bytes compressed and written so far. */
+    /** Uncompressed tar bytes compressed and queued for writing so far. */
     bytesDone: number;
     /** Uncompressed tar bytes in total (headers, data, padding). */
     bytesTotal: number;
-    /** Compressed bytes written so far. */
+    /** Compressed bytes produced so far (hashed; on disk or queued for writing). */
     bytesWritten: number;
     /** Milliseconds since the build started. */
     elapsedMs: number;
@@ -45,13 +44,16 @@ export interface ArchiveOptions {
     chunkBytes?: number;
     /** Deflate strategy per member (see `GzipStrategy`). Changes the bytes. @default "auto" */
     strategy?: GzipStrategy;
-    /** Members compressed at once, 1 to 64; does not change the bytes. @default os.availableParallelism() */
+    /**
+     * Members compressed at once, 1 to 64; does not change the bytes nor the CPU used. @default os.availableParallelism():
+     * a deflated member keeps one core busy, so fewer jobs than cores leaves a core idle (docs/packaging.md, benchmark).
+     */
     jobs?: number;
     /** Reuse the previous archive when no packed file's stat changed (see archiveCache.ts). @default true */
     cache?: boolean;
     /** Where the cache record is kept. @default `<outFile>.cache.json` */
     cacheFile?: string;
-    /** Called after each member is written (about every `chunkBytes` of input). */
+    /** Called after each member is compressed, hashed and queued for writing (about every `chunkBytes` of input). */
     onProgress?: (p: ArchiveProgress) => void;
     /** A checked directory that symbolic links in `dir` may point into (see WalkOptions.linkRoot). @default none */
     linkRoot?: string;
@@ -89,102 +91,65 @@ export function resolveArchiveOptions(opts: ArchiveOptions = {}): ResolvedOption
     return { level, chunkBytes, strategy, jobs };
 }
 
-/** The header block(s) of one entry: a pax record only when ustar cannot hold the path. */
-export function entryHeader(entry: Pick<ArchiveEntry, "path" | "type" | "size" | "mode">): Buffer {
-    const fields = {
-        path: entry.path, mode: entry.mode, uid: 0, gid: 0, size: entry.size, mtime: ARCHIVE_MTIME,
-        type: entry.type === "dir" ? "Directory" as const : "File" as const,
-        uname: "", gname: "", devmaj: 0, devmin: 0,
-    };
-    const header = new Header(fields);
-    header.encode();
-    const block = header.block!;
-    if (!header.needPax) return block;
-    const pax = new Pax({ path: entry.path, mtime: ARCHIVE_MTIME, uid: 0, gid: 0, size: entry.size }).encode();
-    return Buffer.concat([pax, block]);
+/** Chunk buffers beyond the `jobs` being compressed: read-ahead and writes in flight (at most 16 MiB of them). */
+function spareChunks(chunkBytes: number): number {
+    return Math.min(4, Math.max(1, Math.floor((16 * 1048576) / chunkBytes)));
 }
 
-/** Size of the uncompressed tar stream for these entries. */
-export function tarSize(entries: readonly ArchiveEntry[]): number {
-    let total = 1024;
-    for (const e of entries) total += entryHeader(e).length + Math.ceil(e.size / 512) * 512;
-    return total;
+function writevAt(fd: number, parts: Buffer[], position: number): Promise<number> {
+    return new Promise((resolve, reject) => fs.writev(fd, parts, position, (e, n) => (e ? reject(e) : resolve(n))));
 }
 
-/**
- * The uncompressed tar stream (headers, file data of exactly the listed size, padding, two
- * zero blocks) in buffers of exactly `chunkBytes` (the last one shorter). File data is read
- * straight into the chunk buffers: no per-read buffers, no concatenation.
- */
-export async function* tarChunks(entries: readonly ArchiveEntry[], chunkBytes = DEFAULT_CHUNK_BYTES): AsyncGenerator<Buffer> {
-    let buf = Buffer.allocUnsafe(chunkBytes);
-    let pos = 0;
-    const full: Buffer[] = [];
-    const advance = (n: number): void => {
-        pos += n;
-        if (pos === chunkBytes) {
-            full.push(buf);
-            buf = Buffer.allocUnsafe(chunkBytes);
-            pos = 0;
-        }
-    };
-    const put = (data: Buffer): void => {
-        for (let off = 0; off < data.length;) {
-            const n = Math.min(data.length - off, chunkBytes - pos);
-            data.copy(buf, pos, off, off + n);
-            off += n;
-            advance(n);
-        }
-    };
-    const zeros = (count: number): void => {
-        while (count > 0) {
-            const n = Math.min(count, chunkBytes - pos);
-            buf.fill(0, pos, pos + n);
-            count -= n;
-            advance(n);
-        }
-    };
-    for (const entry of entries) {
-        put(entryHeader(entry));
-        yield* full.splice(0);
-        if (entry.type !== "file" || entry.size === 0) continue;
-        const fh = await fs.promises.open(entry.abs, "r");
-        try {
-            for (let done = 0; done < entry.size;) {
-                const want = Math.min(entry.size - done, chunkBytes - pos, READ_BYTES);
-                const { bytesRead } = await fh.read(buf, pos, want, done);
-                if (bytesRead === 0) {
-                    throw new Error(`${entry.abs}: file shrank while packaging (expected ${entry.size} bytes); retry when nothing writes to the model directory`);
-                }
-                done += bytesRead;
-                advance(bytesRead);
-                yield* full.splice(0);
-            }
-            const st = await fh.stat();
-            if (st.size !== entry.size) {
-                throw new Error(`${entry.abs}: file changed size while packaging (${entry.size} -> ${st.size} bytes); retry when nothing writes to the model directory`);
-            }
-        } finally {
-            await fh.close();
-        }
-        zeros((512 - (entry.size % 512)) % 512);
-        yield* full.splice(0);
-    }
-    zeros(1024);
-    yield* full.splice(0);
-    if (pos > 0) yield buf.subarray(0, pos);
-}
-
-/** Writes every byte of `parts` in order (writev, retrying short writes). */
-async function writeAll(fh: fs.promises.FileHandle, parts: Buffer[]): Promise<void> {
+/** Writes every byte of `parts` in order at `position` (writev, retrying short writes). */
+async function writeAllAt(fd: number, parts: Buffer[], position: number): Promise<void> {
     let rest = parts.filter((p) => p.length > 0);
     while (rest.length > 0) {
-        let { bytesWritten } = await fh.writev(rest.slice(0, 1024));
+        let bytesWritten = await writevAt(fd, rest.slice(0, 1024), position);
+        position += bytesWritten;
         while (rest.length > 0 && bytesWritten >= rest[0].length) {
             bytesWritten -= rest[0].length;
             rest.shift();
         }
         if (bytesWritten > 0) rest[0] = rest[0].subarray(bytesWritten);
+    }
+}
+
+/**
+ * The pipeline: a reader fills pooled chunks (tarStream.ts), members are compressed on libuv's thread pool
+ * (`jobs` at once), then hashed on the main thread in order and written to `fd` by the thread pool without
+ * waiting (each chunk goes back to the pool once its member is on disk). Reads, compression, hashing and
+ * writes of different chunks overlap; memory stays at `jobs + spare` chunks.
+ */
+async function packTarGz(entries: readonly ArchiveEntry[], o: ResolvedOptions, fd: number,
+    onMember: (uncompressed: number, written: number) => void): Promise<{ sha256: string; bytes: number }> {
+    const pool = new ChunkPool(o.chunkBytes, o.jobs + 1 + spareChunks(o.chunkBytes));
+    const channel = new ChunkChannel();
+    const reading = produceTarChunks(entries, pool, (c) => channel.push(c)).then(() => channel.end(), (e: Error) => channel.fail(e));
+    const hash = crypto.createHash("sha256");
+    let written = 0;
+    let writing: Promise<void> = Promise.resolve();
+    let writeError: Error | undefined;
+    try {
+        await writeGzipMembers(() => channel.take(), o, async (parts, chunk) => {
+            if (writeError) throw writeError;
+            let bytes = 0;
+            for (const part of parts) {
+                hash.update(part);
+                bytes += part.length;
+            }
+            const at = written;
+            written += bytes;
+            writing = writing.then(() => writeAllAt(fd, parts, at)).catch((e: Error) => { writeError ??= e; })
+                .finally(() => pool.release(chunk));
+            onMember(chunk.length, written);
+        });
+        await writing;
+        if (writeError) throw writeError;
+        return { sha256: hash.digest("hex"), bytes: written };
+    } finally {
+        pool.close(); // a reader waiting for a chunk stops
+        await reading;
+        await writing;
     }
 }
 
@@ -260,14 +225,8 @@ export async function buildModelArchive(dir: string, outFile: string, opts: Arch
         if (hit) return { ...hit, cached: true };
         const bytesTotal = tarSize(entries);
         const started = Date.now();
-        const hash = crypto.createHash("sha256");
-        let bytesWritten = 0;
         let bytesDone = 0;
-        await writeGzipMembers(tarChunks(entries, o.chunkBytes), o, async (parts) => {
-            for (const part of parts) hash.update(part);
-            await writeAll(fh, parts);
-            for (const part of parts) bytesWritten += part.length;
-        }, (n) => {
+        const packed = await packTarGz(entries, o, fh.fd, (n, bytesWritten) => {
             bytesDone += n;
             opts.onProgress?.({ bytesDone, bytesTotal, bytesWritten, elapsedMs: Date.now() - started });
         });
@@ -276,8 +235,8 @@ export async function buildModelArchive(dir: string, outFile: string, opts: Arch
         await fs.promises.rename(tmp, outAbs);
         committed = true;
         const result = {
-            sha256: hash.digest("hex"),
-            bytes: bytesWritten,
+            sha256: packed.sha256,
+            bytes: packed.bytes,
             files: entries.filter((e) => e.type === "file").map((e) => e.path),
             tarBytes: bytesTotal,
         };

@@ -1,256 +1,181 @@
 /**
- * `npm run bench:package [-- --sizes 100,1024 --runs 3 --methods a,b --keep --tmp DIR]`
+ * `npm run bench:package [-- --scale F --runs N --shapes a,b --methods a,b --write --keep --tmp DIR]`
  *
- * Creates synthetic model directories (80% float32-like weights in shards, 20% compressible
- * text: a few large files plus 400 small ones) in a temp folder and times, round-robin so
- * load changes hit every method alike: our archive (default options), variants that justify
- * the defaults, GNU `tar -czf`, Python `tarfile` `w:gz` (the article's method), the cached
- * rerun and the uncompressed mode's hashing. Prints a markdown table of medians (min-max),
- * throughput, ratios against GNU tar and Python, archive size and peak RSS.
- * Every timed run is its own process; ours are timed inside the process (no start-up).
- * Slow: not part of `npm test`.
+ * Times `npm run package` as a user runs it (a whole process, so whatever start-up the command has
+ * today is included) against GNU `tar -czf`, `tar | pigz -p2`, `tar | pigz -1 -p2` and Python's
+ * `tarfile` (the article's way) on three reproducible model-directory shapes (scripts/benchShapes.ts),
+ * round-robin with the order rotated every round, and prints per shape the medians, the ratios
+ * package/baseline and a floor estimate. `--write` saves the output as docs/figures/bench-package.md.
+ * Slow at full scale (minutes per shape): not part of `npm test`.
  */
 import { execFileSync, spawnSync } from "child_process";
+import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import * as zlib from "zlib";
 import { parseArgs } from "node:util";
-import { pipeline } from "stream/promises";
-import { Readable } from "stream";
-import { listArchiveEntries } from "../packaging/archiveEntries";
-import { chooseDeflate, GZIP_OS_BYTE, storedMember, writeGzipMembers } from "../packaging/gzipMembers";
-import { buildModelArchive, DEFAULT_CHUNK_BYTES, DEFAULT_LEVEL, tarChunks } from "../packaging/modelArchive";
-import { hashModelFiles } from "../sagemaker/uncompressedModelData";
+import { makeShape, Shape, SHAPES, SHAPE_TITLES } from "./benchShapes";
+import { FIGURES_FILE, formatShape, median, Method, Sample, ShapeResult } from "./benchPackageReport";
 
-const MIB = 1048576;
 const PY = "/usr/bin/python3";
 const PY_TARFILE = "import sys, tarfile\nwith tarfile.open(sys.argv[2], 'w:gz') as t:\n    t.add(sys.argv[1], arcname='.')";
+const REPO = path.resolve(__dirname, "..");
+const pkg = (d: string, o: string, ...extra: string[]) => ["npm", "run", "package", "--silent", "--", "--model-dir", d, "--out", o, "--quiet", ...extra];
+const tarPipe = (d: string, o: string, pigz: string) => ["sh", "-c", `tar -cf - -C '${d}' . | ${pigz} > '${o}'`];
 
-/** Same members as `ours`, compressed by worker_threads (gzipSync) instead of zlib's async API on libuv's pool. */
-async function oursWithWorkers(dir: string, out: string): Promise<number> {
-    const { Worker } = await import("worker_threads");
-    const code = `const { parentPort } = require("worker_threads"); const zlib = require("zlib");
-parentPort.on("message", ({ id, buf, choice }) => {
-  const out = zlib.gzipSync(Buffer.from(buf), { ...choice, memLevel: 9, chunkSize: 4 << 20 });
-  out[9] = ${GZIP_OS_BYTE};
-  const ab = out.buffer.slice(out.byteOffset, out.byteOffset + out.length);
-  parentPort.postMessage({ id, ab }, [ab]);
-});`;
-    const workers = Array.from({ length: os.availableParallelism() }, () => new Worker(code, { eval: true }));
-    const waiting = new Map<number, (b: Buffer) => void>();
-    for (const w of workers) w.on("message", ({ id, ab }: { id: number; ab: ArrayBuffer }) => waiting.get(id)!(Buffer.from(ab)));
-    let next = 0;
-    const fh = await fs.promises.open(out, "w");
-    try {
-        await writeGzipMembers(tarChunks(listArchiveEntries(dir)), { level: DEFAULT_LEVEL, strategy: "auto", chunkBytes: DEFAULT_CHUNK_BYTES, jobs: workers.length },
-            async (parts) => { await fh.writev(parts); }, undefined, async (chunk) => {
-                const choice = chooseDeflate(chunk, DEFAULT_LEVEL, "auto");
-                if (choice.level === 0) return storedMember(chunk); // as ours: no zlib for stored chunks
-                return [await new Promise<Buffer>((resolve) => {
-                    const id = next++;
-                    waiting.set(id, resolve);
-                    const ab = chunk.buffer.slice(chunk.byteOffset, chunk.byteOffset + chunk.length) as ArrayBuffer;
-                    workers[id % workers.length].postMessage({ id, buf: ab, choice }, [ab]);
-                })];
-            });
-    } finally {
-        await fh.close();
-        await Promise.all(workers.map((w) => w.terminate()));
-    }
-    return fs.statSync(out).size;
+/** Every timed command: each run is one whole process tree, timed by /usr/bin/time (wall, user+sys CPU, peak RSS). */
+export const METHODS: Method[] = [
+    { id: "package", name: "package", how: "`npm run package -- --model-dir D --out O --quiet`, archive and cache record removed before each run (cold build)",
+        command: (d, o) => pkg(d, o), cold: true },
+    { id: "package-jobs1", name: "package --jobs 1", how: "the same with `--jobs 1`", command: (d, o) => pkg(d, o, "--jobs", "1"), cold: true },
+    { id: "package-jobs2", name: "package --jobs 2", how: "the same with `--jobs 2`", command: (d, o) => pkg(d, o, "--jobs", "2"), cold: true },
+    { id: "package-rerun", name: "package, unchanged rerun", how: "`npm run package` again with nothing changed (the cache record of an untimed build in place)",
+        command: (d, o) => pkg(d, o), cold: false },
+    { id: "gnu-tar", name: "tar -czf", how: "GNU `tar -czf O -C D .` (gzip -6, one core)", command: (d, o) => ["tar", "-czf", o, "-C", d, "."], cold: true },
+    { id: "tar-pigz", name: "tar | pigz -p2", how: "`tar -cf - -C D . | pigz -p2 > O` (level 6, two threads)", command: (d, o) => tarPipe(d, o, "pigz -p2"), cold: true },
+    { id: "pigz-1", name: "pigz -1 -p2", how: "`tar -cf - -C D . | pigz -1 -p2 > O` (level 1, two threads)", command: (d, o) => tarPipe(d, o, "pigz -1 -p2"), cold: true },
+    { id: "python-tarfile", name: "python tarfile", how: `\`${PY}\` \`tarfile.open(O, "w:gz")\` + \`add(D)\` (compresslevel 9, the article's way)`,
+        command: (d, o) => [PY, "-c", PY_TARFILE, d, o], cold: true },
+];
+
+function timed(cmd: string[], timeFile: string): Sample {
+    const t0 = process.hrtime.bigint();
+    const r = spawnSync("/usr/bin/time", ["-f", "%U %S %M", "-o", timeFile, ...cmd], { cwd: REPO, stdio: ["ignore", "pipe", "pipe"], encoding: "utf8" });
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    if (r.status !== 0) throw new Error(`${cmd.join(" ")} failed (exit ${r.status}): ${r.stderr.trim().split("\n").pop()}`);
+    const [user, sys, rssKb] = fs.readFileSync(timeFile, "utf8").trim().split("\n").pop()!.split(" ").map(Number);
+    return { ms, cpuMs: (user + sys) * 1000, rssMb: rssKb / 1024, stdout: r.stdout };
 }
 
-/** In-process methods (run in a child: `--run-method NAME --dir D --out O`). */
-const OURS: Record<string, (dir: string, out: string) => Promise<number | void>> = {
-    ours: async (d, o) => (await buildModelArchive(d, o, { cache: false })).bytes,
-    "ours-worker-threads": oursWithWorkers,
-    "ours-1job": async (d, o) => (await buildModelArchive(d, o, { cache: false, jobs: 1 })).bytes,
-    "ours-strategy-default": async (d, o) => (await buildModelArchive(d, o, { cache: false, strategy: "default" })).bytes,
-    "ours-level6": async (d, o) => (await buildModelArchive(d, o, { cache: false, level: 6 })).bytes,
-    "node-zlib-stream": async (d, o) => {
-        await pipeline(Readable.from(tarChunks(listArchiveEntries(d), MIB)), zlib.createGzip({ level: 1 }), fs.createWriteStream(o));
-        return fs.statSync(o).size;
-    },
-    "ours-cached": async (d, o) => (await buildModelArchive(d, o)).bytes, // the parent builds once before timing
-    "uncompressed-hash": async (d) => { await hashModelFiles(d); },
-    "uncompressed-hash-cached": async (d, o) => { await hashModelFiles(d, { cacheFile: `${o}.hashes.json` }); },
-};
-const EXTERNAL: Record<string, (dir: string, out: string) => string[]> = {
-    "gnu-tar": (d, o) => ["tar", "-czf", o, "-C", d, "."],
-    "python-tarfile": (d, o) => [PY, "-c", PY_TARFILE, d, o],
-};
-const DEFAULT_METHODS = ["ours", "ours-worker-threads", "ours-1job", "ours-strategy-default", "node-zlib-stream", "gnu-tar", "python-tarfile",
-    "ours-cached", "uncompressed-hash", "uncompressed-hash-cached"];
-
-/** xorshift32: reproducible data without crypto cost. */
-function rng(seed: number): () => number {
-    let x = seed >>> 0 || 1;
-    return () => {
-        x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
-        return x / 4294967296;
-    };
+function runMethod(m: Method, dir: string, out: string): Sample {
+    if (m.cold) for (const f of [out, `${out}.cache.json`]) fs.rmSync(f, { force: true });
+    else if (!fs.existsSync(`${out}.cache.json`)) timed(m.command(dir, out), `${out}.time`); // untimed build fills the cache
+    const s = timed(m.command(dir, out), `${out}.time`);
+    if (!m.cold && !/nothing changed/.test(s.stdout ?? "")) throw new Error(`${m.name}: the rerun rebuilt instead of reusing the archive`);
+    return { ...s, bytes: fs.statSync(out).size, sha256: /^sha256 ([0-9a-f]{64})$/m.exec(s.stdout ?? "")?.[1] };
 }
 
-function floatShard(bytes: number, r: () => number): Buffer {
-    const f = new Float32Array(Math.floor(bytes / 4));
-    const scale = 0.01 + r() * 0.1;
-    for (let i = 0; i < f.length; i++) f[i] = (r() + r() + r() - 1.5) * scale; // roughly normal, like trained weights
-    return Buffer.from(f.buffer);
+/**
+ * The floor estimate's work, in a child (`--floor-work DIR OUT`): the same read, member choice and
+ * compression, sha256 and write as `package`, done once in one thread with no overlap and no CLI;
+ * prints its CPU ms (user+sys, every thread of the process).
+ */
+async function floorWork(dir: string, out: string): Promise<void> {
+    const { listArchiveEntries } = await import("../packaging/archiveEntries");
+    const { ChunkChannel, gzipMember } = await import("../packaging/gzipMembers");
+    const { ChunkPool, produceTarChunks } = await import("../packaging/tarStream");
+    const { DEFAULT_CHUNK_BYTES, DEFAULT_LEVEL } = await import("../packaging/modelArchive");
+    const entries = listArchiveEntries(dir);
+    const cpu0 = process.cpuUsage();
+    const pool = new ChunkPool(DEFAULT_CHUNK_BYTES, 2);
+    const channel = new ChunkChannel();
+    const reading = produceTarChunks(entries, pool, (c) => channel.push(c)).then(() => channel.end(), (e: Error) => channel.fail(e));
+    const hash = crypto.createHash("sha256");
+    const fd = fs.openSync(out, "w");
+    for (let chunk = await channel.take(); chunk !== undefined; chunk = await channel.take()) {
+        for (const part of await gzipMember(chunk, DEFAULT_LEVEL, "auto")) {
+            hash.update(part);
+            fs.writeSync(fd, part);
+        }
+        pool.release(chunk);
+    }
+    fs.closeSync(fd);
+    await reading;
+    const cpu = process.cpuUsage(cpu0);
+    console.log(JSON.stringify({ cpuMs: (cpu.user + cpu.system) / 1000, sha256: hash.digest("hex") }));
 }
 
-const WORDS = "the model layer weight bias token embed attention head norm scale label class score input output shape batch".split(" ");
-function textBlob(bytes: number, r: () => number): Buffer {
-    const parts: string[] = [];
-    let n = 0;
-    while (n < bytes) {
-        const line = `${WORDS[Math.floor(r() * WORDS.length)]}_${Math.floor(r() * 5000)}: ${(r() * 100).toFixed(3)}, "${WORDS[Math.floor(r() * WORDS.length)]}"\n`;
-        parts.push(line);
-        n += line.length;
-    }
-    return Buffer.from(parts.join("").slice(0, bytes));
+/** Floor estimate: Node's start-up (`node -e 0`) plus the floor work's CPU spread over the cores. */
+function floorSample(dir: string, out: string, startupMs: number): { ms: number; workCpuMs: number } {
+    const r = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", __filename, "--floor-work", dir, out],
+        { cwd: REPO, encoding: "utf8", env: { ...process.env, TS_NODE_PROJECT: path.join(REPO, "tsconfig.json") } });
+    if (r.status !== 0) throw new Error(`floor work failed: ${r.stderr.trim().split("\n").pop()}`);
+    const { cpuMs } = JSON.parse(r.stdout.trim().split("\n").pop()!) as { cpuMs: number };
+    return { ms: startupMs + cpuMs / os.availableParallelism(), workCpuMs: cpuMs };
 }
-
-/** Writes a synthetic model directory of about `mib` MiB; returns its exact size in bytes. */
-export function makeSyntheticDir(dir: string, mib: number): number {
-    const r = rng(mib * 7919);
-    const total = mib * MIB;
-    const write = (rel: string, data: Buffer | string) => {
-        fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
-        fs.writeFileSync(path.join(dir, rel), data);
-    };
-    write("code/inference.py", "def model_fn(d):\n    pass\n\ndef input_fn(b, c):\n    pass\n\ndef predict_fn(x, m):\n    pass\n\ndef output_fn(p, a):\n    pass\n");
-    write("code/requirements.txt", "safetensors\n");
-    const shards = Math.max(2, Math.round((0.8 * mib) / 100));
-    for (let i = 0; i < shards; i++) {
-        const name = `weights/model-${String(i + 1).padStart(5, "0")}-of-${String(shards).padStart(5, "0")}.bin`;
-        write(name, floatShard(Math.floor((0.8 * total) / shards), r));
-    }
-    let small = 0;
-    for (let i = 0; i < 400; i++) {
-        const size = 1024 * (1 + (i % 64));
-        write(`assets/part-${String(Math.floor(i / 100))}/item-${String(i).padStart(4, "0")}.json`, textBlob(size, r));
-        small += size;
-    }
-    const rest = Math.max(0, Math.floor(0.2 * total) - small);
-    write("tokenizer/vocab.txt", textBlob(Math.floor(rest / 2), r));
-    write("tokenizer/tokenizer.json", textBlob(rest - Math.floor(rest / 2), r));
-    write("models.json", JSON.stringify({ models: [{ name: "synthetic", framework: "pytorch", path: `weights/model-00001-of-${String(shards).padStart(5, "0")}.bin`, task: "x", memoryBytes: total }] }));
-    return listArchiveEntries(dir).reduce((n, e) => n + e.size, 0);
-}
-
-interface Sample { ms: number; cpuMs: number; rssMb: number; bytes?: number }
-
-function runOnce(method: string, dir: string, out: string): Sample {
-    fs.rmSync(out, { force: true });
-    if (method in EXTERNAL) {
-        const timeFile = `${out}.time`;
-        const [cmd, ...args] = EXTERNAL[method](dir, out);
-        const t0 = process.hrtime.bigint();
-        const r = spawnSync("/usr/bin/time", ["-f", "%M %U %S", "-o", timeFile, cmd, ...args], { stdio: ["ignore", "ignore", "pipe"] });
-        const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-        if (r.status !== 0) throw new Error(`${method} failed: ${r.stderr}`);
-        const [rssKb, user, sys] = fs.readFileSync(timeFile, "utf8").trim().split("\n").pop()!.split(" ").map(Number);
-        return { ms, cpuMs: (user + sys) * 1000, rssMb: rssKb / 1024, bytes: fs.statSync(out).size };
-    }
-    const child = () => spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", __filename, "--run-method", method, "--dir", dir, "--out", out],
-        { encoding: "utf8", env: { ...process.env, TS_NODE_PROJECT: path.join(__dirname, "..", "tsconfig.json") } });
-    if (method.endsWith("-cached")) {
-        fs.rmSync(`${out}.cache.json`, { force: true });
-        fs.rmSync(`${out}.hashes.json`, { force: true });
-        child(); // untimed first build fills the cache
-    }
-    const r = child();
-    if (r.status !== 0) throw new Error(`${method} failed: ${r.stderr}`);
-    return JSON.parse(r.stdout.trim().split("\n").pop()!) as Sample;
-}
-
-const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
 
 function machine(): string {
     const cpu = os.cpus();
-    return `${cpu[0]?.model ?? "?"}, ${os.availableParallelism()} cores available, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, `
-        + `node ${process.version}, zlib ${process.versions.zlib}, ${execFileSync("tar", ["--version"], { encoding: "utf8" }).split("\n")[0]}, `
-        + `${execFileSync(PY, ["--version"], { encoding: "utf8" }).trim()} tarfile (compresslevel 9)`;
+    return `${cpu[0]?.model ?? "?"}, ${os.availableParallelism()} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node ${process.version} `
+        + `(zlib ${process.versions.zlib}), ${execFileSync("tar", ["--version"], { encoding: "utf8" }).split("\n")[0]}, `
+        + `pigz ${execFileSync("pigz", ["--version"], { encoding: "utf8" }).trim().replace(/^pigz /, "")}, `
+        + `${execFileSync(PY, ["--version"], { encoding: "utf8" }).trim()}`;
 }
 
-const help = (): string => `Usage: npm run bench:package -- [--sizes MIB,MIB] [--runs N] [--methods a,b] [--keep] [--tmp DIR]
+const HELP = `Usage: npm run bench:package -- [--scale F] [--runs N] [--shapes a,b] [--methods a,b] [--write] [--keep] [--tmp DIR]
 
-Packaging benchmark (slow, not part of npm test): writes synthetic model directories of the given sizes
-(default 100,1024 MiB) to a temp folder and times every method round-robin, --runs times each (default 3);
-prints a Markdown table per size. Methods: ${[...Object.keys(OURS), ...Object.keys(EXTERNAL)].join(", ")}.
---keep leaves the synthetic directories; --tmp DIR puts them under DIR.
+Times npm run package (whole processes, as a user runs it) against tar -czf, tar | pigz -p2, tar | pigz -1 -p2
+and Python tarfile on three generated model directories (${SHAPES.map((s) => `${s}: ${SHAPE_TITLES[s]}`).join("; ")}),
+--runs rounds (default 3) in rotated round-robin order; prints medians, ratios package/baseline and a floor estimate.
+--scale multiplies the directory sizes (default 1; e.g. 0.05 for a quick run). --write saves the output to
+${FIGURES_FILE}. Methods: ${METHODS.map((m) => m.id).join(", ")}.
+Slow at scale 1 (about 30 minutes for 3 rounds on 2 cores): not part of npm test.
 
 Examples:
-  npm run bench:package -- --sizes 100 --runs 3
-  npm run bench:package -- --sizes 1024 --runs 3 --methods ours,gnu-tar,python-tarfile,ours-cached`;
+  npm run bench:package -- --write
+  npm run bench:package -- --scale 0.05 --runs 1 --shapes small --methods package,pigz-1`;
 
 async function main(): Promise<void> {
-    let values;
-    try {
-        ({ values } = parseArgs({ options: {
-            sizes: { type: "string", default: "100,1024" }, runs: { type: "string", default: "3" }, methods: { type: "string" },
-            keep: { type: "boolean" }, tmp: { type: "string" }, "run-method": { type: "string" }, dir: { type: "string" }, out: { type: "string" },
-            help: { type: "boolean", short: "h" },
-        } }));
-    } catch (e) {
-        throw new Error(`${(e as Error).message}; see npm run bench:package -- --help`);
-    }
-    if (values.help) { console.log(help()); return; }
-    const sizes = values.sizes!.split(",").map(Number);
-    if (sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--sizes ${values.sizes} must be positive MiB counts separated by commas, e.g. 100,1024`);
-    if (values["run-method"]) {
-        const t0 = process.hrtime.bigint();
-        const cpu0 = process.cpuUsage();
-        const bytes = await OURS[values["run-method"]](values.dir!, values.out!);
-        const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-        const cpu = process.cpuUsage(cpu0);
-        console.log(JSON.stringify({ ms, cpuMs: (cpu.user + cpu.system) / 1000, rssMb: process.resourceUsage().maxRSS / 1024, bytes: bytes ?? undefined }));
-        return;
-    }
-    const methods = values.methods ? values.methods.split(",") : DEFAULT_METHODS;
-    for (const m of methods) if (!(m in OURS) && !(m in EXTERNAL)) throw new Error(`unknown method ${m}; one of ${[...Object.keys(OURS), ...Object.keys(EXTERNAL)].join(", ")}`);
+    const { values } = parseArgs({ options: {
+        scale: { type: "string", default: "1" }, runs: { type: "string", default: "3" }, shapes: { type: "string" }, methods: { type: "string" },
+        write: { type: "boolean" }, keep: { type: "boolean" }, tmp: { type: "string" }, help: { type: "boolean", short: "h" },
+        "floor-work": { type: "string" },
+    }, allowPositionals: true });
+    if (values.help) return console.log(HELP);
+    if (values["floor-work"]) return floorWork(values["floor-work"], process.argv[process.argv.length - 1]);
+    const scale = Number(values.scale);
     const runs = Number(values.runs);
-    if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs ${values.runs} must be a positive integer`);
+    const shapes = (values.shapes?.split(",") ?? [...SHAPES]) as Shape[];
+    const methods = values.methods ? values.methods.split(",").map((n) => METHODS.find((m) => m.id === n)) : METHODS;
+    const problems = [
+        ...(!(scale > 0 && scale <= 4) ? [`--scale ${values.scale} must be a number above 0 and at most 4`] : []),
+        ...(!Number.isInteger(runs) || runs < 1 ? [`--runs ${values.runs} must be a positive integer`] : []),
+        ...shapes.filter((s) => !SHAPES.includes(s)).map((s) => `--shapes: unknown shape ${s} (one of ${SHAPES.join(", ")})`),
+        ...(methods.includes(undefined) ? [`--methods: unknown method in ${values.methods} (one of ${METHODS.map((m) => m.id).join(", ")})`] : []),
+        ...(methods[0]?.id !== "package" ? ["--methods must start with package (the ratios are package/baseline)"] : []),
+    ];
+    if (problems.length > 0) throw new Error(problems.join("; "));
     const root = fs.mkdtempSync(path.join(values.tmp ?? os.tmpdir(), "bench-package-"));
-    console.log(`machine: ${machine()}\nload average before: ${os.loadavg().map((x) => x.toFixed(2)).join(" ")}\n`);
+    const started = new Date();
+    const lines: string[] = [];
+    const say = (l = "") => { console.log(l); lines.push(l); };
     try {
-        for (const mib of sizes) {
-            const dir = path.join(root, `model-${mib}`);
-            const bytes = makeSyntheticDir(dir, mib);
-            execFileSync("sh", ["-c", `cat $(find "${dir}" -type f) > /dev/null`]); // warm the page cache alike for everyone
-            const samples: Record<string, Sample[]> = Object.fromEntries(methods.map((m) => [m, []]));
+        const startup = median(Array.from({ length: 5 }, () => timed([process.execPath, "-e", "0"], path.join(root, "node.time")).ms));
+        const results: ShapeResult[] = [];
+        for (const shape of shapes) {
+            const dir = path.join(root, shape);
+            const inputBytes = makeShape(shape, dir, scale);
+            execFileSync("sh", ["-c", `find '${dir}' -type f -exec cat {} + > /dev/null`]); // page cache warm for every method alike
+            const samples = new Map<Method, Sample[]>(methods.map((m) => [m as Method, []]));
+            const floors: number[] = [];
             for (let run = 0; run < runs; run++) {
-                for (const m of methods) {
-                    const s = runOnce(m, dir, path.join(root, `out-${mib}-${m}.tar.gz`));
-                    samples[m].push(s);
-                    process.stderr.write(`${mib} MiB run ${run + 1}/${runs} ${m}: ${(s.ms / 1000).toFixed(2)} s, cpu ${(s.cpuMs / 1000).toFixed(2)} s, ${s.rssMb.toFixed(0)} MB\n`);
+                const order = [...methods.slice(run % methods.length), ...methods.slice(0, run % methods.length)] as Method[];
+                for (const m of order) {
+                    const s = runMethod(m, dir, path.join(root, `out-${m.id}.tar.gz`));
+                    samples.get(m)!.push(s);
+                    process.stderr.write(`${shape} round ${run + 1}/${runs} ${m.name}: ${(s.ms / 1000).toFixed(2)} s, cpu ${(s.cpuMs / 1000).toFixed(2)} s\n`);
                 }
+                floors.push(floorSample(dir, path.join(root, "out-floor.tar.gz"), startup).ms);
             }
-            const med = (m: string) => median(samples[m].map((s) => s.ms));
-            const full = methods.includes("ours") ? med("ours") : undefined;
-            console.log(`### ${mib} MiB directory (${(bytes / MIB).toFixed(1)} MiB in ${listArchiveEntries(dir).filter((e) => e.type === "file").length} files), ${runs} runs each\n`);
-            console.log("| method | median s (min-max) | MiB/s | x GNU tar time | Python time / this | % of ours full | CPU s (user+sys) | archive MiB | peak RSS MB |");
-            console.log("|---|---|---|---|---|---|---|---|---|");
-            for (const m of methods) {
-                const ms = samples[m].map((s) => s.ms);
-                const out = samples[m].find((s) => s.bytes !== undefined)?.bytes;
-                const vsTar = methods.includes("gnu-tar") ? (med(m) / med("gnu-tar")).toFixed(3) : "-";
-                const vsPy = methods.includes("python-tarfile") ? (med("python-tarfile") / med(m)).toFixed(1) : "-";
-                const ofOurs = full ? `${((100 * med(m)) / full).toFixed(1)}%` : "-";
-                console.log(`| ${m} | ${(med(m) / 1000).toFixed(3)} (${(Math.min(...ms) / 1000).toFixed(3)}-${(Math.max(...ms) / 1000).toFixed(3)}) `
-                    + `| ${(bytes / MIB / (med(m) / 1000)).toFixed(1)} | ${vsTar} | ${vsPy} | ${ofOurs} | ${(median(samples[m].map((s) => s.cpuMs)) / 1000).toFixed(2)} `
-                    + `| ${out ? (out / MIB).toFixed(1) : "-"} `
-                    + `| ${Math.max(...samples[m].map((s) => s.rssMb)).toFixed(0)} |`);
-            }
-            console.log("");
-            for (const f of fs.readdirSync(root)) if (f.startsWith(`out-${mib}-`)) fs.rmSync(path.join(root, f), { force: true });
+            results.push({ shape, inputBytes, files: Number(execFileSync("sh", ["-c", `find '${dir}' -type f | wc -l`], { encoding: "utf8" })), samples, floorMs: median(floors) });
+            for (const f of fs.readdirSync(root)) if (f.startsWith("out-")) fs.rmSync(path.join(root, f), { force: true });
             if (!values.keep) fs.rmSync(dir, { recursive: true, force: true });
         }
-        console.log(`load average after: ${os.loadavg().map((x) => x.toFixed(2)).join(" ")}`);
+        const command = `npm run bench:package --${values.scale !== "1" ? ` --scale ${values.scale}` : ""}${values.runs !== "3" ? ` --runs ${values.runs}` : ""}`
+            + `${values.shapes ? ` --shapes ${values.shapes}` : ""}${values.methods ? ` --methods ${values.methods}` : ""}${values.write ? " --write" : ""}`;
+        say(`<!-- generated by \`${command}\` on ${started.toISOString().slice(0, 16).replace("T", " ")} UTC; ${machine()}; `
+            + `load average ${os.loadavg().map((x) => x.toFixed(1)).join(" ")} at the end. Rerun it to regenerate this file. -->`);
+        for (const r of results) formatShape(r, runs, startup).forEach((l) => say(l));
+        say("How each figure was taken: every run is one whole command (process start-up included), timed from spawn to exit; "
+            + "CPU is user+sys of the command and its children (`/usr/bin/time`); the input is in the page cache for every method (read once before the first run); "
+            + "outputs go to a temp folder (not synced). Commands:");
+        for (const m of methods) say(`- ${m!.name}: ${m!.how}`);
+        say(`- floor estimate: \`node -e 0\` start-up (median ${(startup / 1000).toFixed(2)} s) + the CPU of the same work done once in one thread `
+            + `(read, member choice and compression, sha256, write; scripts/benchPackage.ts --floor-work) / ${os.availableParallelism()} cores.`);
+        if (values.write) fs.writeFileSync(path.join(REPO, FIGURES_FILE), `${lines.join("\n")}\n`);
     } finally {
         if (!values.keep) fs.rmSync(root, { recursive: true, force: true });
     }
 }
 
-if (require.main === module) main().catch((e) => { console.error(`bench:package: ${(e as Error).message}`); process.exitCode = 1; });
+if (require.main === module) main().catch((e) => { console.error(`bench:package: ${(e as Error).message}; see npm run bench:package -- --help`); process.exitCode = 1; });

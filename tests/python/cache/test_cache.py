@@ -1,64 +1,16 @@
-"""The memory-bounded LRU model cache of the handler (model-src/code/mme/cache.py), with real TorchScript models on CPU."""
-import json
+"""The memory-bounded LRU model cache of the handler (model-src/code/mme/cache.py), with real TorchScript models on CPU:
+eviction order, freeing, pinned models, concurrent requests, load failures and waits."""
 import logging
-import os
 import threading
 import time
 import weakref
 
 import pytest
 
-from mme.budget import cache_budget, device_total_memory
 from mme.frameworks import load_model
 from mme.router import Router
-from conftest import error_of, invoke
-
-UNIT = 100_000  # bytes; every generated model declares a multiple of it as memoryBytes
-N_IN, N_OUT = 16, 4
-
-
-def make_mlp(path, hidden, klass):
-    """A TorchScript MLP 16 -> hidden -> 4 whose prediction is always class ``klass``."""
-    import torch
-    from torch import nn
-    torch.manual_seed(hidden)
-    net = nn.Sequential(nn.Linear(N_IN, hidden), nn.ReLU(), nn.Linear(hidden, N_OUT))
-    with torch.no_grad():
-        net[2].weight.mul_(0.001)
-        net[2].bias.zero_()
-        net[2].bias[klass] = 50.0
-    torch.jit.script(net.eval()).save(str(path))
-    return sum(p.numel() * p.element_size() for p in net.parameters())
-
-
-def make_model_dir(root, models):
-    """models: list of (name, units, pinned). Each model's parameters fit its declared
-    memoryBytes (units * UNIT) and it always predicts class index i % 4."""
-    entries = []
-    for i, (name, units, pinned) in enumerate(models):
-        hidden = int(units * UNIT / 4 / (N_IN + 1 + N_OUT)) - 20
-        os.makedirs(root / name, exist_ok=True)
-        params = make_mlp(root / name / "model.pt", hidden, i % N_OUT)
-        assert params <= units * UNIT
-        entries.append({"name": name, "framework": "pytorch", "path": f"{name}/model.pt", "task": "test",
-                        "labels": ["c0", "c1", "c2", "c3"],
-                        "input": {"kind": "tabular", "shape": [N_IN], "dtype": "float32", "range": [-1e3, 1e3],
-                                  "maxBatch": 8},
-                        "memoryBytes": units * UNIT, "pinned": pinned})
-    (root / "models.json").write_text(json.dumps({"models": entries}))
-    return str(root)
-
-
-def router_for(root, models, budget_units, **env):
-    environ = {"MODEL_CACHE_BYTES": str(budget_units * UNIT), "MODEL_LOAD_RETRY_SECONDS": "0"}
-    environ.update({k: str(v) for k, v in env.items()})
-    return Router.from_dir(make_model_dir(root, models), environ=environ)
-
-
-def ask(router, name):
-    out = invoke(router, {"model": name, "inputs": [[0.5] * N_IN]})
-    return out["predictions"][0]["label"]
-
+from conftest import error_of
+from cache_models import N_IN, UNIT, ask, make_mlp, make_model_dir, router_for
 
 FIVE = [("p0", 1, True), ("m1", 2, False), ("m2", 3, False), ("m3", 4, False), ("m4", 4, False)]
 
@@ -268,99 +220,6 @@ def test_loads_and_evictions_are_logged_with_sizes(tmp_path, caplog):
     assert ("evicted model 'a' (0.2 MiB, least recently used) to make room for 'b' (0.2 MiB); "
             "resident 0.0 MiB of 0.3 MiB") in text
 
-
-def spec_list(*frameworks):
-    return {f"m{i}": type("S", (), {"framework": fw})() for i, fw in enumerate(frameworks)}
-
-
-def test_the_budget_comes_from_model_cache_bytes_first():
-    assert cache_budget({"MODEL_CACHE_BYTES": "12345", "MODEL_CACHE_FRACTION": "0.9"},
-                        spec_list("pytorch")) == (12345, "MODEL_CACHE_BYTES")
-
-
-def test_the_budget_is_a_fraction_of_the_device_memory_defaulting_to_half_per_worker():
-    total, device = device_total_memory(True)
-    assert device == "CPU" and total > 0  # no CUDA on this machine
-    budget, why = cache_budget({"MODEL_CACHE_FRACTION": "0.25"}, spec_list("pytorch"))
-    assert budget == int(total * 0.25) and why.startswith("MODEL_CACHE_FRACTION=0.25 of")
-    budget, why = cache_budget({"SAGEMAKER_MODEL_SERVER_WORKERS": "2"}, spec_list("sklearn"))
-    assert budget == int(total * 0.25) and why.startswith("default fraction 0.5 / 2 worker(s) of")
-
-
-GIB = 2**30
-
-
-@pytest.fixture
-def four_t4s(monkeypatch):
-    """A CUDA machine with `fake.count` GPUs of 16 GiB each (there is no GPU here: torch.cuda is monkeypatched)."""
-    torch = pytest.importorskip("torch")
-    fake = type("Fake", (), {"count": 4, "asked": []})()
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    monkeypatch.setattr(torch.cuda, "device_count", lambda: fake.count)
-    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda dev: (fake.asked.append(str(dev)) or (GIB, 16 * GIB)))
-    monkeypatch.setattr(torch.cuda, "get_device_name", lambda dev: "Tesla T4")
-    return fake
-
-
-@pytest.mark.parametrize("gpus,workers,sharing", [(4, 1, 1), (4, 3, 1), (4, 4, 1), (4, 5, 2), (4, 8, 2), (4, 9, 3), (1, 1, 1), (1, 2, 2)])
-def test_the_default_budget_on_cuda_divides_by_the_workers_sharing_one_gpu(four_t4s, gpus, workers, sharing):
-    four_t4s.count = gpus
-    budget, why = cache_budget({"SAGEMAKER_MODEL_SERVER_WORKERS": str(workers)}, spec_list("pytorch"), gpu_id=gpus - 1)
-    assert budget == int(16 * GIB * 0.5 / sharing)
-    assert why == (f"default fraction 0.5 / {sharing} worker(s) sharing the GPU ({workers} worker(s) over {gpus} GPU(s)) "
-                   f"of 16384.0 MiB CUDA cuda:{gpus - 1} (Tesla T4) memory")
-    assert four_t4s.asked == [f"cuda:{gpus - 1}"]
-
-
-def test_a_fraction_or_bytes_on_cuda_is_per_worker_and_not_divided(four_t4s):
-    env = {"SAGEMAKER_MODEL_SERVER_WORKERS": "8", "MODEL_CACHE_FRACTION": "0.3"}
-    assert cache_budget(env, spec_list("pytorch"))[0] == int(16 * GIB * 0.3)
-    assert cache_budget({**env, "MODEL_CACHE_BYTES": "777"}, spec_list("pytorch")) == (777, "MODEL_CACHE_BYTES")
-
-
-def test_the_default_budget_in_host_ram_divides_by_all_workers_even_with_gpus(four_t4s):
-    # Only sklearn models: the budget is the RAM's, which every worker shares, whatever the GPU count.
-    total, device = device_total_memory(False)
-    budget, why = cache_budget({"SAGEMAKER_MODEL_SERVER_WORKERS": "8"}, spec_list("sklearn"))
-    assert device == "CPU" and budget == int(total * 0.5 / 8)
-    assert why.startswith("default fraction 0.5 / 8 worker(s) of") and four_t4s.asked == []
-
-
-@pytest.mark.parametrize("env,message", [
-    ({"MODEL_CACHE_BYTES": "lots"}, "MODEL_CACHE_BYTES='lots': expected a positive integer number of bytes"),
-    ({"MODEL_CACHE_BYTES": "-5"}, "MODEL_CACHE_BYTES='-5': expected a positive integer number of bytes"),
-    ({"MODEL_CACHE_FRACTION": "1.5"}, "MODEL_CACHE_FRACTION='1.5': expected a number in (0, 1]"),
-    ({"MODEL_CACHE_FRACTION": "half"}, "MODEL_CACHE_FRACTION='half': expected a number"),
-])
-def test_an_invalid_cache_setting_is_refused_naming_the_variable(env, message):
-    with pytest.raises(ValueError) as info:
-        cache_budget(env, spec_list("sklearn"))
-    assert str(info.value) == message
-
-
-def test_measure_models_writes_each_models_measured_footprint_into_the_manifest(tmp_path, capsys):
-    import measure_models
-    root = make_model_dir(tmp_path, [("a", 1, False), ("b", 3, True)])
-    assert measure_models.main(["--model-dir", root]) == 0
-    written = {m["name"]: m for m in json.load(open(os.path.join(root, "models.json")))["models"]}
-    out = capsys.readouterr().out
-    for name in ("a", "b"):
-        with Router.from_dir(root, environ={"MODEL_CACHE_BYTES": str(10**9)}).cache.use(name) as model:
-            params = model.nbytes
-        assert written[name]["memoryBytes"] >= params and written[name]["memoryBytes"] % (64 * 1024) == 0
-        assert f"-> memoryBytes {written[name]['memoryBytes']}" in out
-    assert written["b"]["pinned"] is True and written["a"]["labels"] == ["c0", "c1", "c2", "c3"]
-
-
-def test_the_cache_benchmark_reports_hit_rate_load_time_and_latency_with_and_without_eviction(capsys):
-    import bench_cache
-    assert bench_cache.main(["--models", "3", "--mb-per-step", "0.2", "--requests", "30"]) == 0
-    lines = capsys.readouterr().out.splitlines()
-    assert lines[0].startswith("device: CPU") or lines[0].startswith("device: CUDA")
-    assert "hit rate" in lines[2] and "load/miss" in lines[2]
-    no_evict, evict = lines[3].split(), lines[4].split()
-    assert no_evict[:3] == ["all", "fit", "(no"] and no_evict[6] == "90.0%" and no_evict[8] == "0"
-    assert evict[:3] == ["0.4", "of", "total"] and int(evict[7]) > 0 and float(evict[5].rstrip("%")) < 90
 
 
 def test_idle_models_are_not_evicted_for_nothing_while_the_room_still_cannot_be_made(tmp_path):

@@ -1,80 +1,16 @@
-"""Tests of local/server/serve.py, the local model server, against a small handler module of the test's own.
-
-The handler module is written to a temporary <base>/model/code/inference.py, the layout SageMaker
-gives /opt/ml/model, so these tests do not depend on model-src/.
-"""
-import contextlib
-import io
+"""Tests of local/server/serve.py, the local model server, in-process (its workers are real processes) against
+a small handler module of the test's own (serve_fixtures.py): the toolkit's contract, errors, time limits,
+the handler's context and workers."""
 import json
 import logging
 import os
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
-import urllib.error
-import urllib.request
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-SERVE = ROOT / "local" / "server" / "serve.py"
-sys.path.insert(0, str(ROOT / "local" / "server"))
-import serve  # noqa: E402
-
-HANDLER = (ROOT / "local" / "fixture" / "inference.py").read_text()
-
-
-def make_model_dir(tmp_path, handler=HANDLER):
-    base = tmp_path / "ml"
-    (base / "model" / "code").mkdir(parents=True)
-    (base / "model" / "fixture").mkdir()
-    (base / "model" / "fixture" / "weights.txt").write_text("w-42\n")
-    (base / "model" / "code" / "inference.py").write_text(handler)
-    return base
-
-
-def env_for(base, **extra):
-    env = {"SAGEMAKER_BASE_DIR": str(base), "SAGEMAKER_PROGRAM": "inference.py"}
-    env.update({k: str(v) for k, v in extra.items()})
-    return env
-
-
-@contextlib.contextmanager
-def model_server(base, **extra):
-    """An in-process ModelServer (its workers are real processes); closed afterwards."""
-    server = serve.ModelServer(env_for(base, **extra), on_worker=lambda worker: None)
-    try:
-        yield server
-    finally:
-        server.close()
-
-
-@pytest.fixture()
-def app(tmp_path):
-    with model_server(make_model_dir(tmp_path), SAGEMAKER_MODEL_SERVER_TIMEOUT="0.5") as server:
-        yield server
-
-
-def call(app, method, path, body=b"", content_type=None, accept=None):
-    environ = {"REQUEST_METHOD": method, "PATH_INFO": path, "wsgi.input": io.BytesIO(body),
-               "CONTENT_LENGTH": str(len(body))}
-    if content_type is not None:
-        environ["CONTENT_TYPE"] = content_type
-    if accept is not None:
-        environ["HTTP_ACCEPT"] = accept
-    seen = {}
-
-    def start_response(status, headers):
-        seen["status"] = int(status.split(" ", 1)[0])
-        seen["headers"] = dict(headers)
-
-    payload = b"".join(app(environ, start_response))
-    return seen["status"], seen["headers"], payload
-
+from serve_fixtures import app, call, env_for, make_model_dir, model_server  # noqa: F401 (app is a fixture)
+import serve  # noqa: E402 (local/server is on sys.path once serve_fixtures is imported)
 
 def test_ping_is_503_loading_before_model_fn_ran_and_200_after(app):
     status, _, body = call(app, "GET", "/ping")
@@ -262,93 +198,3 @@ def test_non_numeric_settings_are_refused_with_the_variable_name(tmp_path):
         serve.ModelServer(env_for(make_model_dir(tmp_path), SAGEMAKER_MODEL_SERVER_TIMEOUT="abc"))
     with pytest.raises(SystemExit, match="SAGEMAKER_MODEL_SERVER_WORKERS='1.5' is not a whole number"):
         serve.ModelServer(env_for(make_model_dir(tmp_path / "b"), SAGEMAKER_MODEL_SERVER_WORKERS="1.5"))
-
-
-# ---- the real process ------------------------------------------------------
-
-@contextlib.contextmanager
-def served(base, **extra):
-    """serve.py as its own process on a free port: yields (process, port); killed if still running
-    and its pipes closed afterwards."""
-    env = dict(os.environ, **env_for(base, SAGEMAKER_BIND_TO_PORT="0", **extra))
-    proc = subprocess.Popen(["/usr/bin/python3", str(SERVE)], env=env, stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
-    try:
-        line = proc.stdout.readline().decode()
-        assert line.startswith("LOCAL_SERVE_PORT="), proc.stderr.read().decode()
-        yield proc, int(line.strip().split("=", 1)[1])
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=5)
-        for pipe in (proc.stdin, proc.stdout, proc.stderr):
-            pipe.close()
-
-
-def http(port, method, path, body=None, headers=None):
-    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=body, method=method, headers=headers or {})
-    try:
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            return resp.status, resp.read()
-    except urllib.error.HTTPError as err:
-        return err.code, err.read()
-
-
-def wait_healthy(port, seconds=20):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if http(port, "GET", "/ping")[0] == 200:
-            return True
-        time.sleep(0.05)
-    return False
-
-
-def test_the_process_serves_on_a_free_port_and_stops_on_sigterm(tmp_path):
-    base = make_model_dir(tmp_path)
-    with served(base, FIXTURE_LOAD_DELAY="0.5") as (proc, port):
-        assert http(port, "GET", "/ping")[0] == 503
-        assert wait_healthy(port)
-        status, body = http(port, "POST", "/invocations", b'{"a": 1}', {"Content-Type": "application/json"})
-        assert status == 200 and json.loads(body)["model"] == "w-42"
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=5) == 0
-
-
-def alive(pid):
-    """True while pid runs (a zombie waiting to be reaped counts as gone)."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-
-
-def test_the_process_and_its_group_exit_when_its_parent_closes_stdin(tmp_path):
-    handler = HANDLER.replace("def model_fn(model_dir):", "def model_fn(model_dir):\n"
-                              "    import subprocess\n"
-                              "    open(os.path.join(model_dir, 'helper.pid'), 'w').write("
-                              "str(subprocess.Popen(['/bin/sleep', '300']).pid))")
-    base = make_model_dir(tmp_path, handler=handler)
-    with served(base, LOCAL_EXIT_ON_STDIN_CLOSE="1") as (proc, port):
-        assert wait_healthy(port)
-        helper = int((base / "model" / "helper.pid").read_text())
-        proc.stdin.close()
-        assert proc.wait(timeout=5) in (0, -signal.SIGKILL)
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline and alive(helper):
-            time.sleep(0.05)
-        assert not alive(helper), "the handler's subprocess must not be orphaned"
-
-
-def test_the_process_logs_the_cause_when_loading_fails(tmp_path):
-    base = make_model_dir(tmp_path)
-    with served(base, FIXTURE_LOAD_FAIL="1") as (proc, port):
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            status, body = http(port, "GET", "/ping")
-            if json.loads(body)["status"] == "Unhealthy":
-                break
-            time.sleep(0.05)
-        assert status == 503
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=5)
-        assert "model file fixture/weights.txt is corrupt" in proc.stderr.read().decode()

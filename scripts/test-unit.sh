@@ -35,8 +35,8 @@ export TMPDIR="$work/tmp"; mkdir -p "$TMPDIR"
   --deselect tests/python/test_frameworks.py::test_the_module_imports_no_framework_and_a_sklearn_only_manifest_never_imports_torch \
   > "$work/pytest.log" 2>&1 &
 py_pid=$!
-MOCHA_COUNTS_FILE="$work/counts" npx mocha --no-config -r ./tests/support/mochaRegister.js --extension ts --timeout 60000 \
-  --reporter tests/support/summaryReporter.js 'tests/unit/**/*.spec.ts'; mocha_rc=$?
+MOCHA_COUNTS_FILE="$work/counts" npx mocha --no-config -r ./tests/support/mocha/register.js --extension ts --timeout 60000 \
+  --reporter tests/support/mocha/summaryReporter.js 'tests/unit/**/*.spec.ts'; mocha_rc=$?
 wait "$py_pid"; py_rc=$?
 echo "== pytest (/usr/bin/python3, unit tests)"; cat "$work/pytest.log"
 

@@ -1,6 +1,6 @@
 /**
  * Security checks not already in tests/unit/iam/policies.spec.ts (pure policy documents),
- * tests/unit/sagemaker/endpoint.spec.ts (dev inputs) and tests/integration/local/local.spec.ts (unsigned, wrong secret, unknown key,
+ * tests/unit/sagemaker/endpoint.spec.ts (dev inputs) and tests/integration/local/fixtureHandler.spec.ts (unsigned, wrong secret, unknown key,
  * changed body, expired date):
  * - invariants over EVERY resource the component declares under Pulumi mocks, for the dev and prod
  *   stacks and a KMS + VPC variant: each bucket private (public access block, ACLs disabled, no

@@ -1,4 +1,4 @@
-// Loaded after ts-node by tests/support/mochaRegister.js.
+// Loaded after ts-node by tests/support/mocha/register.js.
 // @pulumi/pulumi reads `new Error().stack` for every promise it tracks (runtime/debuggable.js), only to print
 // it when PULUMI_DEBUG_PROMISE_LEAKS is set; ts-node's source-map support maps each of those stacks through
 // the source maps, which took about a third of the unit specs' CPU time. Unless PULUMI_DEBUG_PROMISE_LEAKS is

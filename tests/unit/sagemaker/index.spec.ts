@@ -20,15 +20,15 @@ function snapshot(dir: string): string {
 describe("config/, packaging/ and sagemaker/: the program's modules", () => {
     it("export the config readers, the endpoint component and its resource and archive functions from their folders", () => {
         const modules: Record<string, string[]> = {
-            "../../config/config": ["parseSettings", "loadSettings"],
-            "../../sagemaker/gpuModelEndpoint": ["GpuModelEndpoint"],
-            "../../sagemaker/imageUri": ["resolveImageUri"],
-            "../../sagemaker/instanceTypes": ["gpuInstanceInfo"],
-            "../../sagemaker/executionRole": ["executionRolePolicy"],
-            "../../sagemaker/artifactBucket": ["bucketPolicy"],
-            "../../packaging/modelArchive": ["buildModelArchive"],
-            "../../packaging/modelDir": ["validateModelDir"],
-            "../../packaging/manifest": ["checkManifest"],
+            "../../../config/config": ["parseSettings", "loadSettings"],
+            "../../../sagemaker/gpuModelEndpoint": ["GpuModelEndpoint"],
+            "../../../sagemaker/imageUri": ["resolveImageUri"],
+            "../../../sagemaker/instanceTypes": ["gpuInstanceInfo"],
+            "../../../sagemaker/executionRole": ["executionRolePolicy"],
+            "../../../sagemaker/artifactBucket": ["bucketPolicy"],
+            "../../../packaging/modelArchive": ["buildModelArchive"],
+            "../../../packaging/modelDir": ["validateModelDir"],
+            "../../../packaging/manifest": ["checkManifest"],
         };
         for (const [file, names] of Object.entries(modules)) {
             // eslint-disable-next-line @typescript-eslint/no-var-requires
@@ -89,7 +89,7 @@ describe("index.ts with topology components", function () {
         const cwd = process.cwd();
         const project = fs.mkdtempSync(path.join(os.tmpdir(), "gmme-index-"));
         process.chdir(project);
-        const id = require.resolve("../../index");
+        const id = require.resolve("../../../index");
         const cached = require.cache[id];
         delete require.cache[id];
         try {

@@ -94,6 +94,6 @@ describe("npm scripts run TypeScript from build/js (scripts/launch/)", function 
         assert.strictEqual(r.status, 0, r.stderr);
         assert.match(r.stdout, /^prepare: \d+ of \d+ TypeScript files compiled into build\/js, [1-9]\d* stale removed/);
         assert.strictEqual(fs.existsSync(orphan), false);
-        for (const f of ["local/start.js", "scripts/package.js", "scripts/smoke.js"]) assert.ok(fs.existsSync(path.join(REPO, "build", "js", f)), f);
+        for (const f of ["local/start.js", "scripts/package.js", "scripts/smoke/smoke.js"]) assert.ok(fs.existsSync(path.join(REPO, "build", "js", f)), f);
     });
 });

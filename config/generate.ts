@@ -3,7 +3,7 @@
  * is kept) and the config table of docs/configuration.md (between the config-table markers). Each
  * generated region says it is generated. `npm run config` checks both (exit 1 naming the file that
  * drifted), `npm run config -- --write` re-renders them; `npm run docs` runs the same check and write,
- * and tests/unit/configSchema.spec.ts fails when a committed file differs.
+ * and tests/unit/config/configSchema.spec.ts fails when a committed file differs.
  */
 import * as fs from "fs";
 import * as path from "path";

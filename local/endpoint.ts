@@ -95,6 +95,31 @@ export async function listenOn(server: http.Server, port: number, host: string):
     });
 }
 
+/** Refuses a bad endpoint name, timeout or (unless `validate` is false) model directory before anything starts. */
+function checkStartOptions(endpointName: string, timeoutS: number, modelDir: string, validate: boolean, log: (line: string) => void): void {
+    const nameProblem = sageMakerNameProblem(endpointName);
+    if (nameProblem) throw new Error(`endpoint name "${logText(endpointName, 80)}" ${nameProblem}`);
+    if (!(timeoutS > 0 && timeoutS <= MAX_MODEL_SERVER_TIMEOUT_S)) {
+        throw new Error(`modelServerTimeoutSeconds ${timeoutS} must be a number of seconds from 0.001 to ${MAX_MODEL_SERVER_TIMEOUT_S}`);
+    }
+    if (validate) {
+        const check = validateModelDir(modelDir);
+        for (const w of check.warnings) log(`warning: ${w}`);
+        if (check.errors.length > 0) throw new Error(`the model directory has problems:\n  ${check.errors.join("\n  ")}`);
+    }
+}
+
+/** Builds the archive `pulumi up` uploads into `workDir` and extracts it as SageMaker does into /opt/ml/model. */
+async function buildAndExtract(modelDir: string, workDir: string, log: (line: string) => void): Promise<{ archive: ArchiveResult; extracted: string }> {
+    const archiveFile = path.join(workDir, "model.tar.gz");
+    const archive = await localArchive(modelDir, archiveFile, REPO_ROOT); // reused while the model directory is unchanged
+    const extracted = path.join(workDir, "ml", "model");
+    fs.mkdirSync(extracted, { recursive: true });
+    await tar.x({ file: archiveFile, cwd: extracted, strict: true });
+    log(`archive: ${archive.files.length} files, ${archive.bytes} bytes, sha256 ${archive.sha256}; extracted to ${extracted}`);
+    return { archive, extracted };
+}
+
 /** Starts the local endpoint; resolves once /ping is healthy. On failure everything started is stopped. */
 export async function startLocalEndpoint(opts: LocalEndpointOptions = {}): Promise<LocalEndpoint> {
     const log = opts.log ?? ((l: string) => process.stderr.write(l + "\n"));
@@ -102,16 +127,7 @@ export async function startLocalEndpoint(opts: LocalEndpointOptions = {}): Promi
     const endpointName = opts.endpointName ?? "local";
     const host = opts.host ?? "127.0.0.1";
     const timeoutS = opts.modelServerTimeoutSeconds ?? 60;
-    const nameProblem = sageMakerNameProblem(endpointName);
-    if (nameProblem) throw new Error(`endpoint name "${logText(endpointName, 80)}" ${nameProblem}`);
-    if (!(timeoutS > 0 && timeoutS <= MAX_MODEL_SERVER_TIMEOUT_S)) {
-        throw new Error(`modelServerTimeoutSeconds ${timeoutS} must be a number of seconds from 0.001 to ${MAX_MODEL_SERVER_TIMEOUT_S}`);
-    }
-    if (opts.validate !== false) {
-        const check = validateModelDir(modelDir);
-        for (const w of check.warnings) log(`warning: ${w}`);
-        if (check.errors.length > 0) throw new Error(`the model directory has problems:\n  ${check.errors.join("\n  ")}`);
-    }
+    checkStartOptions(endpointName, timeoutS, modelDir, opts.validate !== false, log);
     // a npm start killed with SIGKILL left its temp folder (and maybe its model server): clean up after it
     const stale = removeStaleWorkDirs();
     if (stale.length > 0) log(`removed ${stale.length} stale temp folder(s) of local endpoints that are gone: ${stale.join(", ")}`);
@@ -154,13 +170,7 @@ export async function startLocalEndpoint(opts: LocalEndpointOptions = {}): Promi
         const port = (api.server.address() as AddressInfo).port;
 
         // 2. the archive pulumi up uploads, extracted as SageMaker does into /opt/ml/model
-        const archiveFile = path.join(workDir, "model.tar.gz");
-        const archive = await localArchive(modelDir, archiveFile, REPO_ROOT); // reused while the model directory is unchanged
-        const base = path.join(workDir, "ml");
-        const extracted = path.join(base, "model");
-        fs.mkdirSync(extracted, { recursive: true });
-        await tar.x({ file: archiveFile, cwd: extracted, strict: true });
-        log(`archive: ${archive.files.length} files, ${archive.bytes} bytes, sha256 ${archive.sha256}; extracted to ${extracted}`);
+        const { archive, extracted } = await buildAndExtract(modelDir, workDir, log);
 
         if (opts.signal?.aborted) throw new Error("start interrupted; everything started was stopped");
         // 3. the model server, in its own process group; /ping healthy = every worker loaded the models

@@ -13,7 +13,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 
-/** The fixture's handler module: local/fixture/inference.py (also used by tests/python/test_serve.py). */
+/** The fixture's handler module: local/fixture/inference.py (also used by tests/python/serve/test_serve.py). */
 export const FIXTURE_HANDLER = fs.readFileSync(path.join(__dirname, "fixture", "inference.py"), "utf8");
 
 /** Writes the fixture model dir into a fresh temp folder and returns its path (remove it when done). */

@@ -67,7 +67,7 @@ const show = (v: unknown): string => (v === undefined ? "nothing" : JSON.stringi
 
 /**
  * The one schema of models.json, shipped in the archive beside the handler (model-src/code/), which checks
- * manifests with the same file (code/manifest_schema.py); tests/integration/manifestSchema.spec.ts runs a corpus through both.
+ * manifests with the same file (code/manifest_schema.py); tests/integration/packaging/manifestSchema.spec.ts runs a corpus through both.
  */
 export const MANIFEST_SCHEMA_FILE = path.resolve(__dirname, "..", "model-src", "code", "models.schema.json");
 type Schema = { description?: string; type?: string; properties?: Record<string, Schema>; items?: Schema };

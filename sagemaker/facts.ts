@@ -66,7 +66,7 @@ const where = (e: ErrorObject) => `${e.instancePath || "/"} ${e.message}` +
     (e.keyword === "additionalProperties" ? ` (${(e.params as { additionalProperty: string }).additionalProperty})` : "") +
     (e.keyword === "propertyNames" ? ` (${(e.params as { propertyName: string }).propertyName})` : "");
 
-// The schemas themselves are checked against the JSON Schema meta-schema by tests/unit/facts.spec.ts, not at every
+// The schemas themselves are checked against the JSON Schema meta-schema by tests/unit/sagemaker/facts.spec.ts, not at every
 // start: that check is most of the cost of ajv's first compile.
 let ajv: Ajv2020 | undefined;
 const validators = new Map<FactsName, ValidateFunction>();

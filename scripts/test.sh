@@ -15,8 +15,8 @@ something in its temporary folder, or when a stray warning reached the output.
 Examples:
   npm test
   npm run test:unit   # the fast tests only (scripts/test-unit.sh)
-  npx mocha --no-config -r ts-node/register/transpile-only --extension ts tests/integration/smoke.spec.ts   # one spec
-  /usr/bin/python3 -m pytest tests/python/test_cache.py -q -p no:cacheprovider                  # one Python file
+  npx mocha --no-config -r ts-node/register/transpile-only --extension ts tests/integration/smoke/smoke.spec.ts   # one spec
+  /usr/bin/python3 -m pytest tests/python/cache/test_cache.py -q -p no:cacheprovider                  # one Python file
 HELP
   exit 0
 fi

@@ -119,7 +119,7 @@ export interface SignedRequest {
  * The signature `@smithy/signature-v4`'s SignatureV4.sign gives `req` (signing exactly its SignedHeaders, as the
  * verifier did with it: `applyChecksum` off, `uriEscapePath` on, service sagemaker), computed synchronously with the
  * signer's own canonicalisation (getCanonicalHeaders, getCanonicalQuery, its canonical path) and a cached signing key.
- * `bodyHash` is the hex SHA-256 of the body. tests/unit/sigv4Fast.spec.ts checks it equals SignatureV4.sign's.
+ * `bodyHash` is the hex SHA-256 of the body. tests/unit/local/sigv4Fast.spec.ts checks it equals SignatureV4.sign's.
  */
 export function expectedSignature(req: SignedRequest, signedHeaders: string[], longDate: string, region: string, credentials: Credentials, bodyHash: () => string): string {
     const headers: Record<string, string> = {};

@@ -1,7 +1,7 @@
 /**
  * Generated blocks in the docs: every figure, count and sample output in README.md and docs/*.md sits
  * between `<!-- generated:ID -->` and `<!-- /generated:ID -->` and is rendered by the generator ID
- * (scripts/docs/generators.ts). `npm run docs -- --write` re-renders them; tests/integration/docsExamples.spec.ts
+ * (scripts/docs/generators.ts). `npm run docs -- --write` re-renders them; tests/integration/tooling/docsExamples.spec.ts
  * fails when one differs from what its generator gives now. Pure helpers here; no I/O but file reads.
  */
 import * as fs from "fs";

@@ -118,7 +118,7 @@ async function packageOutput(): Promise<Rendered> {
 }
 
 async function smokeOutput(ep?: Endpoint): Promise<Rendered> {
-    const r = await run(process.execPath, [...TS_NODE, "scripts/smoke.ts", "--local", `${ep!.url}/endpoints/local/invocations`]);
+    const r = await run(process.execPath, [...TS_NODE, "scripts/smoke/smoke.ts", "--local", `${ep!.url}/endpoints/local/invocations`]);
     if (r.code !== 0) throw new Error(`smoke failed: ${r.stderr.trim()}`);
     return { text: ["```text", "$ npm run smoke -- --local http://127.0.0.1:8080/endpoints/local/invocations", at8080(r.stdout, ep!).trimEnd(), "```"].join("\n"), volatile: [TIMINGS] };
 }

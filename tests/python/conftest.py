@@ -12,7 +12,8 @@ CODE_DIR = os.path.join(MODEL_SRC, "code")
 TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
 FASHION_DIR = os.environ.get("FASHION_MNIST_DIR", "/usr/share/datasets/fashion-mnist")
 
-for p in (CODE_DIR, TESTS_DIR, os.path.join(REPO, "training"), os.path.join(REPO, "scripts")):
+for p in (CODE_DIR, TESTS_DIR, os.path.join(REPO, "training"), os.path.join(REPO, "scripts"),
+          os.path.join(REPO, "scripts", "bench")):
     if p not in sys.path:
         sys.path.insert(0, p)
 

@@ -1,5 +1,5 @@
 """model-src/code/manifest_schema.py: the handler's standard-library interpreter of models.schema.json.
-(The corpus both checkers must agree on runs in tests/integration/manifestSchema.spec.ts.)"""
+(The corpus both checkers must agree on runs in tests/integration/packaging/manifestSchema.spec.ts.)"""
 import json
 import os
 

@@ -58,15 +58,22 @@ export function makeModelDir(o: FixtureOptions = {}): { base: string; dir: strin
     return { base, dir };
 }
 
+/** A YAML file of the repository, parsed once per test run (a fresh copy each call: callers may change it). */
+const parsedYaml = new Map<string, unknown>();
+function readYaml(file: string): any {
+    if (!parsedYaml.has(file)) parsedYaml.set(file, parse(fs.readFileSync(path.join(ROOT, file), "utf8")));
+    return structuredClone(parsedYaml.get(file));
+}
+
 /** Keys declared in Pulumi.yaml by other modules (not reported as unknown). */
 export function otherDeclaredKeys(): string[] {
-    const doc = parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8"));
+    const doc = readYaml("Pulumi.yaml");
     return Object.keys(doc.config ?? {}).filter((k) => !(CONFIG_KEYS as string[]).includes(k));
 }
 
 /** Raw config + region of Pulumi.<stack>.yaml. */
 export function stackFile(stack: string): { raw: RawConfig; region?: string } {
-    return rawConfigFromStackFile(parse(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")));
+    return rawConfigFromStackFile(readYaml(`Pulumi.${stack}.yaml`));
 }
 
 /** Settings of a stack file, with modelDir pointed at `modelDir` and extra overrides. */

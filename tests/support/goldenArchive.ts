@@ -1,4 +1,4 @@
-/** A fixed small model directory whose archive bytes are pinned by tests/integration/archiveBytes.spec.ts. */
+/** A fixed small model directory whose archive bytes are pinned by tests/integration/packaging/archiveBytes.spec.ts. */
 import { seededBytes, validModelFiles } from "./archiveFixtures";
 
 /**

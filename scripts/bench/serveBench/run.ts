@@ -1,0 +1,173 @@
+/**
+ * The measuring part of `npm run bench:serve`: two `npm start` endpoints (tuned: the default thread and allocator
+ * variables; baseline: LOCAL_SERVE_TUNING=off), one load client in its own process, phases alternating between the
+ * two, CPU per request of every process, and the in-process floor (floor.py) with each endpoint's worker environment.
+ */
+import { ChildProcess, execFile, spawn } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as readline from "readline";
+import { loadSmokeData, percentile } from "../../smoke/smokeData";
+import type { ClientCommand, ClientReply } from "./client";
+import { cpuMs, startEndpoint, StartedEndpoint } from "./processes";
+
+export interface BenchOptions { requests: number; concurrency: number; rounds: number; baseline: boolean; out: string; json?: string }
+export interface Stats { n: number; p50: number; p95: number; p99: number; mean: number }
+/** CPU ms per request of each process. */
+export interface CpuPerRequest { api: number; modelServer: number; workers: number; client: number }
+export interface PhaseResult {
+    phase: string; concurrency: number; requests: number; errors: number; firstErrors: string[]; seconds: number;
+    requestsPerSecond: number; latency: Record<string, Stats>; cpu: CpuPerRequest;
+}
+export interface VariantResult { name: string; tuning: Record<string, string>; phases: PhaseResult[]; floor: Record<string, Stats & { cpuMs: number }> }
+export interface BenchResult { options: BenchOptions; variants: VariantResult[]; machine: string; loadBefore: string; loadAfter: string; date: string }
+
+export const PYTHON = "/usr/bin/python3";
+const CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local-secret" };
+const FLOOR_PY = path.join(__dirname, "floor.py");
+const CLIENT_TS = path.join(__dirname, "client.ts");
+
+export function stats(values: number[]): Stats {
+    const mean = values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
+    return { n: values.length, p50: percentile(values, 50), p95: percentile(values, 95), p99: percentile(values, 99), mean };
+}
+
+export interface Payload { key: string; model: string; items: number; body: string }
+
+/** One-item and 64-item payloads of both models, items cycling through the smoke data. Pure given the data. */
+export function payloads(sizes: number[] = [1, 64]): Payload[] {
+    const out: Payload[] = [];
+    for (const { model, cases } of loadSmokeData()) {
+        for (const n of sizes) {
+            const inputs = Array.from({ length: n }, (_, i) => cases[i % cases.length].input);
+            out.push({ key: `${model} x${n}`, model, items: n, body: JSON.stringify({ model, inputs }) });
+        }
+    }
+    return out;
+}
+
+/** The phases: each payload alone at concurrency 1, then all payloads mixed and the one-item payloads, at 1 and C. Pure. */
+export function phases(all: Payload[], concurrency: number): Array<{ phase: string; keys: string[]; concurrency: number }> {
+    const single = all.filter((p) => p.items === 1).map((p) => p.key);
+    return [
+        ...all.map((p) => ({ phase: p.key, keys: [p.key], concurrency: 1 })),
+        ...[1, concurrency].flatMap((c) => [
+            { phase: "mixed", keys: all.map((p) => p.key), concurrency: c },
+            { phase: "single items", keys: single, concurrency: c },
+        ]),
+    ];
+}
+
+/** The load client process: one JSON command per line in, one reply per line out. */
+class Client {
+    private child: ChildProcess;
+    private replies: Array<{ resolve: (r: ClientReply) => void; reject: (e: Error) => void }> = [];
+    constructor() {
+        this.child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", CLIENT_TS], { cwd: path.resolve(__dirname, "..", "..", ".."), stdio: ["pipe", "pipe", "inherit"] });
+        readline.createInterface({ input: this.child.stdout! }).on("line", (l) => {
+            const waiting = this.replies.shift();
+            let r: ClientReply & { fatal?: string };
+            try { r = JSON.parse(l); } catch { waiting?.reject(new Error(`bench client: not JSON: ${l.slice(0, 200)}`)); return; }
+            if (r.fatal) waiting?.reject(new Error(`bench client: ${r.fatal}`));
+            else waiting?.resolve(r);
+        });
+        this.child.on("exit", (code) => { for (const w of this.replies.splice(0)) w.reject(new Error(`bench client exited (${code})`)); });
+    }
+    run(c: ClientCommand): Promise<ClientReply> {
+        return new Promise((resolve, reject) => { this.replies.push({ resolve, reject }); this.child.stdin!.write(JSON.stringify(c) + "\n"); });
+    }
+    close(): void { this.child.stdin!.end("\n"); }
+}
+
+async function runPhase(client: Client, ep: StartedEndpoint, bodies: Payload[], concurrency: number, requests: number) {
+    const procs = ep.processes();
+    const sample = () => ({ api: cpuMs(procs.api), modelServer: cpuMs(procs.modelServer), workers: procs.workers.reduce((a, p) => a + cpuMs(p), 0) });
+    const before = sample();
+    const reply = await client.run({ endpoint: ep.endpoint, endpointName: "local", credentials: CREDENTIALS, requests, concurrency,
+        bodies: bodies.map((b) => ({ key: b.key, model: b.model, body: b.body })) });
+    const after = sample();
+    return { reply, cpu: { api: after.api - before.api, modelServer: after.modelServer - before.modelServer, workers: after.workers - before.workers, client: reply.cpuMs } };
+}
+
+function floor(modelDir: string, env: NodeJS.ProcessEnv, bodies: Payload[], n: number): Promise<Record<string, { ms: number[]; cpu_ms: number }>> {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "bench-serve-")), "payloads.json");
+    fs.writeFileSync(file, JSON.stringify(bodies.map((b) => ({ key: b.key, body: b.body }))));
+    return new Promise((resolve, reject) => {
+        execFile(PYTHON, [FLOOR_PY, modelDir, file, String(n)], { env, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+            fs.rmSync(path.dirname(file), { recursive: true, force: true });
+            if (err) reject(new Error(`floor.py failed: ${stderr.split("\n").slice(-3).join(" ") || err.message}`));
+            else resolve(JSON.parse(stdout));
+        });
+    });
+}
+
+/** The environment of a worker process (/proc/<pid>/environ): what the floor runs with. */
+function workerEnv(pid: number): NodeJS.ProcessEnv {
+    return Object.fromEntries(fs.readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
+}
+
+const TUNING_KEYS = /^(OMP|OPENBLAS|MKL)_NUM_THREADS$|^MALLOC_/;
+
+export async function runBench(options: BenchOptions, log: (l: string) => void): Promise<BenchResult> {
+    const loadBefore = os.loadavg().map((x) => x.toFixed(1)).join(" ");
+    const all = payloads();
+    const byKey = new Map(all.map((p) => [p.key, p]));
+    const specs = [{ name: "tuned", env: {} as Record<string, string> }, ...(options.baseline ? [{ name: "baseline", env: { LOCAL_SERVE_TUNING: "off" } }] : [])];
+    const endpoints: StartedEndpoint[] = [];
+    const client = new Client();
+    try {
+        for (const s of specs) {
+            log(`starting ${s.name}: npm start${Object.keys(s.env).length ? ` with ${Object.entries(s.env).map(([k, v]) => `${k}=${v}`).join(" ")}` : ""}`);
+            endpoints.push(await startEndpoint(s.name, s.env));
+        }
+        const acc = endpoints.map(() => new Map<string, { ms: Record<string, number[]>; errors: number; firstErrors: string[]; seconds: number; requests: number; cpu: CpuPerRequest }>());
+        for (const ep of endpoints) await runPhase(client, ep, all, 1, 20 * all.length); // warm-up: loads the unpinned model
+        for (let round = 0; round < options.rounds; round++) {
+            for (const ph of phases(all, options.concurrency)) {
+                const order = endpoints.map((_, i) => i);
+                if (round % 2 === 1) order.reverse();
+                for (const i of order) {
+                    log(`round ${round + 1}/${options.rounds}: ${ph.phase}, concurrency ${ph.concurrency}, ${endpoints[i].name}`);
+                    const { reply, cpu } = await runPhase(client, endpoints[i], ph.keys.map((k) => byKey.get(k)!), ph.concurrency, options.requests);
+                    const id = `${ph.phase}@${ph.concurrency}`;
+                    const a = acc[i].get(id) ?? { ms: {}, errors: 0, firstErrors: [], seconds: 0, requests: 0, cpu: { api: 0, modelServer: 0, workers: 0, client: 0 } };
+                    for (const [k, v] of Object.entries(reply.latencies)) (a.ms[k] ??= []).push(...v);
+                    a.errors += reply.errors; a.firstErrors.push(...reply.firstErrors); a.seconds += reply.seconds; a.requests += options.requests;
+                    for (const k of Object.keys(cpu) as Array<keyof CpuPerRequest>) a.cpu[k] += cpu[k];
+                    acc[i].set(id, a);
+                }
+            }
+        }
+        const variants: VariantResult[] = [];
+        for (const [i, ep] of endpoints.entries()) {
+            const procs = ep.processes();
+            const env = workerEnv(procs.workers[0]);
+            log(`in-process floor with ${ep.name}'s worker environment`);
+            const fl = await floor(procs.modelDir, env, all, options.requests);
+            variants.push({
+                name: ep.name,
+                tuning: Object.fromEntries(Object.entries(env).filter(([k]) => TUNING_KEYS.test(k)).sort()) as Record<string, string>,
+                floor: Object.fromEntries(Object.entries(fl).map(([k, v]) => [k, { ...stats(v.ms), cpuMs: v.cpu_ms }])),
+                phases: phases(all, options.concurrency).map((ph) => {
+                    const a = acc[i].get(`${ph.phase}@${ph.concurrency}`)!;
+                    const ok = Object.values(a.ms).reduce((n, v) => n + v.length, 0);
+                    const per = (x: number) => x / a.requests;
+                    return {
+                        phase: ph.phase, concurrency: ph.concurrency, requests: a.requests, errors: a.errors, firstErrors: a.firstErrors.slice(0, 5),
+                        seconds: a.seconds, requestsPerSecond: ok / a.seconds,
+                        latency: Object.fromEntries([["all", stats(Object.values(a.ms).flat())], ...Object.entries(a.ms).map(([k, v]) => [k, stats(v)])]),
+                        cpu: { api: per(a.cpu.api), modelServer: per(a.cpu.modelServer), workers: per(a.cpu.workers), client: per(a.cpu.client) },
+                    };
+                }),
+            });
+        }
+        return {
+            options, variants, loadBefore, loadAfter: os.loadavg().map((x) => x.toFixed(1)).join(" "), date: new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC",
+            machine: `${os.cpus().length} CPU(s) ${os.cpus()[0]?.model ?? ""}, Node ${process.version}`,
+        };
+    } finally {
+        client.close();
+        for (const ep of endpoints) await ep.stop();
+    }
+}

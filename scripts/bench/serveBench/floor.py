@@ -11,6 +11,7 @@ Usage: floor.py MODEL_DIR PAYLOADS_JSON N
   PAYLOADS_JSON: [{"key": ..., "body": ...}]
 Prints one JSON object: {key: {"ms": [wall ms per call], "cpu_ms": CPU ms per call (time.process_time)}}.
 """
+import argparse
 import json
 import sys
 import time
@@ -18,8 +19,21 @@ import time
 WARMUP = 10
 
 
+def parse_args(argv):
+    parser = argparse.ArgumentParser(
+        prog="floor.py", description="The in-process floor of npm run bench:serve (started by the bench).",
+        epilog="examples:\n  /usr/bin/python3 scripts/bench/serveBench/floor.py /tmp/model payloads.json 400",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.error = lambda message: parser.exit(2, f"{parser.prog}: {message}; see --help\n")
+    parser.add_argument("model_dir", help="an extracted archive (code/inference.py inside)")
+    parser.add_argument("payload_file", help='JSON list of {"key": ..., "body": ...}')
+    parser.add_argument("n", type=int, help="timed calls per payload")
+    return parser.parse_args(argv[1:])
+
+
 def main(argv):
-    model_dir, payload_file, n = argv[1], argv[2], int(argv[3])
+    args = parse_args(argv)
+    model_dir, payload_file, n = args.model_dir, args.payload_file, args.n
     sys.path.insert(0, model_dir + "/code")
     import inference  # noqa: E402 - the archive's handler, as the worker imports it
 

@@ -130,6 +130,25 @@ export function modelServerEnv(opts: ModelServerOptions, base: NodeJS.ProcessEnv
     return env;
 }
 
+/**
+ * Polls `/ping` until it answers 200; throws when the models failed to load (503 Unhealthy), when `check` throws
+ * (interrupted, the server exited) or past `deadline` (ms since the epoch; `startupMs` is named in that error).
+ */
+async function waitHealthy(url: string, startupMs: number, deadline: number, check: () => void): Promise<void> {
+    for (;;) {
+        check();
+        const ping = await get(`${url}/ping`, 2000).catch(() => undefined);
+        if (ping?.status === 200) return;
+        if (ping?.status === 503) {
+            let parsed: { status?: string; error?: string } = {};
+            try { parsed = JSON.parse(ping.body); } catch { /* not JSON */ }
+            if (parsed.status === "Unhealthy") throw new Error(`the models failed to load: ${parsed.error}`);
+        }
+        if (Date.now() > deadline) throw new Error(`/ping was not healthy within ${startupMs / 1000} s`);
+        await sleep(25); // a local GET a poll: ready within 25 ms of the models loading
+    }
+}
+
 /** Starts serve.py on `modelDir` (an extracted archive: code/, models, ...); resolves once /ping is healthy. */
 export async function startModelServer(modelDir: string, opts: ModelServerOptions = {}): Promise<ModelServerHandle> {
     const log = opts.log ?? ((l: string) => process.stderr.write(l + "\n"));
@@ -189,19 +208,10 @@ export async function startModelServer(modelDir: string, opts: ModelServerOption
         ]).finally(() => clearTimeout(timer));
         const url = `http://127.0.0.1:${port}`;
         log(`model server: pid ${child.pid} on ${url}, loading the models`);
-        for (;;) {
+        await waitHealthy(url, startupMs, deadline, () => {
             if (opts.signal?.aborted) throw interrupted();
             if (exitInfo) throw new Error(`the model server exited while loading the models (code ${exitInfo.code}, signal ${exitInfo.signal}); see the model-server log lines`);
-            const ping = await get(`${url}/ping`, 2000).catch(() => undefined);
-            if (ping?.status === 200) break;
-            if (ping?.status === 503) {
-                let parsed: { status?: string; error?: string } = {};
-                try { parsed = JSON.parse(ping.body); } catch { /* not JSON */ }
-                if (parsed.status === "Unhealthy") throw new Error(`the models failed to load: ${parsed.error}`);
-            }
-            if (Date.now() > deadline) throw new Error(`/ping was not healthy within ${startupMs / 1000} s`);
-            await sleep(25); // a local GET a poll: ready within 25 ms of the models loading
-        }
+        });
         return {
             url, pid: child.pid!, modelDir, exited, stop,
             workerPids: () => [...workers.entries()].sort((a, b) => a[0] - b[0]).map(([, pid]) => pid),

@@ -18,6 +18,16 @@ const PY_LIST = [
 ].join("\n");
 const PY_EXTRACT = "import sys, tarfile\nwith tarfile.open(sys.argv[1]) as t:\n    t.extractall(sys.argv[2])";
 
+/** Extracts `archive` with GNU tar and with Python's tarfile; each must give exactly `dir`'s files. */
+function assertBothExtract(archive: string, dir: string, message?: string): void {
+    const gnu = tempDir("extract-gnu-");
+    execFileSync("tar", ["-xzf", archive, "-C", gnu]);
+    assert.deepEqual(treeDigest(gnu), treeDigest(dir), message);
+    const py = tempDir("extract-py-");
+    execFileSync(PY, ["-c", PY_EXTRACT, archive, py]);
+    assert.deepEqual(treeDigest(py), treeDigest(dir), message);
+}
+
 /** Count of gzip members: re-inflates member by member with Python's zlib. */
 const PY_MEMBERS = [
     "import sys, zlib",
@@ -138,12 +148,7 @@ describe("modelArchive", function () {
         assert.equal(r4.sha256, r1.sha256);
         const members = Number(execFileSync(PY, ["-c", PY_MEMBERS, one], { encoding: "utf8" }).trim());
         assert.equal(members, Math.ceil(r1.tarBytes / 65536));
-        const gnu = tempDir("extract-gnu-");
-        execFileSync("tar", ["-xzf", one, "-C", gnu]);
-        assert.deepEqual(treeDigest(gnu), treeDigest(dir));
-        const py = tempDir("extract-py-");
-        execFileSync(PY, ["-c", PY_EXTRACT, one, py]);
-        assert.deepEqual(treeDigest(py), treeDigest(dir));
+        assertBothExtract(one, dir);
     });
 
     it("round-trips paths longer than 100 bytes and non-ASCII names through GNU tar and Python", async () => {
@@ -153,12 +158,7 @@ describe("modelArchive", function () {
         const out = outPath();
         const r = await buildModelArchive(dir, out);
         assert.ok(r.files.includes(long));
-        const gnu = tempDir("extract-gnu-");
-        execFileSync("tar", ["-xzf", out, "-C", gnu]);
-        assert.deepEqual(treeDigest(gnu), treeDigest(dir));
-        const py = tempDir("extract-py-");
-        execFileSync(PY, ["-c", PY_EXTRACT, out, py]);
-        assert.deepEqual(treeDigest(py), treeDigest(dir));
+        assertBothExtract(out, dir);
     });
 
     it("packs a symbolic link to a file as a regular file with the target's content", async () => {
@@ -252,12 +252,7 @@ describe("modelArchive", function () {
         for (const strategy of ["auto", "default"] as const) {
             const out = outPath();
             await buildModelArchive(dir, out, { strategy, chunkBytes: 262144 });
-            const dest = tempDir("extract-gnu-");
-            execFileSync("tar", ["-xzf", out, "-C", dest]);
-            assert.deepEqual(treeDigest(dest), treeDigest(dir), strategy);
-            const py = tempDir("extract-py-");
-            execFileSync(PY, ["-c", PY_EXTRACT, out, py]);
-            assert.deepEqual(treeDigest(py), treeDigest(dir), strategy);
+            assertBothExtract(out, dir, strategy);
         }
     });
 

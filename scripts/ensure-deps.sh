@@ -14,7 +14,7 @@ Usage: bash scripts/ensure-deps.sh [--help]
 
 Run by \`npm start\` and \`npm test\` before anything else. Installs what is missing:
   - npm packages: \`npm ci\` when node_modules is missing or older than package-lock.json (about 1 minute);
-  - Debian packages for $PY (torch, scikit-learn, numpy, pytest, hypothesis, waitress) and the
+  - Debian packages for $PY (torch, scikit-learn, numpy, pytest, hypothesis) and the
     Fashion-MNIST data set, listed in scripts/debian-packages.txt: about 3 to 5 minutes on the first
     run, through apt-get when run as root; otherwise it prints the command to run.
 Quiet and quick (a few seconds) when everything is there.
@@ -45,7 +45,7 @@ npm_needed() { [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.pa
 # Finds the Python packages without importing them (importing torch and scikit-learn takes seconds).
 PY_FIND='import importlib.util as u, sys; sys.exit(any(u.find_spec(m) is None for m in sys.argv[1:]))'
 apt_needed() {
-  [ -x "$PY" ] && "$PY" -c "$PY_FIND" numpy torch sklearn joblib pytest hypothesis waitress 2>/dev/null \
+  [ -x "$PY" ] && "$PY" -c "$PY_FIND" numpy torch sklearn joblib pytest hypothesis 2>/dev/null \
     && [ -f "$FASHION_DIR/t10k-images-idx3-ubyte.gz" ] && return 1
   return 0
 }

@@ -23,13 +23,13 @@ Environment (as in the container):
   SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT  default application/json
 Local-only:
   LOCAL_SERVE_GPU_COUNT        GPUs to hand out round-robin as gpu_id (default: nvidia-smi's count, 0 without)
-  LOCAL_SERVE_THREADS          HTTP threads (requests waiting for a worker), default 8
   LOCAL_SERVE_LOG_LEVEL        logging level, default INFO
   LOCAL_EXIT_ON_STDIN_CLOSE=1  exit when stdin closes (the parent died), killing our process
                                group too when we lead it (the workers, a handler's subprocesses)
   LOCAL_ORPHAN_CLEANUP_DIR     with the above: a temporary folder the dead parent owned
                                (the extracted archive); removed before exiting
 
+HTTP is Python's own http.server (local/server/http_front.py: a thread per connection, keep-alive).
 The model server binds to 127.0.0.1 only. When it listens it prints ``LOCAL_SERVE_PORT=<port>``
 on stdout, and ``LOCAL_SERVE_WORKER=<slot>:<pid>`` for every worker process it starts.
 """
@@ -41,12 +41,14 @@ import signal
 import subprocess
 import sys
 import threading
-from http import HTTPStatus
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from http_front import ModelHTTPServer, phrase  # noqa: E402
 from workers import WorkerPool  # noqa: E402
 
 HOST = "127.0.0.1"
+WSGI_HEADERS = (("CONTENT_TYPE", "Content-Type"), ("HTTP_ACCEPT", "Accept"),
+                ("HTTP_X_AMZN_SAGEMAKER_CUSTOM_ATTRIBUTES", "X-Amzn-SageMaker-Custom-Attributes"))
 log = logging.getLogger("serve")
 
 
@@ -77,13 +79,6 @@ def gpu_count(env):
     except (OSError, subprocess.SubprocessError):
         return 0
     return sum(1 for line in out.splitlines() if line.startswith("GPU "))
-
-
-def _phrase(status):
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "Unknown"
 
 
 def announce(worker):
@@ -122,47 +117,46 @@ class ModelServer:
     def close(self):
         self.pool.close()
 
-    def __call__(self, environ, start_response):
-        method = environ.get("REQUEST_METHOD", "GET")
-        path = environ.get("PATH_INFO", "")
+    def respond(self, method, path, headers, read_body):
+        """(status, reason, content type or None, body, extra headers) of one request. ``headers`` holds
+        Content-Type, Accept and X-Amzn-SageMaker-Custom-Attributes when sent; ``read_body()`` returns
+        the request body (called only for an invocation that a worker will take)."""
         if path == "/ping" and method in ("GET", "HEAD"):
             state, failure = self.pool.status()
             if state == "ready":
-                return self._reply(start_response, 200, "OK", "application/json", b'{"status": "Healthy"}')
+                return 200, "OK", "application/json", b'{"status": "Healthy"}', ()
             body = {"status": "Unhealthy", "error": failure} if state == "failed" else {"status": "Loading"}
-            return self._reply(start_response, 503, "Service Unavailable", "application/json", json.dumps(body).encode())
+            return 503, "Service Unavailable", "application/json", json.dumps(body).encode(), ()
         if path == "/invocations":
             if method != "POST":
-                return self._reply(start_response, 405, "Method Not Allowed", "application/json",
-                                   json_error("MethodNotAllowed", "use POST /invocations").encode(),
-                                   [("Allow", "POST")])
+                return (405, "Method Not Allowed", "application/json",
+                        json_error("MethodNotAllowed", "use POST /invocations").encode(), [("Allow", "POST")])
             state, failure = self.pool.status()
             if state != "ready":
                 why = f"the models failed to load: {failure}" if state == "failed" else "the models are still loading"
-                return self._reply(start_response, 503, "Service Unavailable", "application/json",
-                                   json_error("ModelNotReady", why).encode())
+                return 503, "Service Unavailable", "application/json", json_error("ModelNotReady", why).encode(), ()
+            return self.pool.invoke(read_body(), headers) + ((),)
+        return (404, "Not Found", "application/json",
+                json_error("NotFound", f"no route {method} {path}; use GET /ping or POST /invocations").encode(), ())
+
+    def __call__(self, environ, start_response):
+        """The same answers as a WSGI application (the tests call it in-process)."""
+        headers = {name: environ[key] for key, name in WSGI_HEADERS if environ.get(key)}
+
+        def read_body():
             try:
                 length = int(environ.get("CONTENT_LENGTH") or 0)
             except ValueError:
                 length = 0
-            body = environ["wsgi.input"].read(length) if length > 0 else environ["wsgi.input"].read()
-            headers = {}
-            for key, name in (("CONTENT_TYPE", "Content-Type"), ("HTTP_ACCEPT", "Accept"),
-                              ("HTTP_X_AMZN_SAGEMAKER_CUSTOM_ATTRIBUTES", "X-Amzn-SageMaker-Custom-Attributes")):
-                if environ.get(key):
-                    headers[name] = environ[key]
-            status, phrase, ctype, payload = self.pool.invoke(body, headers)
-            return self._reply(start_response, status, phrase, ctype, payload)
-        return self._reply(start_response, 404, "Not Found", "application/json",
-                           json_error("NotFound", f"no route {method} {path}; use GET /ping or POST /invocations").encode())
+            return environ["wsgi.input"].read(length) if length > 0 else environ["wsgi.input"].read()
 
-    @staticmethod
-    def _reply(start_response, status, reason, ctype, body, extra=()):
-        headers = [("Content-Length", str(len(body)))]
+        status, reason, ctype, body, extra = self.respond(
+            environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", ""), headers, read_body)
+        out = [("Content-Length", str(len(body)))]
         if ctype:  # the toolkit's error answers have no Content-Type
-            headers.insert(0, ("Content-Type", ctype))
-        reason = (reason or "").replace("\r", " ").replace("\n", " ").strip() or _phrase(status)
-        start_response(f"{status} {reason}", headers + list(extra))
+            out.insert(0, ("Content-Type", ctype))
+        reason = (reason or "").replace("\r", " ").replace("\n", " ").strip() or phrase(status)
+        start_response(f"{status} {reason}", out + list(extra))
         return [body]
 
 
@@ -188,13 +182,6 @@ def watch_stdin():
 def main():
     logging.basicConfig(stream=sys.stderr, level=os.environ.get("LOCAL_SERVE_LOG_LEVEL", "INFO"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-    try:
-        from waitress.server import create_server
-    except ImportError:
-        raise SystemExit(f"serve.py: waitress is not installed for {sys.executable}; install Debian's python3-waitress "
-                         "(sudo apt-get install python3-waitress, or run scripts/ensure-deps.sh)")
-
     args = sys.argv[1:]
     model_dir = None
     if args[:1] == ["--model-dir"] and len(args) == 2:
@@ -206,16 +193,18 @@ def main():
         port = int(os.environ.get("SAGEMAKER_BIND_TO_PORT", "8080"))
     except ValueError:
         raise SystemExit(f"serve.py: SAGEMAKER_BIND_TO_PORT={os.environ['SAGEMAKER_BIND_TO_PORT']!r} is not a port number")
-    threads = int(os.environ.get("LOCAL_SERVE_THREADS", "8"))
-    server = create_server(app, host=HOST, port=port, threads=threads, ident="local-model-server",
-                           max_request_body_size=64 * 1024 * 1024)
+    try:
+        server = ModelHTTPServer(app, HOST, port)
+    except OSError as e:
+        raise SystemExit(f"serve.py: cannot listen on {HOST}:{port}: {e.strerror or e}; "
+                         "choose another SAGEMAKER_BIND_TO_PORT (0 picks a free one)")
     if os.environ.get("LOCAL_EXIT_ON_STDIN_CLOSE") == "1":
         watch_stdin()
 
     def stop(signum, _frame):
         log.info("signal %d: stopping", signum)
         try:
-            server.close()
+            server.socket.close()
             app.pool.kill_now()  # no waiting: in-flight requests see the connection close, as on a stopped container
         finally:
             os._exit(0)
@@ -226,7 +215,7 @@ def main():
              HOST, int(server.effective_port), app.model_dir, app.worker_count, app.timeout)
     print(f"LOCAL_SERVE_PORT={int(server.effective_port)}", flush=True)
     app.start_loading()
-    server.run()
+    server.serve_forever()
 
 if __name__ == "__main__":
     main()

@@ -62,9 +62,8 @@ class RequestHandler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         status, reason, ctype, body, extra = self.server.app.respond(
             self.command, self.path.split("?", 1)[0], headers, lambda: self.rfile.read(length))
-        if self.command == "HEAD":
-            body = b""
-        self.wfile.write(answer_bytes(status, reason, ctype, body, extra, keep_alive=not self.close_connection))
+        data = answer_bytes(status, reason, ctype, body, extra, keep_alive=not self.close_connection)
+        self.wfile.write(data[:len(data) - len(body)] if self.command == "HEAD" else data)
 
     def _body_problem(self):
         """(status, code, message) when the body cannot be read as this server reads it, else None."""

@@ -3,6 +3,7 @@
  * sets the request id and length, logs a failure and, for an unread body, half-closes), and forwarding a body
  * to a model server's `POST /invocations`.
  */
+import * as crypto from "crypto";
 import * as http from "http";
 import type { AwsErrorReply } from "./awsErrors";
 import { logText } from "./logText";
@@ -28,21 +29,30 @@ export function joinChunks(chunks: Buffer[], bytes: number): Buffer {
     return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, bytes);
 }
 
-/** Reads the body; resolves `tooLarge` as soon as it passes `limit` bytes (the rest is not read). */
-export function readBody(req: http.IncomingMessage, limit: number): Promise<{ body: Buffer; bytes: number; tooLarge: boolean }> {
+/** A read body: its bytes, their count, whether it passed the limit, and its SHA-256 in hex (hashed as it arrived). */
+export interface ReadBody { body: Buffer; bytes: number; tooLarge: boolean; sha256: string }
+
+/**
+ * Reads the body, hashing each chunk as it arrives (so the SigV4 check does not wait for a hash of the whole body);
+ * resolves `tooLarge` as soon as it passes `limit` bytes (the rest is not read).
+ */
+export function readBody(req: http.IncomingMessage, limit: number): Promise<ReadBody> {
     return new Promise((resolve, reject) => {
         const chunks: Buffer[] = [];
+        const hash = crypto.createHash("sha256");
         let bytes = 0;
         const onData = (chunk: Buffer) => {
             bytes += chunk.length;
-            if (bytes <= limit) chunks.push(chunk);
-            else {
+            if (bytes <= limit) {
+                chunks.push(chunk);
+                hash.update(chunk);
+            } else {
                 req.off("data", onData);
-                resolve({ body: Buffer.alloc(0), bytes, tooLarge: true });
+                resolve({ body: Buffer.alloc(0), bytes, tooLarge: true, sha256: "" });
             }
         };
         req.on("data", onData);
-        req.on("end", () => resolve({ body: joinChunks(chunks, bytes), bytes, tooLarge: false }));
+        req.on("end", () => resolve({ body: joinChunks(chunks, bytes), bytes, tooLarge: false, sha256: hash.digest("hex") }));
         req.on("error", () => reject(new ClientGone(`the client closed the connection after ${bytes} body bytes`)));
         req.on("close", () => { if (!req.complete) reject(new ClientGone(`the client closed the connection after ${bytes} body bytes`)); });
     });

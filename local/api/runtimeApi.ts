@@ -106,11 +106,11 @@ async function admit(s: ApiState, req: http.IncomingMessage, reply: Reply): Prom
         `Request payload of ${bytes} bytes is larger than the ${s.limit}-byte limit of real-time InvokeEndpoint.`);
     const declared = Number(req.headers["content-length"] ?? 0);
     if (declared > s.limit) { reply.refuseUnread(tooLarge(declared)); return undefined; }
-    const { body, bytes, tooLarge: over } = await readBody(req, s.limit);
+    const { body, bytes, tooLarge: over, sha256 } = await readBody(req, s.limit);
     if (over) { reply.refuseUnread(tooLarge(bytes)); return undefined; }
     const authError = await verifySigV4({
         method: req.method, rawPath: parsed.rawPath, query: parseQuery(parsed.search), headers: req.headers, body,
-        host: req.headers.host ?? "",
+        host: req.headers.host ?? "", bodySha256: sha256,
     }, s.opts.credentials, s.now());
     if (authError) { reply.fail(authError); return undefined; }
     const region = (parseAuthorization(req.headers.authorization as string) as ParsedAuthorization).region; // verified above

@@ -146,6 +146,8 @@ export function expectedSignature(req: SignedRequest, signedHeaders: string[], l
 export async function verifySigV4(req: {
     method: string; rawPath: string; query: Record<string, string | string[]>;
     headers: http.IncomingHttpHeaders; body: Buffer; host: string;
+    /** The body's SHA-256 in hex when the caller hashed it already (while reading it). @default hashed here */
+    bodySha256?: string;
 }, credentials: Credentials, nowMs: number): Promise<AwsErrorReply | undefined> {
     const auth = req.headers.authorization;
     if (!auth) return awsError(403, "MissingAuthenticationTokenException", "Missing Authentication Token");
@@ -173,7 +175,7 @@ export async function verifySigV4(req: {
     if (!parsed.signedHeaders.includes("host")) {
         return awsError(403, "InvalidSignatureException", "'Host' must be a 'SignedHeader' in the AWS Authorization.");
     }
-    let hash: string | undefined;
+    let hash: string | undefined = req.bodySha256;
     const bodyHash = () => (hash ??= crypto.createHash("sha256").update(req.body).digest("hex"));
     const sent = req.headers["x-amz-content-sha256"];
     if (typeof sent === "string" && sent !== bodyHash()) {

@@ -8,6 +8,7 @@ gpu_id), which reloads the models: the next request on it waits for that. The re
 as TorchServe answers it: 500 and ``{"code": 500, "type": "InternalServerException", "message":
 "Worker died."}``. A worker that dies during a request is answered and replaced the same way.
 """
+import fcntl
 import json
 import logging
 import os
@@ -20,10 +21,22 @@ import time
 from serve_worker import HEAD, read_frame, write_frame
 
 WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "serve_worker.py")
+PIPE_BYTES = 1 << 20  # a request or answer up to 1 MiB crosses a worker's pipe in one write
 WORKER_DIED = (json.dumps({"code": 500, "type": "InternalServerException", "message": "Worker died."},
                           indent=2) + "\n").encode()
 
 log = logging.getLogger("serve")
+
+
+def widen_pipes(proc):
+    """Gives the worker's stdin and stdout pipes PIPE_BYTES of buffer (Linux's default is 64 KiB, so a larger
+    body would cross in several writes, each waiting for the other process to read); kept as they are where
+    the system does not allow it."""
+    for stream in (proc.stdin, proc.stdout):
+        try:
+            fcntl.fcntl(stream.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), PIPE_BYTES)
+        except OSError:
+            pass
 
 
 class Worker:
@@ -54,6 +67,7 @@ class WorkerPool:
     def _spawn(self, slot, gpu_id, replaces=None):
         proc = subprocess.Popen([self.python, WORKER, self.model_dir, str(slot), "" if gpu_id is None else str(gpu_id)],
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0, env=self.env)
+        widen_pipes(proc)
         worker = Worker(slot, gpu_id, proc, replaces)
         log.info("worker %d: pid %d started (gpu_id %s), loading the models (model_fn)", slot, proc.pid, gpu_id)
         self.on_worker(worker)

@@ -94,18 +94,19 @@ const GENERATED = new Set(GENERATED_HEADERS);
 
 /** Signing keys (date, region) kept per credentials; the region comes from the request, so the cache is bounded. */
 const KEYS_KEPT = 32;
-const signingKeys = new WeakMap<Credentials, Map<string, Buffer>>();
+const signingKeys = new WeakMap<Credentials, Map<string, crypto.KeyObject>>();
 
-function signingKey(credentials: Credentials, shortDate: string, region: string): Buffer {
+/** The SigV4 signing key as a KeyObject (an HMAC keyed by a KeyObject starts several times faster than by a Buffer). */
+function signingKey(credentials: Credentials, shortDate: string, region: string): crypto.KeyObject {
     let keys = signingKeys.get(credentials);
     if (!keys) signingKeys.set(credentials, keys = new Map());
     const id = `${shortDate}/${region}`;
     let key = keys.get(id);
     if (!key) {
-        key = Buffer.from(`AWS4${credentials.secretAccessKey}`);
-        for (const part of [shortDate, region, "sagemaker", KEY_TYPE_IDENTIFIER]) key = crypto.createHmac("sha256", key).update(part).digest();
+        let raw = Buffer.from(`AWS4${credentials.secretAccessKey}`);
+        for (const part of [shortDate, region, "sagemaker", KEY_TYPE_IDENTIFIER]) raw = crypto.createHmac("sha256", raw).update(part).digest();
         if (keys.size >= KEYS_KEPT) keys.clear();
-        keys.set(id, key);
+        keys.set(id, key = crypto.createSecretKey(raw));
     }
     return key;
 }

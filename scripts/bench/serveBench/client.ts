@@ -4,9 +4,12 @@
  * `@aws-sdk/client-sagemaker-runtime` (maxAttempts 1: no retries) and answers one JSON line per command
  * with the latencies, errors, wall time and this process's CPU time (process.cpuUsage) for that command.
  *
- * Command: { endpoint, endpointName, bodies: [{ key, model, body }], requests, concurrency }; the bodies are
- * sent round-robin. An empty line or EOF ends the process.
+ * Command: { endpoint, endpointName, bodies: [{ key, model, body }], requests, concurrency, mode }; the bodies are
+ * sent round-robin. Mode "sdk" (the default) sends InvokeEndpointCommand to the runtime API at `endpoint`; mode
+ * "http" posts the bare body to `endpoint`/invocations (a model server, as the runtime API forwards it) with Node's
+ * http client on keep-alive connections, no signing. An empty line or EOF ends the process.
  */
+import * as http from "http";
 import * as readline from "readline";
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from "@aws-sdk/client-sagemaker-runtime";
 
@@ -17,6 +20,8 @@ export interface ClientCommand {
     bodies: Array<{ key: string; model: string; body: string }>;
     requests: number;
     concurrency: number;
+    /** @default "sdk" */
+    mode?: "sdk" | "http";
 }
 
 export interface ClientReply {
@@ -40,8 +45,34 @@ function clientFor(c: ClientCommand): SageMakerRuntimeClient {
     return client;
 }
 
-export async function runCommand(c: ClientCommand): Promise<ClientReply> {
+const agent = new http.Agent({ keepAlive: true });
+
+/** POST /invocations with the body as the runtime API forwards it; resolves the answer's bytes (rejects a non-200). */
+function postInvocation(base: string, body: Buffer): Promise<Uint8Array> {
+    return new Promise((resolve, reject) => {
+        const req = http.request(`${base}/invocations`, { method: "POST", agent, headers: {
+            "content-type": "application/json", accept: "application/json", "content-length": String(body.length) } }, (res) => {
+            const chunks: Buffer[] = [];
+            res.on("data", (c: Buffer) => chunks.push(c));
+            res.on("end", () => (res.statusCode === 200 ? resolve(Buffer.concat(chunks))
+                : reject(new Error(`HTTP ${res.statusCode}: ${Buffer.concat(chunks).toString("utf8").slice(0, 200)}`))));
+        });
+        req.on("error", reject);
+        req.end(body);
+    });
+}
+
+/** One request of the command's mode; resolves the answer's bytes. */
+function sender(c: ClientCommand): (body: Buffer) => Promise<Uint8Array> {
+    if (c.mode === "http") return (body) => postInvocation(c.endpoint, body);
     const client = clientFor(c);
+    return async (body) => (await client.send(new InvokeEndpointCommand({
+        EndpointName: c.endpointName, ContentType: "application/json", Accept: "application/json", Body: body,
+    }))).Body ?? new Uint8Array();
+}
+
+export async function runCommand(c: ClientCommand): Promise<ClientReply> {
+    const send = sender(c);
     const latencies: Record<string, number[]> = {};
     const firstErrors: string[] = [];
     let errors = 0;
@@ -52,11 +83,9 @@ export async function runCommand(c: ClientCommand): Promise<ClientReply> {
             const { key, model, bytes } = payloads[next++ % payloads.length];
             const started = performance.now();
             try {
-                const res = await client.send(new InvokeEndpointCommand({
-                    EndpointName: c.endpointName, ContentType: "application/json", Accept: "application/json", Body: bytes,
-                }));
+                const answer = await send(bytes);
                 const ms = performance.now() - started;
-                const out = JSON.parse(Buffer.from(res.Body ?? new Uint8Array()).toString("utf8"));
+                const out = JSON.parse(Buffer.from(answer).toString("utf8"));
                 if (out.model !== model || !Array.isArray(out.predictions)) throw new Error(`unexpected answer ${JSON.stringify(out).slice(0, 120)}`);
                 (latencies[key] ??= []).push(ms);
             } catch (e) {
@@ -83,5 +112,5 @@ if (require.main === module) {
             process.stdout.write(JSON.stringify(reply) + "\n");
         });
     });
-    lines.on("close", () => { queue.then(() => { for (const c of clients.values()) c.destroy(); process.exit(0); }); });
+    lines.on("close", () => { queue.then(() => { for (const c of clients.values()) c.destroy(); agent.destroy(); process.exit(0); }); });
 }

@@ -1,5 +1,6 @@
 /** The Markdown report of `npm run bench:serve` (docs/figures/bench-serve.md). Pure. */
 import type { BenchResult, PhaseResult, VariantResult } from "./run";
+import { breakdownRows } from "./breakdown";
 
 const f = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : "-");
 const x = (a: number, b: number) => (Number.isFinite(a / b) && b > 0 ? `${(a / b).toFixed(2)}x` : "-");
@@ -26,6 +27,10 @@ function howTaken(r: BenchResult): string[] {
         "- **Floor**: `scripts/bench/serveBench/floor.py`, the archive's `inference.transform_fn` called directly in /usr/bin/python3 with the " +
         `environment of that endpoint's worker (read from \`/proc/<pid>/environ\`: the same thread and allocator variables), the same bodies, ` +
         `${o.requests} calls one after the other; CPU from \`time.process_time()\`.`,
+        ...(r.breakdown ? [`- **Where the time goes**: on the tuned endpoint, the same client times three paths in alternating turns ` +
+        `(${Math.ceil(o.requests / 4)} requests per turn, ${2 * o.rounds} turns per path and payload): the full path; a bare HTTP POST /invocations ` +
+        "straight to the model server (`scripts/bench/serveBench/breakdown.ts`, port read from /proc); and the SDK alone, against a loopback " +
+        "server in the bench process that answers that payload's real answer at once."] : []),
         "- **Ratios**: latency ratios use concurrency-1 latencies only (no queueing in them); at concurrency " +
         `${o.concurrency} only requests/s and CPU are compared.`,
     ];
@@ -81,6 +86,10 @@ export function formatBench(r: BenchResult): string {
         ["**Latency at concurrency 1** (ms):", latencyRows(r)],
         ["**Throughput**:", throughputRows(r)],
         ["**CPU time per request** (ms; floor: the handler alone):", cpuRows(r)],
+        ...(r.breakdown ? [["**Where the time goes** (tuned endpoint, concurrency 1, p50 ms; the last two columns are " +
+            "differences of medians, so approximate: model server + worker pipe = direct - floor, runtime API + its hop = " +
+            "full - direct - SDK alone):", breakdownRows(r.breakdown, Object.fromEntries(Object.entries(r.variants[0].floor)
+                .map(([k, v]) => [k, v.p50])))] as [string, string[]]] : []),
         ...(errors.length ? [["Errors:", errors] as [string, string[]]] : []),
     ];
     return [

@@ -11,6 +11,7 @@ import * as readline from "readline";
 import { loadSmokeData, percentile } from "../../smoke/smokeData";
 import type { ClientCommand, ClientReply } from "./client";
 import { cpuMs, startEndpoint, StartedEndpoint } from "./processes";
+import { BreakdownRow, listeningPort, runBreakdown } from "./breakdown";
 
 export interface BenchOptions { requests: number; concurrency: number; rounds: number; baseline: boolean; out: string; json?: string }
 export interface Stats { n: number; p50: number; p95: number; p99: number; mean: number }
@@ -21,7 +22,11 @@ export interface PhaseResult {
     requestsPerSecond: number; latency: Record<string, Stats>; cpu: CpuPerRequest;
 }
 export interface VariantResult { name: string; tuning: Record<string, string>; phases: PhaseResult[]; floor: Record<string, Stats & { cpuMs: number }> }
-export interface BenchResult { options: BenchOptions; variants: VariantResult[]; machine: string; loadBefore: string; loadAfter: string; date: string }
+export interface BenchResult {
+    options: BenchOptions; variants: VariantResult[]; machine: string; loadBefore: string; loadAfter: string; date: string;
+    /** Where a request's time goes on the tuned endpoint (breakdown.ts). */
+    breakdown?: BreakdownRow[];
+}
 
 export const PYTHON = "/usr/bin/python3";
 const CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local-secret" };
@@ -139,6 +144,10 @@ export async function runBench(options: BenchOptions, log: (l: string) => void):
                 }
             }
         }
+        log("where the time goes: full path, direct to the model server and the SDK alone, on the tuned endpoint");
+        const modelServerUrl = `http://127.0.0.1:${listeningPort(endpoints[0].processes().modelServer)}`;
+        const breakdown = await runBreakdown((c) => client.run(c), endpoints[0].endpoint, modelServerUrl, all,
+            Math.ceil(options.requests / 4), 2 * options.rounds, stats);
         const variants: VariantResult[] = [];
         for (const [i, ep] of endpoints.entries()) {
             const procs = ep.processes();
@@ -163,7 +172,7 @@ export async function runBench(options: BenchOptions, log: (l: string) => void):
             });
         }
         return {
-            options, variants, loadBefore, loadAfter: os.loadavg().map((x) => x.toFixed(1)).join(" "), date: new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC",
+            options, variants, breakdown, loadBefore, loadAfter: os.loadavg().map((x) => x.toFixed(1)).join(" "), date: new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC",
             machine: `${os.cpus().length} CPU(s) ${os.cpus()[0]?.model ?? ""}, Node ${process.version}`,
         };
     } finally {

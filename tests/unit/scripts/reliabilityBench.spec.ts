@@ -1,6 +1,8 @@
 /** scripts/bench/benchServe.ts (`npm run bench:serve`): its arguments, payloads, phases and report. The run itself is not part of npm test. */
 import * as assert from "assert";
+import * as http from "http";
 import { BenchResult, figuresFile, formatBench, parseBenchArgs, payloads, phases, stats } from "../../../scripts/bench/benchServe";
+import { listeningPort } from "../../../scripts/bench/serveBench/breakdown";
 import type { PhaseResult, VariantResult } from "../../../scripts/bench/benchServe";
 
 describe("npm run bench:serve: arguments, payloads, phases and report", () => {
@@ -69,5 +71,23 @@ describe("npm run bench:serve: arguments, payloads, phases and report", () => {
     it("lists the failed requests of each phase", () => {
         const failed: BenchResult = { ...result, variants: [{ ...result.variants[0], phases: [{ ...result.variants[0].phases[0], errors: 2, firstErrors: ["fashion x1: ModelError: x"] }, result.variants[0].phases[1]] }, result.variants[1]] };
         assert.match(formatBench(failed), /^- tuned, fashion x1 at 1: 2 errors; first: fashion x1: ModelError: x$/m);
+    });
+
+    it("shows where the time goes: the three measured paths, the floor, and the shares derived from them", () => {
+        const row = { key: "fashion x1", full: stats([4]), direct: stats([1.5]), sdkAlone: stats([1.2]) };
+        const text = formatBench({ ...result, breakdown: [row] });
+        assert.match(text, /^\| fashion x1 \| 4\.00 \| 1\.20 \| 1\.50 \| 0\.50 \| 1\.00 \| 1\.30 \|$/m);
+        assert.match(text, /Where the time goes/);
+        assert.ok(!/Where the time goes/.test(formatBench(result)), "no section without a breakdown");
+    });
+
+    it("finds the TCP port a process listens on through /proc", async () => {
+        const server = http.createServer();
+        await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+        try {
+            assert.strictEqual(listeningPort(process.pid), (server.address() as { port: number }).port);
+        } finally {
+            server.close();
+        }
     });
 });

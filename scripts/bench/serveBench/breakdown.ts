@@ -1,0 +1,113 @@
+/**
+ * Where a request's time goes, for `npm run bench:serve`: at concurrency 1 and for each payload, the same client
+ * process times three paths in alternating turns on the tuned endpoint:
+ *   - full: the SDK to the runtime API (what the latency table shows);
+ *   - direct: a bare HTTP POST /invocations to the model server (its HTTP side, the worker pipe and the handler);
+ *   - SDK alone: the SDK to a loopback server in the bench process that answers that payload's real answer at once
+ *     (signing, the SDK's middleware, one loopback exchange, parsing the answer).
+ * With the floor (the handler in-process), the shares follow: model server + worker pipe = direct - floor;
+ * runtime API (its checks and its hop to the model server) = full - direct - SDK alone.
+ */
+import * as fs from "fs";
+import * as http from "http";
+import type { ClientCommand, ClientReply } from "./client";
+import type { Stats } from "./run";
+
+export interface BreakdownRow { key: string; full: Stats; direct: Stats; sdkAlone: Stats }
+
+/** The TCP port a process listens on, from /proc/<pid>/fd and /proc/net/tcp (Linux); throws when there is none. */
+export function listeningPort(pid: number): number {
+    const inodes = new Set<string>();
+    for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
+        try {
+            const m = /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/${pid}/fd/${fd}`));
+            if (m) inodes.add(m[1]);
+        } catch { /* closed meanwhile */ }
+    }
+    for (const line of fs.readFileSync("/proc/net/tcp", "utf8").split("\n").slice(1)) {
+        const f = line.trim().split(/\s+/);
+        if (f.length > 9 && f[3] === "0A" && inodes.has(f[9])) return parseInt(f[1].split(":")[1], 16); // 0A: LISTEN
+    }
+    throw new Error(`process ${pid} listens on no TCP port`);
+}
+
+/** A loopback server answering every request with `answer()` as soon as the body is read. */
+async function instantServer(answer: () => Buffer): Promise<{ url: string; close: () => void }> {
+    const server = http.createServer((req, res) => {
+        req.resume();
+        req.on("end", () => {
+            const body = answer();
+            res.writeHead(200, { "content-type": "application/json", "content-length": String(body.length) });
+            res.end(body);
+        });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const port = (server.address() as { port: number }).port;
+    return { url: `http://127.0.0.1:${port}`, close: () => { server.closeAllConnections(); server.close(); } };
+}
+
+type Run = (c: ClientCommand) => Promise<ClientReply>;
+
+/**
+ * Times the three paths for each payload: `rounds` turns of `requests` requests each, the paths alternating within
+ * a turn. `apiUrl` is the runtime API, `modelServerUrl` the model server; `stats` summarises latencies.
+ */
+export async function runBreakdown(run: Run, apiUrl: string, modelServerUrl: string,
+    bodies: Array<{ key: string; model: string; body: string }>, requests: number, rounds: number,
+    stats: (ms: number[]) => Stats): Promise<BreakdownRow[]> {
+    let canned: Buffer = Buffer.alloc(0);
+    const instant = await instantServer(() => canned);
+    const credentials = { accessKeyId: "local", secretAccessKey: "local-secret" };
+    const rows: BreakdownRow[] = [];
+    try {
+        for (const b of bodies) {
+            const base = { endpointName: "local", credentials, bodies: [b], concurrency: 1 };
+            canned = await directAnswer(modelServerUrl, b.body);
+            const ms: Record<"full" | "direct" | "sdkAlone", number[]> = { full: [], direct: [], sdkAlone: [] };
+            const paths: Array<[keyof typeof ms, ClientCommand]> = [
+                ["full", { ...base, endpoint: apiUrl, requests, mode: "sdk" }],
+                ["direct", { ...base, endpoint: modelServerUrl, requests, mode: "http" }],
+                ["sdkAlone", { ...base, endpoint: instant.url, requests, mode: "sdk" }],
+            ];
+            for (let r = 0; r < rounds; r++) {
+                for (const [name, command] of r % 2 === 0 ? paths : [...paths].reverse()) {
+                    const reply = await run(command);
+                    if (reply.errors > 0) throw new Error(`${name} path, ${b.key}: ${reply.firstErrors.join("; ")}`);
+                    ms[name].push(...(reply.latencies[b.key] ?? []));
+                }
+            }
+            rows.push({ key: b.key, full: stats(ms.full), direct: stats(ms.direct), sdkAlone: stats(ms.sdkAlone) });
+        }
+    } finally {
+        instant.close();
+    }
+    return rows;
+}
+
+/** The model server's answer to one body (what the instant server then answers for it). */
+function directAnswer(base: string, body: string): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+        const req = http.request(`${base}/invocations`, { method: "POST", headers: { "content-type": "application/json", accept: "application/json" } }, (res) => {
+            const chunks: Buffer[] = [];
+            res.on("data", (c: Buffer) => chunks.push(c));
+            res.on("end", () => (res.statusCode === 200 ? resolve(Buffer.concat(chunks))
+                : reject(new Error(`the model server answered ${res.statusCode}: ${Buffer.concat(chunks).toString("utf8").slice(0, 200)}`))));
+        });
+        req.on("error", reject);
+        req.end(body);
+    });
+}
+
+const f = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : "-");
+
+/** The report's rows: measured p50s, then the shares derived from them and the floor's p50. Pure. */
+export function breakdownRows(rows: BreakdownRow[], floorP50: Record<string, number>): string[] {
+    const out = ["| payload | full path (SDK -> runtime API) | SDK alone | direct to the model server | floor: the handler | " +
+        "model server + worker pipe | runtime API + its hop |", "|---|---:|---:|---:|---:|---:|---:|"];
+    for (const r of rows) {
+        const fl = floorP50[r.key];
+        out.push(`| ${r.key} | ${f(r.full.p50)} | ${f(r.sdkAlone.p50)} | ${f(r.direct.p50)} | ${f(fl)} | ${f(r.direct.p50 - fl)} | ` +
+            `${f(r.full.p50 - r.direct.p50 - r.sdkAlone.p50)} |`);
+    }
+    return out;
+}

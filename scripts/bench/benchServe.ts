@@ -27,7 +27,8 @@ process with the AWS SDK: one-item and 64-item payloads of both models, each alo
 single items at concurrency 1 and C (default 16); N requests per phase and round (default 400), R rounds
 (default 2) alternating which endpoint goes first. Prints latency (p50/p95/p99), requests/s with error counts,
 CPU time per request of the API process, the model server, its workers and the client, and the in-process floor
-(the handler called directly with the workers' environment), with ratios; writes the report to FILE (default
+(the handler called directly with the workers' environment), with ratios, and where a request's time goes (on the
+tuned endpoint: the full path, a bare request straight to the model server, the SDK alone); writes the report to FILE (default
 ${DEFAULT_OUT}; - for stdout only). Exits 1 if any request failed, 2 on bad arguments.
 
 Examples:

@@ -5,8 +5,9 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import Ajv2020, { ErrorObject, ValidateFunction } from "ajv/dist/2020";
+import type { ErrorObject, ValidateFunction } from "ajv";
 import { closest } from "../config/closest";
+import { standaloneValidator } from "../jsonSchema/standalone";
 
 export const FRAMEWORKS = ["pytorch", "sklearn", "tensorflow"] as const;
 export type Framework = (typeof FRAMEWORKS)[number];
@@ -75,8 +76,10 @@ let validator: ValidateFunction | undefined;
 let schemaRoot: Schema | undefined;
 function compiled(): { validate: ValidateFunction; schema: Schema } {
     if (!validator) {
-        schemaRoot = JSON.parse(fs.readFileSync(MANIFEST_SCHEMA_FILE, "utf8")) as Schema;
-        validator = new Ajv2020({ allErrors: true, verbose: true, strict: true }).compile(schemaRoot);
+        const text = fs.readFileSync(MANIFEST_SCHEMA_FILE, "utf8");
+        schemaRoot = JSON.parse(text) as Schema;
+        // ajv's standalone code for the schema, generated into build/validators when the schema changes
+        validator = standaloneValidator({ name: "models.schema", text, options: { allErrors: true, verbose: true, strict: true } }).validate;
     }
     return { validate: validator, schema: schemaRoot! };
 }

@@ -6,11 +6,12 @@
  * The files are imported as modules (resolveJsonModule), so they travel with the code: ts-node reads them
  * from the project root, and a compiled or bundled build carries them along without any path lookup.
  */
-import Ajv2020, { ErrorObject, ValidateFunction } from "ajv/dist/2020";
+import type { ErrorObject, ValidateFunction } from "ajv";
 import dlcImages from "../data/dlc-images.json";
 import dlcImagesSchema from "../data/dlc-images.schema.json";
 import gpuInstances from "../data/gpu-instances.json";
 import gpuInstancesSchema from "../data/gpu-instances.schema.json";
+import { standaloneValidator } from "../jsonSchema/standalone";
 
 /** data/dlc-images.json: the PyTorch inference GPU Deep Learning Container images. */
 export interface DlcImages {
@@ -67,12 +68,15 @@ const where = (e: ErrorObject) => `${e.instancePath || "/"} ${e.message}` +
     (e.keyword === "propertyNames" ? ` (${(e.params as { propertyName: string }).propertyName})` : "");
 
 // The schemas themselves are checked against the JSON Schema meta-schema by tests/unit/sagemaker/facts.spec.ts, not at every
-// start: that check is most of the cost of ajv's first compile.
-let ajv: Ajv2020 | undefined;
+// start: that check is most of the cost of ajv's first compile. Each schema runs as ajv's standalone code, generated
+// into build/validators when the schema changes (jsonSchema/standalone.ts), so no start compiles it.
 const validators = new Map<FactsName, ValidateFunction>();
 function validatorOf(name: FactsName): ValidateFunction {
-    ajv ??= new Ajv2020({ allErrors: true, strict: true, validateSchema: false });
-    if (!validators.has(name)) validators.set(name, ajv.compile(SOURCES[name].schema));
+    if (!validators.has(name)) {
+        const text = JSON.stringify(SOURCES[name].schema);
+        const options = { allErrors: true, strict: true, validateSchema: false };
+        validators.set(name, standaloneValidator({ name: `${name}.schema`, text, options }).validate);
+    }
     return validators.get(name)!;
 }
 

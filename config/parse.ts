@@ -4,7 +4,7 @@
  * problem in `errors` (one line naming the key and the fix) and returns the key's default, so a parse
  * reports every problem at once.
  */
-import { closest } from "../sagemaker/instanceTypes";
+import { closest } from "./closest";
 import { keyNamer, KeySpec, Schema, SCHEMA, specOf } from "./schema";
 
 export type RawConfig = Record<string, string | undefined>;

@@ -6,7 +6,6 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { startLocalComponents } from "./components";
 import { DEFAULT_CREDENTIALS, startLocalEndpoint } from "./endpoint";
 import type { LocalEndpoint, LocalEndpointOptions } from "./endpoint";
 import { bindWarning, MAX_MODEL_SERVER_TIMEOUT_S, SHUTDOWN_BOUND_MS } from "./lifecycle";
@@ -145,6 +144,8 @@ async function main(): Promise<void> {
     }, 1000).unref();
     try {
         if (topology === "components") {
+            // loaded only for this topology: the default start does not load the per-model archive code
+            const { startLocalComponents } = await import("./components");
             const c = await startLocalComponents({ ...options, signal: interrupt.signal });
             components = c.inferenceComponents;
             ep = c;

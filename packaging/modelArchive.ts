@@ -16,10 +16,11 @@ import * as os from "os";
 import * as path from "path";
 import { ArchiveEntry, isInsideDir, listArchiveEntries } from "./archiveEntries";
 import { cacheKey, lookupCache, racyEntries, removeCacheRecord, writeCacheRecord } from "./archiveCache";
-import { ChunkChannel, GzipStrategy, writeGzipMembers } from "./gzipMembers";
-import { ChunkPool, produceTarChunks, tarSize } from "./tarStream";
+import type { GzipStrategy } from "./gzipMembers";
 
-export { ARCHIVE_MTIME, entryHeader, tarSize } from "./tarStream";
+// The writer (tarStream.ts with the npm tar package, gzipMembers.ts with zlib) is loaded only when an archive is
+// packed: an unchanged rerun, answered from the cache record, does not load it (tests/integration/packaging/packageCli.spec.ts).
+const writer = () => ({ ...(require("./gzipMembers") as typeof import("./gzipMembers")), ...(require("./tarStream") as typeof import("./tarStream")) });
 
 /** Default zlib level: 1 (fastest); model weights barely compress at any level. */
 export const DEFAULT_LEVEL = 1;
@@ -122,6 +123,7 @@ async function writeAllAt(fd: number, parts: Buffer[], position: number): Promis
  */
 async function packTarGz(entries: readonly ArchiveEntry[], o: ResolvedOptions, fd: number,
     onMember: (uncompressed: number, written: number) => void): Promise<{ sha256: string; bytes: number }> {
+    const { ChunkChannel, ChunkPool, produceTarChunks, writeGzipMembers } = writer();
     const pool = new ChunkPool(o.chunkBytes, o.jobs + 1 + spareChunks(o.chunkBytes));
     const channel = new ChunkChannel();
     const reading = produceTarChunks(entries, pool, (c) => channel.push(c)).then(() => channel.end(), (e: Error) => channel.fail(e));
@@ -223,7 +225,7 @@ export async function buildModelArchive(dir: string, outFile: string, opts: Arch
         const key = cacheKey(dirAbs, entries, { level: o.level, chunkBytes: o.chunkBytes, strategy: o.strategy });
         const hit = useCache ? lookupCache(cacheFile, key, outAbs) : undefined;
         if (hit) return { ...hit, cached: true };
-        const bytesTotal = tarSize(entries);
+        const bytesTotal = writer().tarSize(entries);
         const started = Date.now();
         let bytesDone = 0;
         const packed = await packTarGz(entries, o, fh.fd, (n, bytesWritten) => {

@@ -5,7 +5,8 @@ import * as path from "path";
 import { compareBytewise, isIgnored, listArchiveEntries, normalisedMode } from "../../../packaging/archiveEntries";
 import * as zlib from "zlib";
 import { chooseDeflate, GZIP_OS_BYTE, storedMember } from "../../../packaging/gzipMembers";
-import { ARCHIVE_MTIME, buildModelArchive } from "../../../packaging/modelArchive";
+import { buildModelArchive } from "../../../packaging/modelArchive";
+import { ARCHIVE_MTIME } from "../../../packaging/tarStream";
 import {
     cleanupTempDirs, makeModelDir, seededBytes, sha256File, tempDir, treeDigest, validModelFiles, writeFiles,
 } from "../../support/archiveFixtures";

@@ -5,10 +5,8 @@
  * bad request that must come back as ModelError with a 4xx original status and not be retried.
  * Prints a table per model (requests, accuracy, p50/p95 latency); exits 1 on any failure.
  */
-import { InvokeEndpointCommand, SageMakerRuntimeClient, SageMakerRuntimeClientConfig } from "@aws-sdk/client-sagemaker-runtime";
-import { checkServing } from "./servingCheck";
+import type { SageMakerRuntimeClient, SageMakerRuntimeClientConfig } from "@aws-sdk/client-sagemaker-runtime";
 import { DEFAULT_TIMEOUT_SECONDS, describe, requestBounds, unreachableMessage } from "./callBounds";
-import { checkUnknownComponent } from "./smokeComponents";
 import { batches, loadSmokeData, percentile } from "./smokeData";
 import { HELP, parseSmokeArgs, resolveTarget, SmokeTarget } from "./smokeTarget";
 
@@ -23,11 +21,14 @@ export interface SmokeReport {
     unreachable?: string;
 }
 
+// The AWS SDK (about 0.2 s to load) is loaded when a call is made: --help and argument errors do not load it.
+const runtimeSdk = () => require("@aws-sdk/client-sagemaker-runtime") as typeof import("@aws-sdk/client-sagemaker-runtime");
+
 export function makeClient(target: SmokeTarget, maxAttempts?: number, timeoutMs = DEFAULT_TIMEOUT_SECONDS * 1000): SageMakerRuntimeClient {
     const config: SageMakerRuntimeClientConfig = { region: target.region, ...(target.endpoint ? { endpoint: target.endpoint } : {}),
         ...(target.credentials ? { credentials: target.credentials } : {}), ...(maxAttempts !== undefined ? { maxAttempts } : {}),
         requestHandler: requestBounds(timeoutMs) }; // every call is bounded: connecting, and waiting for the answer
-    return new SageMakerRuntimeClient(config);
+    return new (runtimeSdk().SageMakerRuntimeClient)(config);
 }
 
 /** Runs the smoke test; never throws for endpoint failures, it lists them in `failures`. */
@@ -54,7 +55,7 @@ export async function runSmoke(target: SmokeTarget, opts: { maxAttempts?: number
                 let text: string;
                 try {
                     requests++;
-                    const res = await client.send(new InvokeEndpointCommand({
+                    const res = await client.send(new (runtimeSdk().InvokeEndpointCommand)({
                         EndpointName: target.endpointName, ContentType: "application/json", Accept: "application/json", Body: Buffer.from(body),
                         ...(component ? { InferenceComponentName: component } : {}),
                     }));
@@ -84,7 +85,7 @@ export async function runSmoke(target: SmokeTarget, opts: { maxAttempts?: number
         let badRequest: string;
         const first = components ? Object.values(components)[0] : undefined;
         try {
-            await client.send(new InvokeEndpointCommand({
+            await client.send(new (runtimeSdk().InvokeEndpointCommand)({
                 EndpointName: target.endpointName, ContentType: "application/json",
                 Body: Buffer.from(JSON.stringify({ model: "no-such-model", inputs: ["x"] })),
                 ...(first ? { InferenceComponentName: first } : {}),
@@ -100,7 +101,7 @@ export async function runSmoke(target: SmokeTarget, opts: { maxAttempts?: number
                 failures.push(`bad request: the ModelError was retried (${e.$metadata?.attempts} attempts); model errors must not be retried`);
             }
         }
-        const badComponent = components ? await checkUnknownComponent(client, target.endpointName, failures, describe) : undefined;
+        const badComponent = components ? await (await import("./smokeComponents")).checkUnknownComponent(client, target.endpointName, failures, describe) : undefined;
         return { target, models, badRequest, badComponent, failures };
     } finally {
         client.destroy();
@@ -126,7 +127,7 @@ async function main(): Promise<number> {
     if (errors.length > 0) { process.stderr.write(`smoke: ${errors.join("\n  ")}\n`); return 2; }
     let target: SmokeTarget;
     try { target = await resolveTarget(options, process.env); } catch (e) { process.stderr.write(`smoke: ${(e as Error).message}\n`); return 2; }
-    const timeoutMs = (options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000, notServing = target.endpoint ? undefined : await checkServing(target, undefined, timeoutMs); // AWS only: a rolled-back update fails here
+    const timeoutMs = (options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000, notServing = target.endpoint ? undefined : await (await import("./servingCheck")).checkServing(target, undefined, timeoutMs); // AWS only: a rolled-back update fails here
     if (notServing) { process.stderr.write(`smoke: FAILED: ${notServing}\n`); return 1; }
     const report = await runSmoke(target, { maxAttempts: options.maxAttempts, batchSize: options.batchSize, timeoutMs });
     if (report.unreachable) { process.stderr.write(`smoke: ${report.unreachable}\n`); return 1; }

@@ -2,7 +2,8 @@
  * What the commands load when they start (docs/commands.md): an unchanged `npm run package` rerun answers from
  * the cache record without loading the archive writer, ajv's compiler or the progress bar, and still notices an
  * edit to any file of the model directory; `npm start`'s modules leave out the AWS SDK's SageMaker client, ajv's
- * compiler and the components topology. Each run is a fresh node process started the way the npm scripts start it.
+ * compiler and the components topology; `npm run smoke -- --help` does not load the AWS SDK. Each run is a fresh
+ * node process started the way the npm scripts start it.
  */
 import { strict as assert } from "assert";
 import { spawnSync } from "child_process";
@@ -53,6 +54,13 @@ describe("what the commands load when they start", function () {
         assert.equal(edited.status, 0, edited.stderr);
         assert.doesNotMatch(edited.stdout, /reused the previous archive/);
         assert.notEqual(/^sha256 (\w+)$/m.exec(edited.stdout)?.[1], /^sha256 (\w+)$/m.exec(first.stdout)?.[1]);
+    });
+
+    it("npm run smoke -- --help answers without loading the AWS SDK", () => {
+        const r = runNode(["scripts/smoke/smoke.ts", "--help"]);
+        assert.equal(r.status, 0, r.stderr);
+        assert.match(r.stdout, /^Usage: npm run smoke/);
+        assert.deepEqual(loadedOf(r.loaded, ["node_modules/@aws-sdk/", "node_modules/@smithy/"]), []);
     });
 
     it("npm start's modules leave out the SageMaker client, ajv's compiler and the components topology", () => {

@@ -1,14 +1,16 @@
 /**
  * `npm run bench:startup`: how long commands take to start, the way the npm scripts run them now
  * (JavaScript from build/js, scripts/launch/) against the old way (ts-node compiling at run time, and a
- * dependency check that imported torch and scikit-learn), measured interleaved in the same run: medians
- * of N runs. Writes docs/figures/startup.md with --write. Not part of npm test.
+ * dependency check that imported torch and scikit-learn), and against this machine's floor (npm running an
+ * empty script, `node -e 0`), measured interleaved in the same run: medians of N runs. Writes
+ * docs/figures/startup.md with --write. Not part of npm test.
  */
 import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as readline from "readline";
+import { Row, Sample, table, TARGETS, verdicts, VerdictRows } from "./benchStartupReport";
 
 const REPO = path.resolve(__dirname, "..", "..");
 const FIGURES = path.join(REPO, "docs", "figures", "startup.md");
@@ -20,10 +22,14 @@ const HELP = `Usage: npm run bench:startup -- [--runs N] [--write]
 Times, interleaved in one run, each command the new way (the npm scripts as they are: JavaScript
 from build/js) and the old way (the same commands through ts-node --transpile-only, and for npm start
 the old dependency check that imported torch and scikit-learn; defined in a temporary npm project):
-  npm run package (an unchanged rerun: the archive is reused), and the same without npm;
-  npm run smoke -- --help; npm start until its ready line (PORT=0); and npm running an empty script.
+  npm run package (an unchanged rerun: the archive is reused) with the system's npm on its own Node,
+  the same with npm on the project's Node (node_modules/.bin/node), and the same without npm;
+  npm run smoke -- --help; npm start until its ready line (PORT=0);
+and the floors: node -e 0 (the project's Node) and npm running an empty script (on each Node).
 Prints a table of medians (min-max) in seconds, wall clock, and the CPU seconds (user + system,
-with GNU time; not for npm start, which is stopped at its ready line); --write also saves it to docs/figures/startup.md.
+with GNU time; not for npm start, which is stopped at its ready line), each command's floor and its
+ratio to it, then whether each target is met (npm start <= ${TARGETS.startReady} s, an unchanged package
+rerun <= ${TARGETS.packageRerun} s) or below the machine's floor; --write also saves it to docs/figures/startup.md.
 Takes about 2 minutes with --runs 5 (npm start loads the models each time).
 
   --runs N   runs of each command, each way (default 5)
@@ -33,11 +39,24 @@ Examples:
   npm run bench:startup
   npm run bench:startup -- --runs 9 --write`;
 
-interface Case { label: string; run: (way: Way) => Promise<Sample> }
+/** A command to time; `old` false: only the new way is timed. `floor`: labels of the floor rows it is set against. */
+interface Case { label: string; old: boolean; floor: string[]; run: (way: Way) => Promise<Sample> }
 type Way = "old" | "new";
 
 const bin = path.join(REPO, "node_modules", ".bin");
+const NODE = path.join(bin, "node");
 const env = (extra: Record<string, string> = {}) => ({ ...process.env, PATH: `${bin}:${process.env.PATH}`, NO_COLOR: "1", ...extra });
+
+/** The system's npm (its npm-cli.js) and the Node it runs on from a shell, found on PATH without node_modules/.bin. */
+function systemNpm(): { cli: string; node: string; npmVersion: string; nodeVersion: string } {
+    const PATH = (process.env.PATH ?? "").split(":").filter((d) => !d.endsWith(path.join("node_modules", ".bin")) && !d.includes("node-gyp-bin")).join(":");
+    const which = (cmd: string) => spawnSync("sh", ["-c", `command -v ${cmd}`], { env: { ...process.env, PATH }, encoding: "utf8" }).stdout.trim();
+    const npm = which("npm"), node = which("node");
+    if (!npm || !node) throw new Error("npm or node is not on PATH; install Node.js with npm");
+    const cli = fs.realpathSync(npm);
+    const version = (args: string[]) => spawnSync(node, args, { encoding: "utf8" }).stdout.trim();
+    return { cli, node, npmVersion: version([cli, "--version"]), nodeVersion: version(["--version"]) };
+}
 
 /** A temporary npm project whose scripts are the old way of the repository's commands. */
 function oldProject(): string {
@@ -54,8 +73,6 @@ function oldProject(): string {
 }
 
 const TIME = "/usr/bin/time";
-/** One run: wall seconds, and CPU seconds (user + system, the command and its children) where GNU time is installed. */
-interface Sample { wall: number; cpu?: number }
 
 /** Runs one command to its end; throws when it fails. */
 function timed(cmd: string, args: string[], cwd: string): Promise<Sample> {
@@ -75,10 +92,10 @@ function timed(cmd: string, args: string[], cwd: string): Promise<Sample> {
 }
 
 /** Wall seconds from starting `npm start` (in `cwd`) to its ready line; then stops it and waits for it to exit. */
-function timedReady(cwd: string): Promise<Sample> {
+function timedReady(npm: string[], cwd: string): Promise<Sample> {
     return new Promise((resolve, reject) => {
         const t0 = process.hrtime.bigint();
-        const p = spawn("npm", ["start", "--silent"], { cwd, env: env({ PORT: "0" }), detached: true, stdio: ["ignore", "pipe", "pipe"] });
+        const p = spawn(npm[0], [...npm.slice(1), "start", "--silent"], { cwd, env: env({ PORT: "0" }), detached: true, stdio: ["ignore", "pipe", "pipe"] });
         let seconds: number | undefined, stderr = "";
         const kill = (sig: NodeJS.Signals) => { try { process.kill(-p.pid!, sig); } catch { /* gone */ } };
         const hard = setTimeout(() => kill("SIGKILL"), 180000);
@@ -98,31 +115,30 @@ function timedReady(cwd: string): Promise<Sample> {
     });
 }
 
-function cases(old: string): Case[] {
+/** The commands and floors to time, and which rows the verdicts read. */
+function cases(old: string, sys: ReturnType<typeof systemNpm>): { all: Case[]; which: VerdictRows } {
     const args = PACKAGE_ARGS.split(" ");
-    return [
-        { label: "`npm run package` (unchanged rerun)", run: (w) => timed("npm", ["run", "--silent", "package", "--", ...args], w === "new" ? REPO : old) },
-        { label: "the same without npm (`node … scripts/package.ts`)", run: (w) => timed(path.join(bin, "node"),
+    const npmSys = [sys.node, sys.cli], npmProject = [NODE, sys.cli];
+    const npmRun = (npm: string[], script: string, rest: string[], cwd: string) => timed(npm[0], [...npm.slice(1), "run", "--silent", script, ...rest], cwd);
+    const at = (w: Way) => (w === "new" ? REPO : old);
+    const onSys = `system npm ${sys.npmVersion} on Node ${sys.nodeVersion}`;
+    const floor = { node: `\`node -e 0\` (the project's Node ${process.version})`, npmSys: `npm running an empty script (${onSys})`,
+        npmProject: `npm running an empty script (npm ${sys.npmVersion} on the project's Node ${process.version})` };
+    const pkg = { sys: `unchanged \`npm run package\` rerun (${onSys})`, project: `unchanged \`npm run package\` rerun (npm ${sys.npmVersion} on the project's Node)`,
+        bare: "unchanged rerun without npm (`node … scripts/package.ts`)" };
+    const start = `\`npm start\` to its ready line (${onSys})`;
+    const all: Case[] = [
+        { label: pkg.sys, old: true, floor: [floor.npmSys, floor.node], run: (w) => npmRun(npmSys, "package", ["--", ...args], at(w)) },
+        { label: pkg.project, old: false, floor: [floor.npmProject, floor.node], run: () => npmRun(npmProject, "package", ["--", ...args], REPO) },
+        { label: pkg.bare, old: true, floor: [floor.node], run: (w) => timed(NODE,
             ["-r", w === "new" ? "./scripts/launch/register.js" : "ts-node/register/transpile-only", "scripts/package.ts", ...args], REPO) },
-        { label: "`npm run smoke -- --help`", run: (w) => timed("npm", ["run", "--silent", "smoke", "--", "--help"], w === "new" ? REPO : old) },
-        { label: "`npm start` to its ready line", run: (w) => timedReady(w === "new" ? REPO : old) },
+        { label: `\`npm run smoke -- --help\` (${onSys})`, old: true, floor: [floor.npmSys, floor.node], run: (w) => npmRun(npmSys, "smoke", ["--", "--help"], at(w)) },
+        { label: start, old: true, floor: [floor.npmSys, floor.node], run: (w) => timedReady(npmSys, at(w)) },
+        { label: floor.node, old: false, floor: [], run: () => timed(NODE, ["-e", "0"], REPO) },
+        { label: floor.npmSys, old: false, floor: [], run: () => npmRun(npmSys, "noop", [], old) },
+        { label: floor.npmProject, old: false, floor: [], run: () => npmRun(npmProject, "noop", [], old) },
     ];
-}
-
-const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
-const cell = (xs: number[]) => `${median(xs).toFixed(3)} (${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)})`;
-const cpuCell = (xs: Sample[]) => (xs.every((x) => x.cpu !== undefined) ? median(xs.map((x) => x.cpu!)).toFixed(2) : "-");
-
-/** The table: one row per command, old and new medians (wall and CPU), and new as a fraction of old. */
-export function table(rows: Array<{ label: string; old: Sample[]; new: Sample[] }>, npmOnly: Sample[]): string {
-    const lines = ["| command | old way (ts-node): median s (min-max) | CPU s | now (build/js): median s (min-max) | CPU s | now / old |",
-        "|---|---:|---:|---:|---:|---:|"];
-    const wall = (xs: Sample[]) => xs.map((x) => x.wall);
-    for (const r of rows) {
-        lines.push(`| ${r.label} | ${cell(wall(r.old))} | ${cpuCell(r.old)} | ${cell(wall(r.new))} | ${cpuCell(r.new)} | ${(median(wall(r.new)) / median(wall(r.old))).toFixed(2)} |`);
-    }
-    lines.push(`| npm running an empty script (npm's own start, in both) | ${cell(wall(npmOnly))} | ${cpuCell(npmOnly)} | ${cell(wall(npmOnly))} | ${cpuCell(npmOnly)} | 1.00 |`);
-    return lines.join("\n");
+    return { all, which: { start, packageViaNpm: [pkg.sys, pkg.project], packageWithoutNpm: pkg.bare } };
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -133,27 +149,29 @@ async function main(argv: string[]): Promise<number> {
         else if (argv[i] === "--runs" && /^[1-9]\d*$/.test(argv[i + 1] ?? "")) runs = Number(argv[++i]);
         else { console.error(`bench:startup: ${argv[i] === "--runs" ? "--runs needs a whole number >= 1" : `unknown argument ${argv[i]}`}; see npm run bench:startup -- --help`); return 2; }
     }
+    const sys = systemNpm();
     const old = oldProject();
     const load0 = os.loadavg()[0];
     try {
-        const all = cases(old);
-        await timed("npm", ["run", "--silent", "package", "--", ...PACKAGE_ARGS.split(" ")], REPO); // builds the archive the reruns reuse
-        const rows = all.map((c) => ({ label: c.label, old: [] as Sample[], new: [] as Sample[] }));
-        const npmOnly: Sample[] = [];
+        const { all, which } = cases(old, sys);
+        await all[0].run("new"); // builds the archive the reruns reuse
+        const rows: Row[] = all.map((c) => ({ label: c.label, old: c.old ? [] : undefined, now: [], floor: c.floor }));
         for (let i = 0; i < runs; i++) {
             for (const [k, c] of all.entries()) {
-                for (const way of (i % 2 ? ["new", "old"] : ["old", "new"]) as Way[]) rows[k][way].push(await c.run(way));
+                for (const way of (i % 2 ? ["new", "old"] : ["old", "new"]) as Way[]) {
+                    if (way === "new") rows[k].now.push(await c.run(way));
+                    else if (c.old) rows[k].old!.push(await c.run(way));
+                }
             }
-            npmOnly.push(await timed("npm", ["run", "--silent", "noop"], old));
             process.stderr.write(`bench:startup: run ${i + 1} of ${runs} done\n`);
         }
-        const t = table(rows, npmOnly);
+        const text = `${table(rows)}\n\n${verdicts(rows, which).join("\n")}`;
         const loads = `${load0.toFixed(1)}-${os.loadavg()[0].toFixed(1)}`;
         const when = new Date().toISOString().slice(0, 16).replace("T", " ");
         const header = `<!-- saved output of \`npm run bench:startup -- --runs ${runs} --write\` (${when} UTC): ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), ` +
             `Node ${process.version}, load average ${loads} (the CPUs shared with other jobs: compare the columns, measured interleaved, rather than absolute times). Rerun it to regenerate. -->`;
-        console.log(t);
-        if (write) { fs.writeFileSync(FIGURES, `${header}\n${t}\n`); console.error(`bench:startup: wrote ${path.relative(REPO, FIGURES)}`); }
+        console.log(text);
+        if (write) { fs.writeFileSync(FIGURES, `${header}\n${text}\n`); console.error(`bench:startup: wrote ${path.relative(REPO, FIGURES)}`); }
         return 0;
     } finally {
         fs.rmSync(old, { recursive: true, force: true });

@@ -63,6 +63,9 @@ const SOURCES: { [K in FactsName]: { data: unknown; schema: object } } = {
     "gpu-instances": { data: gpuInstances, schema: gpuInstancesSchema },
 };
 
+/** Every facts file's name. */
+export const FACTS_NAMES = Object.keys(SOURCES) as FactsName[];
+
 const where = (e: ErrorObject) => `${e.instancePath || "/"} ${e.message}` +
     (e.keyword === "additionalProperties" ? ` (${(e.params as { additionalProperty: string }).additionalProperty})` : "") +
     (e.keyword === "propertyNames" ? ` (${(e.params as { propertyName: string }).propertyName})` : "");

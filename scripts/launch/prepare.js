@@ -1,6 +1,7 @@
 // `npm run prepare` (npm runs it itself after `npm ci` / `npm install`): compiles every TypeScript file the
 // npm scripts run into build/js (scripts/launch/tsCache.js), so the first `npm start` compiles nothing, and
-// removes compiled files whose source is gone. Nothing to do when nothing changed (a hash check per file).
+// removes compiled files whose source is gone; then generates the JSON Schema validators (build/validators).
+// Nothing to do when nothing changed (a hash check per file).
 "use strict";
 const fs = require("fs");
 const path = require("path");
@@ -9,9 +10,10 @@ const { createTsCache, REPO } = require("./tsCache");
 const HELP = `Usage: node scripts/launch/prepare.js   (npm runs it as the prepare script after npm ci)
 
 Compiles the TypeScript that npm start, npm run package, npm run smoke and the other npm scripts run
-(everything tsconfig.json includes except tests/, which mocha compiles) into build/js, and removes
-compiled files whose source is gone. The scripts also compile a changed file on their own when they
-load it (scripts/launch/register.js), so this only saves the first run that time.
+(everything tsconfig.json includes except tests/, which mocha compiles) into build/js, removes
+compiled files whose source is gone, and generates the JSON Schema validators into build/validators.
+The scripts also compile a changed file (and regenerate a validator whose schema changed) on their
+own when they load it (scripts/launch/register.js), so this only saves the first run that time.
 
 Examples:
   npm run prepare
@@ -47,6 +49,17 @@ function prune(cache, keep, dir = cache.out) {
     return removed;
 }
 
+/**
+ * Generates the JSON Schema validators the commands use into build/validators (jsonSchema/standalone.ts: the
+ * manifest's and the facts files'), so the first command does not; a changed schema is still regenerated where it is used.
+ */
+function prepareValidators(cache) {
+    cache.install();
+    require(path.join(REPO, "packaging", "manifest.ts")).checkManifest("{}", "models.json");
+    const facts = require(path.join(REPO, "sagemaker", "facts.ts"));
+    for (const name of facts.FACTS_NAMES) facts.factsProblems(name, {});
+}
+
 function main(argv) {
     if (argv.includes("--help") || argv.includes("-h")) { console.log(HELP); return 0; }
     if (argv.length > 0) { console.error(`prepare: unknown argument ${argv[0]}; see node scripts/launch/prepare.js --help`); return 2; }
@@ -61,6 +74,7 @@ function main(argv) {
     const removed = prune(cache, new Set(files.map((f) => cache.cacheFile(path.join(REPO, f)))));
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     console.log(`prepare: ${compiled} of ${files.length} TypeScript files compiled into build/js, ${removed} stale removed (${seconds} s)`);
+    try { prepareValidators(cache); } catch (e) { failed.push(`JSON Schema validators: ${e.message.split("\n")[0]}`); }
     // a file that does not compile fails where it is run, with its line; installing goes on
     for (const f of failed) console.error(`prepare: warning: ${f}`);
     return 0;

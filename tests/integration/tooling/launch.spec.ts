@@ -96,4 +96,16 @@ describe("npm scripts run TypeScript from build/js (scripts/launch/)", function 
         assert.strictEqual(fs.existsSync(orphan), false);
         for (const f of ["local/start.js", "scripts/package.js", "scripts/smoke/smoke.js"]) assert.ok(fs.existsSync(path.join(REPO, "build", "js", f)), f);
     });
+
+    it("prepare generates the JSON Schema validators into build/validators, replacing one that is not intact", () => {
+        const manifest = path.join(REPO, "build", "validators", "models.schema.js");
+        fs.mkdirSync(path.dirname(manifest), { recursive: true });
+        fs.writeFileSync(manifest, "module.exports = () => true;\n");
+        const r = spawnSync(process.execPath, [path.join(REPO, "scripts", "launch", "prepare.js")], { encoding: "utf8", timeout: 120000 });
+        assert.strictEqual(r.status, 0, r.stderr);
+        assert.strictEqual(r.stderr, "");
+        for (const f of ["models.schema.js", "dlc-images.schema.js", "gpu-instances.schema.js"]) {
+            assert.match(fs.readFileSync(path.join(REPO, "build", "validators", f), "utf8"), /\n\/\/ validator-sha256 [0-9a-f]{64}\n$/, f);
+        }
+    });
 });

@@ -38,8 +38,6 @@ esac
 [[ "$LOCK_WAIT" =~ ^[0-9]+$ ]] || { echo "ensure-deps: ENSURE_DEPS_LOCK_WAIT_SECONDS='$LOCK_WAIT' is not a number of seconds; set it to e.g. 600" >&2; exit 2; }
 
 cd "$(dirname "$0")/.."
-mapfile -t pkgs < <(grep -v '^\s*#' scripts/debian-packages.txt | grep -v '^\s*$')
-HAND="sudo apt-get update && sudo apt-get install -y ${pkgs[*]}"
 
 npm_needed() { [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; }
 # Finds the Python packages without importing them (importing torch and scikit-learn takes seconds).
@@ -50,8 +48,11 @@ apt_needed() {
   return 0
 }
 
-# Nothing to do: no lock, no output.
+# Nothing to do: no lock, no output (and nothing else read: this runs before every npm start).
 if ! npm_needed && ! apt_needed; then exit 0; fi
+
+mapfile -t pkgs < <(grep -v '^\s*#' scripts/debian-packages.txt | grep -v '^\s*$')
+HAND="sudo apt-get update && sudo apt-get install -y ${pkgs[*]}"
 
 # One run at a time: a second `npm start` waits here for the first one's install.
 mkdir -p build

@@ -10,10 +10,12 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as readline from "readline";
-import { Row, Sample, table, TARGETS, verdicts, VerdictRows } from "./benchStartupReport";
+import { Row, Sample, stepsTable, table, TARGETS, verdicts, VerdictRows } from "./benchStartupReport";
+import { STEP_MARKS, stepSeconds } from "./startupSteps";
 
 const REPO = path.resolve(__dirname, "..", "..");
 const FIGURES = path.join(REPO, "docs", "figures", "startup.md");
+const STEPS_FIGURES = path.join(REPO, "docs", "figures", "startup-steps.md");
 const PACKAGE_ARGS = "--model-dir model-src --out build/bench-startup/model.tar.gz --quiet";
 const IMPORT_CHECK = "/usr/bin/python3 -c 'import numpy, torch, sklearn, joblib, pytest, hypothesis, waitress'";
 
@@ -30,6 +32,8 @@ Prints a table of medians (min-max) in seconds, wall clock, and the CPU seconds 
 with GNU time; not for npm start, which is stopped at its ready line), each command's floor and its
 ratio to it, then whether each target is met (npm start <= ${TARGETS.startReady} s, an unchanged package
 rerun <= ${TARGETS.packageRerun} s) or below the machine's floor; --write also saves it to docs/figures/startup.md.
+Then the steps of npm start (node … local/start.ts timed step by step with scripts/bench/startupSteps.ts,
+npm and scripts/ensure-deps.sh timed apart); --write saves them to docs/figures/startup-steps.md.
 Takes about 2 minutes with --runs 5 (npm start loads the models each time).
 
   --runs N   runs of each command, each way (default 5)
@@ -91,11 +95,11 @@ function timed(cmd: string, args: string[], cwd: string): Promise<Sample> {
     return Promise.resolve({ wall, cpu });
 }
 
-/** Wall seconds from starting `npm start` (in `cwd`) to its ready line; then stops it and waits for it to exit. */
-function timedReady(npm: string[], cwd: string): Promise<Sample> {
+/** Wall seconds from starting `cmd` (npm start, in `cwd`) to its ready line; then stops it and waits for it to exit. */
+function timedReady(cmd: string[], cwd: string, extraEnv: Record<string, string> = {}): Promise<Sample> {
     return new Promise((resolve, reject) => {
         const t0 = process.hrtime.bigint();
-        const p = spawn(npm[0], [...npm.slice(1), "start", "--silent"], { cwd, env: env({ PORT: "0" }), detached: true, stdio: ["ignore", "pipe", "pipe"] });
+        const p = spawn(cmd[0], cmd.slice(1), { cwd, env: env({ PORT: "0", ...extraEnv }), detached: true, stdio: ["ignore", "pipe", "pipe"] });
         let seconds: number | undefined, stderr = "";
         const kill = (sig: NodeJS.Signals) => { try { process.kill(-p.pid!, sig); } catch { /* gone */ } };
         const hard = setTimeout(() => kill("SIGKILL"), 180000);
@@ -109,14 +113,26 @@ function timedReady(npm: string[], cwd: string): Promise<Sample> {
         });
         p.on("exit", () => {
             clearTimeout(hard);
-            if (seconds === undefined) reject(new Error(`npm start (${cwd}) exited before its ready line: ${stderr.trim().split("\n").pop()}`));
+            if (seconds === undefined) reject(new Error(`${cmd.slice(-2).join(" ")} (${cwd}) exited before its ready line: ${stderr.trim().split("\n").pop()}`));
             else resolve({ wall: seconds });
         });
     });
 }
 
+/** One start of `local/start.ts` without npm, timed step by step (scripts/bench/startupSteps.ts): seconds per step. */
+async function startSteps(): Promise<number[]> {
+    const out = path.join(os.tmpdir(), `bench-startup-steps-${process.pid}.jsonl`);
+    fs.rmSync(out, { force: true });
+    try {
+        await timedReady([NODE, "-r", "./scripts/launch/register.js", "-r", "./scripts/bench/startupSteps.ts", "local/start.ts"], REPO, { STARTUP_STEPS_OUT: out });
+        return stepSeconds(JSON.parse(fs.readFileSync(out, "utf8").trim().split("\n")[0]) as Record<string, number>).map((x) => x.seconds);
+    } finally {
+        fs.rmSync(out, { force: true });
+    }
+}
+
 /** The commands and floors to time, and which rows the verdicts read. */
-function cases(old: string, sys: ReturnType<typeof systemNpm>): { all: Case[]; which: VerdictRows } {
+function cases(old: string, sys: ReturnType<typeof systemNpm>): { all: Case[]; which: VerdictRows & { npmFloor: string } } {
     const args = PACKAGE_ARGS.split(" ");
     const npmSys = [sys.node, sys.cli], npmProject = [NODE, sys.cli];
     const npmRun = (npm: string[], script: string, rest: string[], cwd: string) => timed(npm[0], [...npm.slice(1), "run", "--silent", script, ...rest], cwd);
@@ -133,12 +149,12 @@ function cases(old: string, sys: ReturnType<typeof systemNpm>): { all: Case[]; w
         { label: pkg.bare, old: true, floor: [floor.node], run: (w) => timed(NODE,
             ["-r", w === "new" ? "./scripts/launch/register.js" : "ts-node/register/transpile-only", "scripts/package.ts", ...args], REPO) },
         { label: `\`npm run smoke -- --help\` (${onSys})`, old: true, floor: [floor.npmSys, floor.node], run: (w) => npmRun(npmSys, "smoke", ["--", "--help"], at(w)) },
-        { label: start, old: true, floor: [floor.npmSys, floor.node], run: (w) => timedReady(npmSys, at(w)) },
+        { label: start, old: true, floor: [floor.npmSys, floor.node], run: (w) => timedReady([...npmSys, "start", "--silent"], at(w)) },
         { label: floor.node, old: false, floor: [], run: () => timed(NODE, ["-e", "0"], REPO) },
         { label: floor.npmSys, old: false, floor: [], run: () => npmRun(npmSys, "noop", [], old) },
         { label: floor.npmProject, old: false, floor: [], run: () => npmRun(npmProject, "noop", [], old) },
     ];
-    return { all, which: { start, packageViaNpm: [pkg.sys, pkg.project], packageWithoutNpm: pkg.bare } };
+    return { all, which: { start, packageViaNpm: [pkg.sys, pkg.project], packageWithoutNpm: pkg.bare, npmFloor: floor.npmSys } };
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -156,6 +172,7 @@ async function main(argv: string[]): Promise<number> {
         const { all, which } = cases(old, sys);
         await all[0].run("new"); // builds the archive the reruns reuse
         const rows: Row[] = all.map((c) => ({ label: c.label, old: c.old ? [] : undefined, now: [], floor: c.floor }));
+        const ensureDeps: Sample[] = [], steps: number[][] = [];
         for (let i = 0; i < runs; i++) {
             for (const [k, c] of all.entries()) {
                 for (const way of (i % 2 ? ["new", "old"] : ["old", "new"]) as Way[]) {
@@ -163,6 +180,8 @@ async function main(argv: string[]): Promise<number> {
                     else if (c.old) rows[k].old!.push(await c.run(way));
                 }
             }
+            ensureDeps.push(await timed("bash", ["scripts/ensure-deps.sh"], REPO));
+            steps.push(await startSteps());
             process.stderr.write(`bench:startup: run ${i + 1} of ${runs} done\n`);
         }
         const text = `${table(rows)}\n\n${verdicts(rows, which).join("\n")}`;
@@ -170,8 +189,19 @@ async function main(argv: string[]): Promise<number> {
         const when = new Date().toISOString().slice(0, 16).replace("T", " ");
         const header = `<!-- saved output of \`npm run bench:startup -- --runs ${runs} --write\` (${when} UTC): ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), ` +
             `Node ${process.version}, load average ${loads} (the CPUs shared with other jobs: compare the columns, measured interleaved, rather than absolute times). Rerun it to regenerate. -->`;
-        console.log(text);
-        if (write) { fs.writeFileSync(FIGURES, `${header}\n${text}\n`); console.error(`bench:startup: wrote ${path.relative(REPO, FIGURES)}`); }
+        const npmRow = rows.find((r) => r.label === which.npmFloor)!;
+        const stepText = stepsTable([
+            { step: `npm itself, until it runs the script: ${which.npmFloor}`, seconds: npmRow.now.map((x) => x.wall) },
+            { step: "`scripts/ensure-deps.sh` (nothing to install)", seconds: ensureDeps.map((x) => x.wall) },
+            ...STEP_MARKS.map((m, k) => ({ step: m.step, seconds: steps.map((run) => run[k]) })),
+            { step: "total from node's start to `ready` (`node … local/start.ts`, without npm)", seconds: steps.map((run) => run.reduce((a, b) => a + b, 0)) },
+        ]);
+        console.log(`${text}\n\n${stepText}`);
+        if (write) {
+            fs.writeFileSync(FIGURES, `${header}\n${text}\n`);
+            fs.writeFileSync(STEPS_FIGURES, `${header.replace("(the CPUs shared", "; npm start step by step (the CPUs shared")}\n${stepText}\n`);
+            console.error(`bench:startup: wrote ${path.relative(REPO, FIGURES)} and ${path.relative(REPO, STEPS_FIGURES)}`);
+        }
         return 0;
     } finally {
         fs.rmSync(old, { recursive: true, force: true });

@@ -83,3 +83,12 @@ export function verdicts(rows: readonly Row[], which: VerdictRows): string[] {
         `median ${s3(bare.now)}, ${share(bare.now, bare.floor)}.`);
     return lines;
 }
+
+/** The step table of `npm start`: rows of seconds per run, each as its median (min-max). */
+export function stepsTable(steps: ReadonlyArray<{ step: string; seconds: number[] }>): string {
+    const lines = ["| step | seconds: median (min-max) |", "|---|---:|"];
+    for (const s of steps) {
+        lines.push(`| ${s.step} | ${median(s.seconds).toFixed(3)} (${Math.min(...s.seconds).toFixed(3)}-${Math.max(...s.seconds).toFixed(3)}) |`);
+    }
+    return lines.join("\n");
+}

@@ -187,8 +187,9 @@ async function main(argv: string[]): Promise<number> {
         const text = `${table(rows)}\n\n${verdicts(rows, which).join("\n")}`;
         const loads = `${load0.toFixed(1)}-${os.loadavg()[0].toFixed(1)}`;
         const when = new Date().toISOString().slice(0, 16).replace("T", " ");
-        const header = `<!-- saved output of \`npm run bench:startup -- --runs ${runs} --write\` (${when} UTC): ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), ` +
-            `Node ${process.version}, load average ${loads} (the CPUs shared with other jobs: compare the columns, measured interleaved, rather than absolute times). Rerun it to regenerate. -->`;
+        const header = (what: string) => `<!-- saved output of \`npm run bench:startup -- --runs ${runs} --write\` (${when} UTC), ${what}: ${os.cpus().length} CPUs ` +
+            `(${os.cpus()[0]?.model.trim()}), Node ${process.version}, load average ${loads} (the CPUs shared with other jobs: compare the columns, measured ` +
+            "interleaved, rather than absolute times). Rerun it to regenerate. -->";
         const npmRow = rows.find((r) => r.label === which.npmFloor)!;
         const stepText = stepsTable([
             { step: `npm itself, until it runs the script: ${which.npmFloor}`, seconds: npmRow.now.map((x) => x.wall) },
@@ -198,8 +199,8 @@ async function main(argv: string[]): Promise<number> {
         ]);
         console.log(`${text}\n\n${stepText}`);
         if (write) {
-            fs.writeFileSync(FIGURES, `${header}\n${text}\n`);
-            fs.writeFileSync(STEPS_FIGURES, `${header.replace("(the CPUs shared", "; npm start step by step (the CPUs shared")}\n${stepText}\n`);
+            fs.writeFileSync(FIGURES, `${header("the commands against the old way and the floor")}\n${text}\n`);
+            fs.writeFileSync(STEPS_FIGURES, `${header("npm start step by step")}\n${stepText}\n`);
             console.error(`bench:startup: wrote ${path.relative(REPO, FIGURES)} and ${path.relative(REPO, STEPS_FIGURES)}`);
         }
         return 0;

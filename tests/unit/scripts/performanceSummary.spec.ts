@@ -1,0 +1,45 @@
+/** scripts/docs/performance.ts: the README's performance summary, read from the saved benchmark reports' tables. */
+import * as assert from "assert";
+import { num, row, serveTargets, summaryTable } from "../../../scripts/docs/performance";
+
+/** A bench-serve report's rows, in the layout scripts/bench/serveBench/report.ts writes. */
+function serveReport(o: { fashion: number; sentiment: number; images: number; mixed: number; single: number; errors?: number }): string {
+    return [
+        "| payload | endpoint | n | p50 | p95 | p99 | floor p50 | p50 / floor p50 | p50 / baseline p50 |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        `| fashion x1 | tuned | 800 | ${o.fashion.toFixed(2)} | 5.00 | 6.00 | 0.31 | 9.00x | 1.00x |`,
+        "| fashion x64 | baseline | 800 | 22.00 | 29.00 | 46.00 | 40.00 | 0.55x | - |",
+        `| fashion x64 | tuned | 800 | 15.00 | 20.00 | 25.00 | 11.00 | ${o.images.toFixed(2)}x | 0.70x |`,
+        `| sentiment x1 | tuned | 800 | ${o.sentiment.toFixed(2)} | 5.00 | 6.00 | 1.00 | 3.00x | 1.00x |`,
+        "| load | concurrency | endpoint | requests | errors | requests/s | / baseline |",
+        `| mixed | 16 | tuned | 800 | ${o.errors ?? 0} | ${o.mixed.toFixed(1)} | 1.10x |`,
+        `| single items | 16 | tuned | 800 | 0 | ${o.single.toFixed(1)} | 1.20x |`,
+    ].join("\n");
+}
+
+describe("the README's performance summary", () => {
+    it("marks each serving target met, partly met or not met from the report's figures", () => {
+        const t = serveTargets(serveReport({ fashion: 2.9, sentiment: 3.4, images: 1.45, mixed: 151.9, single: 458.1 }));
+        assert.deepStrictEqual(t.map((x) => [x.measured, x.met]), [
+            ["fashion 2.90 ms, sentiment 3.40 ms", "partly"],
+            ["1.45x", "no"],
+            ["151.9 / 458.1 requests/s (1.81x / 2.27x)", "yes"],
+        ]);
+    });
+
+    it("does not count throughput with errors as met", () => {
+        const t = serveTargets(serveReport({ fashion: 2, sentiment: 2, images: 1.2, mixed: 200, single: 500, errors: 3 }));
+        assert.deepStrictEqual(t.map((x) => x.met), ["yes", "yes", "no"]);
+    });
+
+    it("names the report and the row it looked for when a report lacks it", () => {
+        assert.throws(() => row("| a | b |", "docs/figures/x.md", "fashion x1", "tuned"),
+            /^Error: docs\/figures\/x\.md has no table row starting "fashion x1" \| "tuned"; rerun its benchmark$/);
+        assert.throws(() => num("-"), /no number in table cell "-"/);
+    });
+
+    it("renders one table row per target", () => {
+        const text = summaryTable([{ target: "t", measured: "m", met: "yes", figures: "f" }]);
+        assert.strictEqual(text, "| target | measured | met | figures |\n|---|---|---|---|\n| t | m | yes | f |");
+    });
+});

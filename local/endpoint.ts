@@ -22,6 +22,7 @@ import { DRAIN_MS, MAX_MODEL_SERVER_TIMEOUT_S } from "./lifecycle";
 import { logText } from "./api/logText";
 import { createWorkDir, recordModelServer, removeStaleWorkDirs } from "./workDirs";
 import { sageMakerNameProblem } from "../config/names";
+import { loadSigner } from "./api/sigv4";
 import type { Credentials } from "./api/sigv4";
 
 export { PYTHON } from "./server/modelServer";
@@ -175,7 +176,7 @@ export async function startLocalEndpoint(opts: LocalEndpointOptions = {}): Promi
         if (opts.signal?.aborted) throw new Error("start interrupted; everything started was stopped");
         // 3. the model server, in its own process group; /ping healthy = every worker loaded the models
         server = await startModelServer(extracted, {
-            onStarted: (pid) => recordModelServer(workDir, pid),
+            onStarted: (pid) => { recordModelServer(workDir, pid); loadSigner(); }, // loads while the models load
             timeoutSeconds: timeoutS, workers: opts.workers, env: opts.env, startupTimeoutMs: opts.startupTimeoutMs,
             signal: opts.signal, log: (l) => log(`model-server | ${l}`), orphanCleanupDir: workDir,
         });

@@ -5,10 +5,9 @@
  */
 import * as crypto from "crypto";
 import * as http from "http";
-import { Hash } from "@smithy/hash-node";
-import { HttpRequest } from "@smithy/protocol-http";
-import { ALGORITHM_IDENTIFIER, AMZ_DATE_HEADER, createScope, GENERATED_HEADERS, getCanonicalHeaders, getCanonicalQuery, KEY_TYPE_IDENTIFIER,
-    SHA256_HEADER, SignatureV4 } from "@smithy/signature-v4";
+import type * as HashNode from "@smithy/hash-node";
+import type { HttpRequest } from "@smithy/protocol-http";
+import type * as Signer from "@smithy/signature-v4";
 import { awsError, AwsErrorReply } from "./awsErrors";
 
 /** SigV4 clock skew AWS accepts: 15 minutes. */
@@ -85,12 +84,31 @@ export function skewError(requestDate: Date, nowMs: number, maxSkewMs = MAX_SKEW
 const SIGNATURE_MISMATCH = "The request signature we calculated does not match the signature you provided. " +
     "Check your AWS Secret Access Key and signing method. Consult the service documentation for details.";
 
-/** Canonical path rules (segments normalised, each URI-escaped again) of the signer the SDK uses; its only use here. */
-const PATH_RULES = new SignatureV4({
-    credentials: { accessKeyId: "", secretAccessKey: "" }, region: "", service: "sagemaker", sha256: Hash.bind(null, "sha256"), uriEscapePath: true,
-}) as unknown as { getCanonicalPath(request: { path: string }): string }; // a method TypeScript marks private
-/** Headers SignatureV4 drops from a request before signing it (it sets x-amz-date itself). */
-const GENERATED = new Set(GENERATED_HEADERS);
+/** What the check takes from the SDK's signer: its module, canonical path rules and the headers it generates itself. */
+interface SignerParts {
+    signer: typeof Signer;
+    /** Canonical path rules (segments normalised, each URI-escaped again) of the signer the SDK uses; its only use here. */
+    pathRules: { getCanonicalPath(request: { path: string }): string };
+    /** Headers SignatureV4 drops from a request before signing it (it sets x-amz-date itself). */
+    generated: Set<string>;
+}
+let parts: SignerParts | undefined;
+
+/**
+ * The signer's parts, loaded on first use (about 0.05 s of loading a command that never checks a signature does
+ * not pay). `npm start` calls it while the model server loads its models, so no request waits for it.
+ */
+export function loadSigner(): SignerParts {
+    if (!parts) {
+        const signer = require("@smithy/signature-v4") as typeof Signer;
+        const { Hash } = require("@smithy/hash-node") as typeof HashNode;
+        const pathRules = new signer.SignatureV4({
+            credentials: { accessKeyId: "", secretAccessKey: "" }, region: "", service: "sagemaker", sha256: Hash.bind(null, "sha256"), uriEscapePath: true,
+        }) as unknown as SignerParts["pathRules"]; // a method TypeScript marks private
+        parts = { signer, pathRules, generated: new Set(signer.GENERATED_HEADERS) };
+    }
+    return parts;
+}
 
 /** Signing keys (date, region) kept per credentials; the region comes from the request, so the cache is bounded. */
 const KEYS_KEPT = 32;
@@ -104,7 +122,7 @@ function signingKey(credentials: Credentials, shortDate: string, region: string)
     let key = keys.get(id);
     if (!key) {
         let raw = Buffer.from(`AWS4${credentials.secretAccessKey}`);
-        for (const part of [shortDate, region, "sagemaker", KEY_TYPE_IDENTIFIER]) raw = crypto.createHmac("sha256", raw).update(part).digest();
+        for (const part of [shortDate, region, "sagemaker", loadSigner().signer.KEY_TYPE_IDENTIFIER]) raw = crypto.createHmac("sha256", raw).update(part).digest();
         if (keys.size >= KEYS_KEPT) keys.clear();
         keys.set(id, key = crypto.createSecretKey(raw));
     }
@@ -123,19 +141,21 @@ export interface SignedRequest {
  * `bodyHash` is the hex SHA-256 of the body. tests/unit/local/sigv4Fast.spec.ts checks it equals SignatureV4.sign's.
  */
 export function expectedSignature(req: SignedRequest, signedHeaders: string[], longDate: string, region: string, credentials: Credentials, bodyHash: () => string): string {
+    const { signer, pathRules, generated } = loadSigner();
+    const { ALGORITHM_IDENTIFIER, AMZ_DATE_HEADER, SHA256_HEADER } = signer;
     const headers: Record<string, string> = {};
     for (const name of signedHeaders) {
         const value = req.headers[name];
-        if (value !== undefined && !GENERATED.has(name)) headers[name] = Array.isArray(value) ? value.join(",") : value;
+        if (value !== undefined && !generated.has(name)) headers[name] = Array.isArray(value) ? value.join(",") : value;
     }
     headers[AMZ_DATE_HEADER] = longDate;
     const payloadHash = Object.prototype.hasOwnProperty.call(headers, SHA256_HEADER) ? headers[SHA256_HEADER] : bodyHash();
-    const canonical = getCanonicalHeaders({ headers } as unknown as HttpRequest, undefined, new Set(signedHeaders));
+    const canonical = signer.getCanonicalHeaders({ headers } as unknown as HttpRequest, undefined, new Set(signedHeaders));
     const names = Object.keys(canonical).sort();
-    const canonicalRequest = `${req.method}\n${PATH_RULES.getCanonicalPath({ path: req.rawPath })}\n${getCanonicalQuery({ query: req.query } as unknown as HttpRequest)}\n` +
+    const canonicalRequest = `${req.method}\n${pathRules.getCanonicalPath({ path: req.rawPath })}\n${signer.getCanonicalQuery({ query: req.query } as unknown as HttpRequest)}\n` +
         `${names.map((n) => `${n}:${canonical[n]}`).join("\n")}\n\n${names.join(";")}\n${payloadHash}`;
     const shortDate = longDate.slice(0, 8);
-    const stringToSign = `${ALGORITHM_IDENTIFIER}\n${longDate}\n${createScope(shortDate, region, "sagemaker")}\n` +
+    const stringToSign = `${ALGORITHM_IDENTIFIER}\n${longDate}\n${signer.createScope(shortDate, region, "sagemaker")}\n` +
         crypto.createHash("sha256").update(canonicalRequest).digest("hex");
     return crypto.createHmac("sha256", signingKey(credentials, shortDate, region)).update(stringToSign).digest("hex");
 }

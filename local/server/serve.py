@@ -43,7 +43,6 @@ import sys
 import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from http_front import ModelHTTPServer, phrase  # noqa: E402
 from workers import WorkerPool  # noqa: E402
 
 HOST = "127.0.0.1"
@@ -155,6 +154,7 @@ class ModelServer:
         out = [("Content-Length", str(len(body)))]
         if ctype:  # the toolkit's error answers have no Content-Type
             out.insert(0, ("Content-Type", ctype))
+        from http_front import phrase  # loaded with the HTTP side (see main)
         reason = (reason or "").replace("\r", " ").replace("\n", " ").strip() or phrase(status)
         start_response(f"{status} {reason}", out + list(extra))
         return [body]
@@ -193,28 +193,33 @@ def main():
         port = int(os.environ.get("SAGEMAKER_BIND_TO_PORT", "8080"))
     except ValueError:
         raise SystemExit(f"serve.py: SAGEMAKER_BIND_TO_PORT={os.environ['SAGEMAKER_BIND_TO_PORT']!r} is not a port number")
-    try:
-        server = ModelHTTPServer(app, HOST, port)
-    except OSError as e:
-        raise SystemExit(f"serve.py: cannot listen on {HOST}:{port}: {e.strerror or e}; "
-                         "choose another SAGEMAKER_BIND_TO_PORT (0 picks a free one)")
-    if os.environ.get("LOCAL_EXIT_ON_STDIN_CLOSE") == "1":
-        watch_stdin()
+    server = None
 
     def stop(signum, _frame):
         log.info("signal %d: stopping", signum)
         try:
-            server.socket.close()
+            if server is not None:
+                server.socket.close()
             app.pool.kill_now()  # no waiting: in-flight requests see the connection close, as on a stopped container
         finally:
             os._exit(0)
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    if os.environ.get("LOCAL_EXIT_ON_STDIN_CLOSE") == "1":
+        watch_stdin()
+    # the workers load the models (seconds: importing torch) while this process imports and binds its HTTP side
+    app.start_loading()
+    from http_front import ModelHTTPServer
+    try:
+        server = ModelHTTPServer(app, HOST, port)
+    except OSError as e:
+        app.pool.kill_now()
+        raise SystemExit(f"serve.py: cannot listen on {HOST}:{port}: {e.strerror or e}; "
+                         "choose another SAGEMAKER_BIND_TO_PORT (0 picks a free one)")
     log.info("listening on http://%s:%d (model dir %s, %d worker(s), timeout %g s)",
              HOST, int(server.effective_port), app.model_dir, app.worker_count, app.timeout)
     print(f"LOCAL_SERVE_PORT={int(server.effective_port)}", flush=True)
-    app.start_loading()
     server.serve_forever()
 
 if __name__ == "__main__":

@@ -21,7 +21,11 @@ def served(base, **extra):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     try:
         line = proc.stdout.readline().decode()
-        assert line.startswith("LOCAL_SERVE_PORT="), proc.stderr.read().decode()
+        while line.startswith("LOCAL_SERVE_WORKER="):  # workers are started (and announced) before the port opens
+            line = proc.stdout.readline().decode()
+        if not line.startswith("LOCAL_SERVE_PORT="):
+            proc.kill()
+            raise AssertionError(f"no port line but {line!r}: {proc.stderr.read().decode()}")
         yield proc, int(line.strip().split("=", 1)[1])
     finally:
         if proc.poll() is None:

@@ -10,6 +10,7 @@ import * as path from "path";
 import { fences, REPO, Rendered } from "./blocks";
 import { handlerDefaultsTable, keyGroupTable } from "../../config/generate";
 import { FACT_GENERATORS } from "./facts";
+import { performanceSummary } from "./performance";
 
 export interface Endpoint { url: string; port: number; readyLine: string }
 export interface Generator { endpoint?: boolean; render(ep?: Endpoint): Promise<Rendered> }
@@ -165,6 +166,7 @@ export const GENERATORS: Record<string, Generator> = {
     "deployer-actions": { render: async () => deployerActions() },
     "prod-update-budget": { render: prodUpdateBudget },
     "package-output": { render: packageOutput },
+    "performance-summary": { render: performanceSummary },
     "ready-line": { endpoint: true, render: readyLine },
     "smoke-output": { endpoint: true, render: smokeOutput },
     "cli-response": { endpoint: true, render: cliResponse },

@@ -1,6 +1,6 @@
 /** scripts/docs/performance.ts: the README's performance summary, read from the saved benchmark reports' tables. */
 import * as assert from "assert";
-import { num, row, serveTargets, summaryTable } from "../../../scripts/docs/performance";
+import { num, packageTargets, row, serveTargets, startupTargets, summaryTable } from "../../../scripts/docs/performance";
 
 /** A bench-serve report's rows, in the layout scripts/bench/serveBench/report.ts writes. */
 function serveReport(o: { fashion: number; sentiment: number; images: number; mixed: number; single: number; errors?: number }): string {
@@ -41,5 +41,25 @@ describe("the README's performance summary", () => {
     it("renders one table row per target", () => {
         const text = summaryTable([{ target: "t", measured: "m", met: "yes", figures: "f" }]);
         assert.strictEqual(text, "| target | measured | met | figures |\n|---|---|---|---|\n| t | m | yes | f |");
+    });
+
+    it("reads package / pigz and package / floor of every directory shape of the packaging report", () => {
+        const section = (name: string, pigz: number, floor: number) => [`### ${name}: a shape`, "",
+            "| method | median s (min-max) | package / this | CPU s |", "|---|---|---|---|",
+            "| package | 2.00 (2.00-2.00) | 1.00 | 3.00 |", `| pigz -1 -p2 | 9.00 (9.00-9.00) | ${pigz.toFixed(2)} | 9.00 |`, "",
+            `Floor estimate 1.00 s; package / floor = ${floor.toFixed(2)}.`, ""].join("\n");
+        const t = packageTargets(["<!-- header -->", section("weights", 0.18, 1.4), section("small", 1.02, 2.29)].join("\n"));
+        assert.deepStrictEqual(t.map((x) => [x.measured, x.met]), [["weights 0.18, small 1.02", "partly"], ["weights 1.40x, small 2.29x", "partly"]]);
+        assert.throws(() => packageTargets("### weights: x\n| pigz -1 -p2 | 1 | 0.5 |\n"), /the weights section states no "package \/ floor"/);
+    });
+
+    it("tells a start-up target below this machine's floor from one not met", () => {
+        const report = (rerun: number, floor: number) => ["| command | old | CPU | now | CPU | now / old | floor s | now / floor |",
+            `| \`npm start\` to its ready line (system npm 11 on Node 20) | 6.0 | - | 2.40 (2.3-2.5) | - | 0.4 | 0.41 | 5.8 |`,
+            `| unchanged \`npm run package\` rerun (system npm 11 on Node 20) | 1.3 | 1.7 | ${rerun} (0.4-0.5) | 0.5 | 0.3 | ${floor} | 1.1 |`,
+            "| unchanged rerun without npm (`node … scripts/package.ts`) | 1.1 | 1.4 | 0.16 (0.16-0.16) | 0.15 | 0.14 | 0.10 | 1.6 |"].join("\n");
+        assert.deepStrictEqual(startupTargets(report(0.46, 0.41)).map((x) => x.met), ["yes", "below this machine's floor"]);
+        assert.deepStrictEqual(startupTargets(report(0.46, 0.25)).map((x) => x.met), ["yes", "no"]);
+        assert.match(startupTargets(report(0.46, 0.41))[1].measured, /^0\.46 s; npm and node alone take 0\.41 s here; without npm 0\.16 s$/);
     });
 });

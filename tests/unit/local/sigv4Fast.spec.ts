@@ -47,30 +47,32 @@ describe("SigV4 verification: the runtime API's expected signature", () => {
             }), { numRuns: 300, seed: 7 });
     });
 
-    it("accepts the reference signature and refuses it for another body, region or secret", async () => {
+    /** A request to the local endpoint signed by the reference signer at a fixed date; `req` rebuilds it with changes. */
+    async function signedInvocation() {
         const date = new Date("2026-11-29T10:00:00Z");
         const body = Buffer.from('{"model":"fashion"}');
         const headers: Record<string, string> = { host: "127.0.0.1:8080", "x-amz-date": amz(date), "content-type": "application/json" };
         const signed = ["content-type", "host", "x-amz-date"];
         const sig = await reference("POST", "/endpoints/local/invocations", {}, headers, body, signed, date, "us-east-1");
         const authorization = `AWS4-HMAC-SHA256 Credential=local/20261129/us-east-1/sagemaker/aws4_request, SignedHeaders=${signed.join(";")}, Signature=${sig}`;
-        const req = (b: Buffer, auth = authorization) => ({ method: "POST", rawPath: "/endpoints/local/invocations", query: {}, headers: { ...headers, authorization: auth }, body: b, host: headers.host });
-        assert.strictEqual(await verifySigV4(req(body), CREDENTIALS, date.getTime()), undefined);
+        const req = (b = body, auth = authorization, bodySha256?: string) => ({
+            method: "POST", rawPath: "/endpoints/local/invocations", query: {}, headers: { ...headers, authorization: auth }, body: b, host: headers.host, bodySha256,
+        });
+        return { now: date.getTime(), body, authorization, req };
+    }
+
+    it("accepts the reference signature and refuses it for another body, region or secret", async () => {
+        const { now, body, authorization, req } = await signedInvocation();
+        assert.strictEqual(await verifySigV4(req(), CREDENTIALS, now), undefined);
         const mismatch = /InvalidSignatureException/;
-        assert.match(JSON.stringify(await verifySigV4(req(Buffer.from("{}")), CREDENTIALS, date.getTime())), mismatch);
-        assert.match(JSON.stringify(await verifySigV4(req(body, authorization.replace("us-east-1", "eu-west-1")), CREDENTIALS, date.getTime())), mismatch);
-        assert.match(JSON.stringify(await verifySigV4(req(body), { ...CREDENTIALS, secretAccessKey: "other" }, date.getTime())), mismatch);
+        assert.match(JSON.stringify(await verifySigV4(req(Buffer.from("{}")), CREDENTIALS, now)), mismatch);
+        assert.match(JSON.stringify(await verifySigV4(req(body, authorization.replace("us-east-1", "eu-west-1")), CREDENTIALS, now)), mismatch);
+        assert.match(JSON.stringify(await verifySigV4(req(), { ...CREDENTIALS, secretAccessKey: "other" }, now)), mismatch);
     });
 
     it("checks the signature against the body hash the reader computed when one is given, not a hash of its own", async () => {
-        const date = new Date("2026-11-29T10:00:00Z");
-        const body = Buffer.from('{"model":"fashion"}');
-        const headers: Record<string, string> = { host: "127.0.0.1:8080", "x-amz-date": amz(date), "content-type": "application/json" };
-        const signed = ["content-type", "host", "x-amz-date"];
-        const sig = await reference("POST", "/endpoints/local/invocations", {}, headers, body, signed, date, "us-east-1");
-        const authorization = `AWS4-HMAC-SHA256 Credential=local/20261129/us-east-1/sagemaker/aws4_request, SignedHeaders=${signed.join(";")}, Signature=${sig}`;
-        const req = (bodySha256: string) => ({ method: "POST", rawPath: "/endpoints/local/invocations", query: {}, headers: { ...headers, authorization }, body, host: headers.host, bodySha256 });
-        assert.strictEqual(await verifySigV4(req(sha(body)), CREDENTIALS, date.getTime()), undefined);
-        assert.match(JSON.stringify(await verifySigV4(req(sha(Buffer.from("{}"))), CREDENTIALS, date.getTime())), /InvalidSignatureException/);
+        const { now, body, authorization, req } = await signedInvocation();
+        assert.strictEqual(await verifySigV4(req(body, authorization, sha(body)), CREDENTIALS, now), undefined);
+        assert.match(JSON.stringify(await verifySigV4(req(body, authorization, sha(Buffer.from("{}"))), CREDENTIALS, now)), /InvalidSignatureException/);
     });
 });

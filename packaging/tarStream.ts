@@ -1,16 +1,16 @@
 /**
  * The uncompressed tar stream of a model directory, cut into chunks of exactly `chunkBytes` (the last
- * one shorter): ustar headers encoded by the npm `tar` package, file data read straight into pooled
- * chunk buffers, padding, two zero blocks. Small files are read with synchronous calls (one open, read,
- * fstat and close each, no thread-pool round trips: a directory of thousands of small files is bound by
- * per-file overhead); larger files with asynchronous reads, so the main thread hashes meanwhile.
+ * one shorter): ustar headers (ustarHeader.ts: the npm `tar` package's bytes, plain ones written in
+ * place), file data read straight into pooled chunk buffers, padding, two zero blocks. Small files are
+ * read with synchronous calls (one open, read, fstat and close each, no thread-pool round trips: a
+ * directory of thousands of small files is bound by per-file overhead); larger files with asynchronous
+ * reads, so the main thread hashes meanwhile.
  */
 import * as fs from "fs";
-import { Header, Pax } from "tar";
 import type { ArchiveEntry } from "./archiveEntries";
+import { BLOCK, entryHeader, headerBytes, isPlainEntry, writeUstarHeader } from "./ustarHeader";
 
-/** mtime stored for every entry: 1980-01-01T00:00:00Z (also valid for zip tools). */
-export const ARCHIVE_MTIME = new Date(Date.UTC(1980, 0, 1));
+export { ARCHIVE_MTIME, entryHeader } from "./ustarHeader";
 /** Files up to this size are read synchronously (see the file comment). */
 export const SYNC_READ_BYTES = 1024 * 1024;
 /** Bytes read from a large file at a time (at most; never past the current chunk). */
@@ -20,25 +20,10 @@ function readAsync(fd: number, buf: Buffer, off: number, len: number, pos: numbe
     return new Promise((resolve, reject) => fs.read(fd, buf, off, len, pos, (e, n) => (e ? reject(e) : resolve(n))));
 }
 
-/** The header block(s) of one entry: a pax record only when ustar cannot hold the path. */
-export function entryHeader(entry: Pick<ArchiveEntry, "path" | "type" | "size" | "mode">): Buffer {
-    const fields = {
-        path: entry.path, mode: entry.mode, uid: 0, gid: 0, size: entry.size, mtime: ARCHIVE_MTIME,
-        type: entry.type === "dir" ? "Directory" as const : "File" as const,
-        uname: "", gname: "", devmaj: 0, devmin: 0,
-    };
-    const header = new Header(fields);
-    header.encode();
-    const block = header.block!;
-    if (!header.needPax) return block;
-    const pax = new Pax({ path: entry.path, mtime: ARCHIVE_MTIME, uid: 0, gid: 0, size: entry.size }).encode();
-    return Buffer.concat([pax, block]);
-}
-
 /** Size of the uncompressed tar stream for these entries. */
 export function tarSize(entries: readonly ArchiveEntry[]): number {
     let total = 1024;
-    for (const e of entries) total += entryHeader(e).length + Math.ceil(e.size / 512) * 512;
+    for (const e of entries) total += headerBytes(e) + Math.ceil(e.size / 512) * 512;
     return total;
 }
 
@@ -104,6 +89,7 @@ export async function produceTarChunks(entries: readonly ArchiveEntry[], pool: C
         pos += n;
         if (pos === size) {
             emit(buf);
+            await new Promise(setImmediate); // let finished compressions be taken up before reading on (sync reads hold the event loop)
             buf = await pool.acquire();
             pos = 0;
         }
@@ -125,7 +111,10 @@ export async function produceTarChunks(entries: readonly ArchiveEntry[], pool: C
         }
     };
     for (const entry of entries) {
-        await put(entryHeader(entry));
+        if (pos + BLOCK <= size && isPlainEntry(entry)) { // the header written in place (no block to copy)
+            writeUstarHeader(buf, pos, entry);
+            await advance(BLOCK);
+        } else await put(entryHeader(entry));
         if (entry.type !== "file" || entry.size === 0) continue;
         const sync = entry.size <= SYNC_READ_BYTES;
         const fd = fs.openSync(entry.abs, "r");

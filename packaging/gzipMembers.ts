@@ -8,10 +8,8 @@
  * The output bytes depend only on the input bytes, `level`, `chunkBytes` and zlib's
  * deflate implementation — never on the number of jobs or on timing.
  */
-import * as zlib from "zlib";
 import { promisify } from "util";
-
-const gzipAsync = promisify(zlib.gzip) as (buf: Buffer, opts: zlib.ZlibOptions) => Promise<Buffer>;
+import * as zlib from "zlib";
 
 /** OS byte written in every member header: 255 = unknown (as Python's gzip writes), so the bytes do not depend on the build platform of zlib. */
 export const GZIP_OS_BYTE = 255;
@@ -57,11 +55,35 @@ export interface GzipMemberOptions {
  * Chunks under 96 KiB, level 0 and strategy `default` always get `{ level, Z_DEFAULT_STRATEGY }`.
  */
 export function chooseDeflate(chunk: Buffer, level: number, strategy: GzipStrategy): DeflateChoice {
-    return probeDeflate(chunk, level, strategy).choice;
+    const steps = probeSteps(chunk, level, strategy);
+    let step = steps.next();
+    while (!step.done) {
+        const { samples, opts } = step.value;
+        step = steps.next(samples.reduce((n, s) => n + zlib.deflateRawSync(s, opts).length, 0));
+    }
+    return step.value.choice;
 }
 
-/** {@link chooseDeflate}'s choice, with the compressed share of the probe samples under it (1 when not probed). */
-function probeDeflate(chunk: Buffer, level: number, strategy: GzipStrategy): { choice: DeflateChoice; ratio: number } {
+type Probe = { choice: DeflateChoice; ratio: number };
+const deflateRawAsync = promisify(zlib.deflateRaw) as (buf: Buffer, opts: zlib.ZlibOptions) => Promise<Buffer>;
+
+/** {@link chooseDeflate}'s choice made on libuv's thread pool (the same choice), with the probe's compressed share (1 when not probed). */
+async function probeDeflate(chunk: Buffer, level: number, strategy: GzipStrategy): Promise<Probe> {
+    const steps = probeSteps(chunk, level, strategy);
+    let step = steps.next();
+    while (!step.done) {
+        const { samples, opts } = step.value;
+        const sizes = await Promise.all(samples.map((s) => deflateRawAsync(s, { ...opts, chunkSize: 2 * PROBE_BYTES })));
+        step = steps.next(sizes.reduce((n, b) => n + b.length, 0));
+    }
+    return step.value;
+}
+
+/**
+ * The probe as steps: each yields the samples to deflate with some options and takes their total deflated
+ * size; returns the choice (so the synchronous and the thread-pool probe decide alike).
+ */
+function* probeSteps(chunk: Buffer, level: number, strategy: GzipStrategy): Generator<{ samples: Buffer[]; opts: zlib.ZlibOptions }, Probe, number> {
     const { Z_DEFAULT_STRATEGY, Z_RLE } = zlib.constants;
     if (strategy !== "auto" || level === 0 || chunk.length < PROBE_BYTES * PROBE_SAMPLES * 2) {
         return { choice: { level, strategy: Z_DEFAULT_STRATEGY }, ratio: 1 };
@@ -71,9 +93,9 @@ function probeDeflate(chunk: Buffer, level: number, strategy: GzipStrategy): { c
         return chunk.subarray(start, start + PROBE_BYTES);
     });
     const raw = PROBE_BYTES * PROBE_SAMPLES;
-    const rle = samples.reduce((n, s) => n + zlib.deflateRawSync(s, { level, strategy: Z_RLE }).length, 0);
+    const rle = yield { samples, opts: { level, strategy: Z_RLE } };
     if (rle > raw * (1 - STORE_BELOW_SAVING)) return { choice: { level: 0, strategy: Z_DEFAULT_STRATEGY }, ratio: 1 };
-    const normal = samples.reduce((n, s) => n + zlib.deflateRawSync(s, { level }).length, 0);
+    const normal = yield { samples, opts: { level } };
     return rle <= normal * AUTO_TOLERANCE ? { choice: { level, strategy: Z_RLE }, ratio: rle / raw } : { choice: { level, strategy: Z_DEFAULT_STRATEGY }, ratio: normal / raw };
 }
 
@@ -119,15 +141,37 @@ export function storedMember(chunk: Buffer): Buffer[] {
 
 /**
  * Compresses one chunk into a gzip member with a fixed header (no name, mtime 0, OS 255),
- * returned as pieces to write in order. Stored chunks are built by {@link storedMember}.
+ * returned as pieces to write in order (zlib's output buffers, not joined). Stored chunks are built by {@link storedMember}.
  */
 export async function gzipMember(chunk: Buffer, level: number, strategy: GzipStrategy = "auto"): Promise<Buffer[]> {
-    const { choice, ratio } = probeDeflate(chunk, level, strategy);
+    const { choice, ratio } = await probeDeflate(chunk, level, strategy);
     if (choice.level === 0 && typeof zlib.crc32 === "function") return storedMember(chunk);
-    const out = await gzipAsync(chunk, { ...choice, memLevel: 9, chunkSize: outputBufferBytes(chunk.length, ratio) });
+    const parts = await gzipParts(chunk, { ...choice, memLevel: 9, chunkSize: outputBufferBytes(chunk.length, ratio) });
     // zlib already writes no name and mtime 0; pin the OS byte (offset 9) as well.
-    out[9] = GZIP_OS_BYTE;
-    return [out];
+    let at = 9;
+    for (const part of parts) {
+        if (at < part.length) {
+            part[at] = GZIP_OS_BYTE;
+            break;
+        }
+        at -= part.length;
+    }
+    return parts;
+}
+
+/**
+ * What `zlib.gzip` does (a Gzip stream on libuv's thread pool, the same bytes), but the output buffers are
+ * returned as they come instead of copied into one (no concatenation of megabytes per member).
+ */
+function gzipParts(chunk: Buffer, opts: zlib.ZlibOptions): Promise<Buffer[]> {
+    return new Promise((resolve, reject) => {
+        const parts: Buffer[] = [];
+        const gz = zlib.createGzip(opts);
+        gz.on("data", (part: Buffer) => parts.push(part));
+        gz.on("error", reject);
+        gz.on("end", () => resolve(parts));
+        gz.end(chunk);
+    });
 }
 
 /** Hands chunks from a producer to the member writer in order; `end()`/`fail()` finish it. */

@@ -58,6 +58,12 @@ export interface ArchiveOptions {
     onProgress?: (p: ArchiveProgress) => void;
     /** A checked directory that symbolic links in `dir` may point into (see WalkOptions.linkRoot). @default none */
     linkRoot?: string;
+    /**
+     * `dir`'s entries from a walk done just before (validateModelDir's `entries`, same `linkRoot`), so it is not
+     * walked again. Their stats may predate the build's start: the cache stays right, as every byte is read after it.
+     * @default walked here
+     */
+    entries?: readonly ArchiveEntry[];
 }
 
 export interface ArchiveResult {
@@ -219,9 +225,11 @@ export async function buildModelArchive(dir: string, outFile: string, opts: Arch
     const fh = await fs.promises.open(tmp, "wx", 0o644);
     let committed = false;
     try {
-        // The temporary file's mtime is "now" on the file-system clock, read before any entry's stat.
+        // The temporary file's mtime is "now" on the file-system clock, read before any byte of an entry (and before
+        // its stat unless `opts.entries` were walked earlier: an edit after that stat changes it, so the next run rebuilds,
+        // or comes before the bytes are read, so it is packed).
         const fsNowNs = (await fh.stat({ bigint: true })).mtimeNs;
-        const entries = listArchiveEntries(dir, [], opts.linkRoot);
+        const entries = opts.entries ?? listArchiveEntries(dir, [], opts.linkRoot);
         const key = cacheKey(dirAbs, entries, { level: o.level, chunkBytes: o.chunkBytes, strategy: o.strategy });
         const hit = useCache ? lookupCache(cacheFile, key, outAbs) : undefined;
         if (hit) return { ...hit, cached: true };

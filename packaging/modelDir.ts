@@ -7,7 +7,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { checkManifest, Manifest, MANIFEST_FILE } from "./manifest";
-import { walkModelDir, WalkOptions } from "./archiveEntries";
+import { ArchiveEntry, walkModelDir, WalkOptions } from "./archiveEntries";
 
 /** Per-request handlers the toolkit calls when a module has no transform_fn; it refuses a module with both kinds. */
 export const STAGE_HANDLERS = ["input_fn", "predict_fn", "output_fn"] as const;
@@ -21,6 +21,8 @@ export interface ModelDirCheck {
     warnings: string[];
     /** The parsed manifest when `models.json` exists and is valid. */
     manifest?: Manifest;
+    /** The walk's entries (what the archive packs) when it found no problem: buildModelArchive's `entries` option, so the directory is walked once. */
+    entries?: ArchiveEntry[];
 }
 
 /**
@@ -131,7 +133,8 @@ export function validateModelDir(dir: string, walkOptions: WalkOptions = {}): Mo
         errors.push(`${dir}: model directory ${st ? "is not a directory" : "does not exist"}; create it with code/inference.py (and models.json), or point to it`);
         return { errors, warnings };
     }
-    errors.push(...walkModelDir(dir, walkOptions).problems);
+    const walk = walkModelDir(dir, walkOptions);
+    errors.push(...walk.problems);
     const script = path.join(dir, INFERENCE_SCRIPT);
     if (!isFile(script)) {
         errors.push(`${script}: missing; the PyTorch serving container runs ${INFERENCE_SCRIPT} (SAGEMAKER_PROGRAM=inference.py), create it with ${HANDLERS_PHRASE}`);
@@ -187,5 +190,5 @@ export function validateModelDir(dir: string, walkOptions: WalkOptions = {}): Mo
             }
         });
     }
-    return manifest ? { errors, warnings, manifest } : { errors, warnings };
+    return { errors, warnings, ...(manifest ? { manifest } : {}), ...(walk.problems.length === 0 ? { entries: walk.entries } : {}) };
 }

@@ -131,7 +131,7 @@ async function main(argv: string[], io: PackageIo): Promise<number> {
     try {
         result = await buildModelArchive(dir, values.out!, {
             level, jobs, strategy: strategy as "auto" | "default" | undefined, cache: !values["no-cache"],
-            chunkBytes: chunkMib === undefined ? undefined : chunkMib * MIB, onProgress: bar.update,
+            chunkBytes: chunkMib === undefined ? undefined : chunkMib * MIB, onProgress: bar.update, entries: check.entries,
         });
     } finally {
         bar.stop();

@@ -1,9 +1,10 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { ArchiveEntry } from "../../../packaging/archiveEntries";
+import { ArchiveEntry, listArchiveEntries } from "../../../packaging/archiveEntries";
 import { racyEntries } from "../../../packaging/archiveCache";
 import { buildModelArchive } from "../../../packaging/modelArchive";
+import { validateModelDir } from "../../../packaging/modelDir";
 import { cleanupTempDirs, makeModelDir, sha256File, tempDir } from "../../support/archiveFixtures";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -120,5 +121,30 @@ describe("archive cache", function () {
         assert.equal((await buildModelArchive(dir, out)).cached, false);
         assert.equal(fs.existsSync(`${out}.cache.json`), false);
         assert.equal((await buildModelArchive(dir, out)).cached, false);
+    });
+
+    it("packs validateModelDir's entries without walking the directory again, cached like a walked build", async () => {
+        const dir = makeModelDir();
+        await sleep(30);
+        const check = validateModelDir(dir);
+        assert.deepEqual(check.entries, listArchiveEntries(dir));
+        fs.writeFileSync(path.join(dir, "added-after-the-walk.txt"), "not in the entries");
+        const out = path.join(tempDir("cache-out-"), "model.tar.gz");
+        const given = await buildModelArchive(dir, out, { entries: check.entries, cache: false });
+        assert.ok(!given.files.includes("added-after-the-walk.txt"), "the given entries are packed, the directory is not walked again");
+        fs.rmSync(path.join(dir, "added-after-the-walk.txt"));
+        const walked = await buildModelArchive(dir, `${out}.walked`, { cache: false });
+        assert.equal(given.sha256, walked.sha256);
+        const cachedOut = path.join(tempDir("cache-out-"), "model.tar.gz");
+        await buildModelArchive(dir, cachedOut, { entries: validateModelDir(dir).entries });
+        assert.equal((await buildModelArchive(dir, cachedOut)).cached, true, "a walked rerun reuses a build made from given entries");
+    });
+
+    it("gives no entries from validateModelDir when the walk found a problem", () => {
+        const dir = makeModelDir();
+        fs.symlinkSync("/etc/hostname", path.join(dir, "outside-link"));
+        const check = validateModelDir(dir);
+        assert.ok(check.errors.some((e) => e.includes("outside the model directory")), check.errors.join("\n"));
+        assert.equal(check.entries, undefined);
     });
 });

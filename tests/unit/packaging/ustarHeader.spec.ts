@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { entryHeader, headerBytes, HeaderFields, isPlainEntry, tarPackageHeader, writeUstarHeader } from "../../../packaging/ustarHeader";
+import { entryHeader, headerBytes, HeaderFields, isPlainEntry, tarPackageHeader, writeUstarHeader } from "../../../packaging/tarStream";
 
 /** Reproducible pseudo-random integers (xorshift32). */
 function ints(seed: number): (below: number) => number {

@@ -18,9 +18,10 @@ import { ArchiveEntry, isInsideDir, listArchiveEntries } from "./archiveEntries"
 import { cacheKey, lookupCache, racyEntries, removeCacheRecord, writeCacheRecord } from "./archiveCache";
 import type { GzipStrategy } from "./gzipMembers";
 
-// The writer (tarStream.ts with the npm tar package, gzipMembers.ts with zlib) is loaded only when an archive is
-// packed: an unchanged rerun, answered from the cache record, does not load it (tests/integration/packaging/packageCli.spec.ts).
-const writer = () => ({ ...(require("./gzipMembers") as typeof import("./gzipMembers")), ...(require("./tarStream") as typeof import("./tarStream")) });
+// The writer (tarStream.ts, gzipMembers.ts with zlib, archiveHash.ts) is loaded only when an archive is packed: an
+// unchanged rerun, answered from the cache record, does not load it (tests/integration/packaging/packageCli.spec.ts).
+const writer = () => ({ ...(require("./gzipMembers") as typeof import("./gzipMembers")), ...(require("./tarStream") as typeof import("./tarStream")),
+    ...(require("./archiveHash") as typeof import("./archiveHash")) });
 
 /** Default zlib level: 1 (fastest); model weights barely compress at any level. */
 export const DEFAULT_LEVEL = 1;
@@ -123,41 +124,40 @@ async function writeAllAt(fd: number, parts: Buffer[], position: number): Promis
 
 /**
  * The pipeline: a reader fills pooled chunks (tarStream.ts), members are compressed on libuv's thread pool
- * (`jobs` at once), then hashed on the main thread in order and written to `fd` by the thread pool without
- * waiting (each chunk goes back to the pool once its member is on disk). Reads, compression, hashing and
- * writes of different chunks overlap; memory stays at `jobs + spare` chunks.
+ * (`jobs` at once), then hashed in order (on a worker thread for a large archive, archiveHash.ts) and written
+ * to `fd` by the thread pool without waiting (each chunk goes back to the pool once its member is hashed and
+ * on disk). Reads, compression, hashing and writes of different chunks overlap; memory stays at `jobs + spare` chunks.
  */
-async function packTarGz(entries: readonly ArchiveEntry[], o: ResolvedOptions, fd: number,
+async function packTarGz(entries: readonly ArchiveEntry[], o: ResolvedOptions, fd: number, tarBytes: number,
     onMember: (uncompressed: number, written: number) => void): Promise<{ sha256: string; bytes: number }> {
-    const { ChunkChannel, ChunkPool, produceTarChunks, writeGzipMembers } = writer();
+    const { ChunkChannel, ChunkPool, produceTarChunks, writeGzipMembers, HASH_WORKER_FROM, mainThreadHasher, workerHasher } = writer();
     const pool = new ChunkPool(o.chunkBytes, o.jobs + 1 + spareChunks(o.chunkBytes));
     const channel = new ChunkChannel();
     const reading = produceTarChunks(entries, pool, (c) => channel.push(c)).then(() => channel.end(), (e: Error) => channel.fail(e));
-    const hash = crypto.createHash("sha256");
+    const hasher = tarBytes >= HASH_WORKER_FROM ? workerHasher() : mainThreadHasher();
     let written = 0;
     let writing: Promise<void> = Promise.resolve();
-    let writeError: Error | undefined;
+    let hashing: Promise<unknown> = Promise.resolve();
+    let failure: Error | undefined;
     try {
         await writeGzipMembers(() => channel.take(), o, async (parts, chunk) => {
-            if (writeError) throw writeError;
-            let bytes = 0;
-            for (const part of parts) {
-                hash.update(part);
-                bytes += part.length;
-            }
+            if (failure) throw failure;
+            const hashed = hasher.update(parts).catch((e: Error) => { failure ??= e; });
+            const bytes = parts.reduce((n, part) => n + part.length, 0);
             const at = written;
             written += bytes;
-            writing = writing.then(() => writeAllAt(fd, parts, at)).catch((e: Error) => { writeError ??= e; })
-                .finally(() => pool.release(chunk));
+            writing = writing.then(() => writeAllAt(fd, parts, at)).catch((e: Error) => { failure ??= e; });
+            hashing = Promise.all([writing, hashed]).finally(() => pool.release(chunk));
             onMember(chunk.length, written);
         });
-        await writing;
-        if (writeError) throw writeError;
-        return { sha256: hash.digest("hex"), bytes: written };
+        await hashing;
+        if (failure) throw failure;
+        return { sha256: await hasher.digest(), bytes: written };
     } finally {
         pool.close(); // a reader waiting for a chunk stops
         await reading;
-        await writing;
+        await hashing;
+        await hasher.close();
     }
 }
 
@@ -236,7 +236,7 @@ export async function buildModelArchive(dir: string, outFile: string, opts: Arch
         const bytesTotal = writer().tarSize(entries);
         const started = Date.now();
         let bytesDone = 0;
-        const packed = await packTarGz(entries, o, fh.fd, (n, bytesWritten) => {
+        const packed = await packTarGz(entries, o, fh.fd, bytesTotal, (n, bytesWritten) => {
             bytesDone += n;
             opts.onProgress?.({ bytesDone, bytesTotal, bytesWritten, elapsedMs: Date.now() - started });
         });

@@ -142,7 +142,7 @@ export class ChunkPool {
         if (this.closed) return Promise.reject(new Error("packaging stopped"));
         let buf = this.free.pop();
         if (!buf && this.allocated < this.count) {
-            buf = Buffer.allocUnsafeSlow(this.chunkBytes);
+            buf = Buffer.from(new SharedArrayBuffer(this.chunkBytes)); // shared: the sha256 thread reads it without a copy
             this.allocated++;
         }
         if (buf) {

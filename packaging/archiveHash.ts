@@ -2,25 +2,41 @@
  * The archive's sha256, over every member's pieces in order. A large archive is hashed on a worker thread
  * (inline source, Node's crypto only; nothing of the project loads there): sha256 runs at about 1.3 GB/s on
  * one core and is the longest sequential step of packing a large model, so the main thread stays free to read,
- * compute CRCs and hand out compression. Pieces that are views of shared chunk buffers (ChunkPool's
- * SharedArrayBuffers: the stored members' data) reach the worker without a copy; the other pieces (zlib's
- * output, block headers) are copied once into a buffer that is transferred. `update` resolves once its pieces
- * are hashed: only then may their chunk be reused.
+ * compute CRCs and hand out compression. Pieces reach the worker without a copy: views of shared chunk
+ * buffers (ChunkPool's SharedArrayBuffers: the stored members' data) as they are, a deflated member's output
+ * buffers moved (transferred); only the small pieces of stored members (block headers) are copied. `update` takes the pieces once they are
+ * written and resolves once they are hashed: only then may their chunk be reused.
  */
 import * as crypto from "crypto";
 import { Worker } from "worker_threads";
 
 export interface ArchiveHasher {
-    /** Hashes `parts` after everything given before; resolves once they are hashed (their memory may then be reused). */
-    update(parts: readonly Buffer[]): Promise<void>;
+    /**
+     * Hashes `parts` after everything given before; resolves once they are hashed (their memory may then be reused).
+     * `move`: the pieces own their buffers (zlib's output), which the worker may take: unusable afterwards.
+     */
+    update(parts: readonly Buffer[], move?: boolean): Promise<void>;
     /** Lower-case hex sha256 of everything given; ends the hasher. */
     digest(): Promise<string>;
     /** Stops the worker, if any (after a failure); safe to call more than once. */
     close(): Promise<void>;
 }
 
-/** Archives from this many tar bytes on are hashed on a worker thread (its start costs some 30 ms of one core). */
+/** Archives from this many tar bytes on may be hashed on a worker thread (its start costs some 30 ms of one core). */
 export const HASH_WORKER_FROM = 32 * 1048576;
+/** A file counts as large from this many chunks on. */
+const LARGE_FILE_CHUNKS = 4;
+
+/**
+ * Whether to hash on a worker thread: from {@link HASH_WORKER_FROM} tar bytes on, when files of at least 4 chunks
+ * each hold half the bytes or more (model weights: stored members, an archive about as large as its input, so
+ * hashing is a long sequential step). Directories of small files (compressed, a smaller archive) hash on the
+ * main thread: measured, the worker's start and the extra thread cost more there than it saves.
+ */
+export function hashOnWorker(fileSizes: readonly number[], tarBytes: number, chunkBytes: number): boolean {
+    const large = fileSizes.reduce((n, size) => n + (size >= LARGE_FILE_CHUNKS * chunkBytes ? size : 0), 0);
+    return tarBytes >= HASH_WORKER_FROM && 2 * large >= tarBytes;
+}
 
 const WORKER_SOURCE = `
 const { parentPort } = require("worker_threads");
@@ -42,20 +58,26 @@ export function mainThreadHasher(): ArchiveHasher {
 }
 
 /**
- * `parts` as views the worker can read: views of a SharedArrayBuffer as they are, every other piece copied into
- * one new buffer of its own (transferred, so not copied again), in order.
+ * `parts` as views the worker can read, in order: views of a SharedArrayBuffer as they are; with `move`, the
+ * other pieces' buffers moved (transferred: unusable here afterwards), else those pieces copied into one new
+ * buffer, which is moved.
  */
-export function shareable(parts: readonly Buffer[]): { views: Uint8Array[]; transfer: ArrayBuffer[] } {
-    const own = parts.filter((p) => !(p.buffer instanceof SharedArrayBuffer));
-    const copy = new Uint8Array(own.reduce((n, p) => n + p.length, 0));
+export function shareable(parts: readonly Buffer[], move: boolean): { views: Uint8Array[]; transfer: ArrayBuffer[] } {
+    const shared = (p: Buffer) => p.buffer instanceof SharedArrayBuffer;
+    const copy = new Uint8Array(move ? 0 : parts.reduce((n, p) => n + (shared(p) ? 0 : p.length), 0));
+    const transfer = new Set<ArrayBuffer>(copy.length > 0 ? [copy.buffer] : []);
     let at = 0;
     const views = parts.map((p) => {
-        if (p.buffer instanceof SharedArrayBuffer) return p;
+        if (shared(p)) return p;
+        if (move) {
+            transfer.add(p.buffer as ArrayBuffer);
+            return p;
+        }
         copy.set(p, at);
         at += p.length;
         return copy.subarray(at - p.length, at);
     });
-    return { views, transfer: copy.length > 0 ? [copy.buffer] : [] };
+    return { views, transfer: [...transfer] };
 }
 
 /** Hashing on a worker thread, in the order `update` is called. */
@@ -73,14 +95,20 @@ export function workerHasher(): ArchiveHasher {
     const ask = (message: Uint8Array[] | null, transfer: ArrayBuffer[] = []): Promise<unknown> => {
         if (failure) return Promise.reject(failure);
         return new Promise((resolve, reject) => {
-            waiting.push({ resolve, reject });
             worker.postMessage(message, transfer);
+            waiting.push({ resolve, reject });
         });
     };
     return {
-        update: async (parts) => {
-            const { views, transfer } = shareable(parts);
-            await ask(views, transfer);
+        update: async (parts, move = false) => {
+            let message = shareable(parts, move);
+            try {
+                await ask(message.views, message.transfer);
+            } catch (e) {
+                if (!move || (e as Error).name !== "DataCloneError") throw e;
+                message = shareable(parts, false); // a buffer that cannot be moved (a pooled one): copied instead
+                await ask(message.views, message.transfer);
+            }
         },
         digest: async () => {
             const hex = await ask(null) as string;

@@ -33,7 +33,7 @@ export interface ArchiveProgress {
     bytesDone: number;
     /** Uncompressed tar bytes in total (headers, data, padding). */
     bytesTotal: number;
-    /** Compressed bytes produced so far (hashed; on disk or queued for writing). */
+    /** Compressed bytes produced so far (on disk or queued for writing and hashing). */
     bytesWritten: number;
     /** Milliseconds since the build started. */
     elapsedMs: number;
@@ -55,7 +55,7 @@ export interface ArchiveOptions {
     cache?: boolean;
     /** Where the cache record is kept. @default `<outFile>.cache.json` */
     cacheFile?: string;
-    /** Called after each member is compressed, hashed and queued for writing (about every `chunkBytes` of input). */
+    /** Called after each member is compressed and queued for writing and hashing (about every `chunkBytes` of input). */
     onProgress?: (p: ArchiveProgress) => void;
     /** A checked directory that symbolic links in `dir` may point into (see WalkOptions.linkRoot). @default none */
     linkRoot?: string;
@@ -124,17 +124,17 @@ async function writeAllAt(fd: number, parts: Buffer[], position: number): Promis
 
 /**
  * The pipeline: a reader fills pooled chunks (tarStream.ts), members are compressed on libuv's thread pool
- * (`jobs` at once), then hashed in order (on a worker thread for a large archive, archiveHash.ts) and written
- * to `fd` by the thread pool without waiting (each chunk goes back to the pool once its member is hashed and
- * on disk). Reads, compression, hashing and writes of different chunks overlap; memory stays at `jobs + spare` chunks.
+ * (`jobs` at once), then written to `fd` by the thread pool without waiting and hashed in order once written
+ * (on a worker thread for large model files, archiveHash.ts); each chunk goes back to the pool once its member
+ * is on disk and hashed. Reads, compression, hashing and writes of different chunks overlap; memory stays at `jobs + spare` chunks.
  */
 async function packTarGz(entries: readonly ArchiveEntry[], o: ResolvedOptions, fd: number, tarBytes: number,
     onMember: (uncompressed: number, written: number) => void): Promise<{ sha256: string; bytes: number }> {
-    const { ChunkChannel, ChunkPool, produceTarChunks, writeGzipMembers, HASH_WORKER_FROM, mainThreadHasher, workerHasher } = writer();
+    const { ChunkChannel, ChunkPool, produceTarChunks, writeGzipMembers, hashOnWorker, mainThreadHasher, workerHasher } = writer();
     const pool = new ChunkPool(o.chunkBytes, o.jobs + 1 + spareChunks(o.chunkBytes));
     const channel = new ChunkChannel();
     const reading = produceTarChunks(entries, pool, (c) => channel.push(c)).then(() => channel.end(), (e: Error) => channel.fail(e));
-    const hasher = tarBytes >= HASH_WORKER_FROM ? workerHasher() : mainThreadHasher();
+    const hasher = hashOnWorker(entries.map((e) => e.size), tarBytes, o.chunkBytes) ? workerHasher() : mainThreadHasher();
     let written = 0;
     let writing: Promise<void> = Promise.resolve();
     let hashing: Promise<unknown> = Promise.resolve();
@@ -142,12 +142,13 @@ async function packTarGz(entries: readonly ArchiveEntry[], o: ResolvedOptions, f
     try {
         await writeGzipMembers(() => channel.take(), o, async (parts, chunk) => {
             if (failure) throw failure;
-            const hashed = hasher.update(parts).catch((e: Error) => { failure ??= e; });
             const bytes = parts.reduce((n, part) => n + part.length, 0);
             const at = written;
             written += bytes;
             writing = writing.then(() => writeAllAt(fd, parts, at)).catch((e: Error) => { failure ??= e; });
-            hashing = Promise.all([writing, hashed]).finally(() => pool.release(chunk));
+            // hashed once written (in order, as writes complete in order), so the hasher may take a deflated member's buffers
+            const deflated = !parts.some((part) => part.buffer === chunk.buffer);
+            hashing = writing.then(() => hasher.update(parts, deflated)).catch((e: Error) => { failure ??= e; }).finally(() => pool.release(chunk));
             onMember(chunk.length, written);
         });
         await hashing;

@@ -28,10 +28,11 @@ export const HASH_WORKER_FROM = 32 * 1048576;
 const LARGE_FILE_CHUNKS = 4;
 
 /**
- * Whether to hash on a worker thread: from {@link HASH_WORKER_FROM} tar bytes on, when files of at least 4 chunks
- * each hold half the bytes or more (model weights: stored members, an archive about as large as its input, so
- * hashing is a long sequential step). Directories of small files (compressed, a smaller archive) hash on the
- * main thread: measured, the worker's start and the extra thread cost more there than it saves.
+ * Whether a worker thread may hash: from {@link HASH_WORKER_FROM} tar bytes on, when files of at least 4 chunks
+ * each hold half the bytes or more; the pipeline then uses it when the second member is stored as well (model
+ * weights: stored members, an archive about as large as its input, so hashing is a long sequential step).
+ * Measured on 2 cores, the worker's start and the extra thread cost more than they save for directories of
+ * small files and for deflated data (sparse tensors, text: a smaller archive), which hash on the main thread.
  */
 export function hashOnWorker(fileSizes: readonly number[], tarBytes: number, chunkBytes: number): boolean {
     const large = fileSizes.reduce((n, size) => n + (size >= LARGE_FILE_CHUNKS * chunkBytes ? size : 0), 0);
@@ -121,3 +122,38 @@ export function workerHasher(): ArchiveHasher {
         },
     };
 }
+
+/**
+ * A hasher picked later: `update`s before {@link DeferredHasher.choose} wait and are replayed in order on the
+ * chosen hasher (the pipeline picks once it has seen the second member's kind); `digest` without a choice picks
+ * the main thread.
+ */
+export interface DeferredHasher extends ArchiveHasher {
+    choose(hasher: ArchiveHasher): void;
+    readonly chosen: boolean;
+}
+
+export function deferredHasher(): DeferredHasher {
+    let target: ArchiveHasher | undefined;
+    const queued: Array<{ parts: readonly Buffer[]; move: boolean; resolve: () => void; reject: (e: Error) => void }> = [];
+    const choose = (hasher: ArchiveHasher) => {
+        if (target) return;
+        target = hasher;
+        for (const q of queued.splice(0)) hasher.update(q.parts, q.move).then(q.resolve, q.reject);
+    };
+    return {
+        choose,
+        get chosen() { return target !== undefined; },
+        update: (parts, move = false) => target ? target.update(parts, move)
+            : new Promise<void>((resolve, reject) => queued.push({ parts, move, resolve, reject })),
+        digest: () => {
+            choose(mainThreadHasher());
+            return target!.digest();
+        },
+        close: async () => {
+            await target?.close();
+            for (const q of queued.splice(0)) q.reject(new Error("the sha256 was stopped before a hasher was chosen"));
+        },
+    };
+}
+

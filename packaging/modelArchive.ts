@@ -130,11 +130,13 @@ async function writeAllAt(fd: number, parts: Buffer[], position: number): Promis
  */
 async function packTarGz(entries: readonly ArchiveEntry[], o: ResolvedOptions, fd: number, tarBytes: number,
     onMember: (uncompressed: number, written: number) => void): Promise<{ sha256: string; bytes: number }> {
-    const { ChunkChannel, ChunkPool, produceTarChunks, writeGzipMembers, hashOnWorker, mainThreadHasher, workerHasher } = writer();
+    const { ChunkChannel, ChunkPool, produceTarChunks, writeGzipMembers, hashOnWorker, deferredHasher, mainThreadHasher, workerHasher } = writer();
     const pool = new ChunkPool(o.chunkBytes, o.jobs + 1 + spareChunks(o.chunkBytes));
     const channel = new ChunkChannel();
     const reading = produceTarChunks(entries, pool, (c) => channel.push(c)).then(() => channel.end(), (e: Error) => channel.fail(e));
-    const hasher = hashOnWorker(entries.map((e) => e.size), tarBytes, o.chunkBytes) ? workerHasher() : mainThreadHasher();
+    const mayUseWorker = hashOnWorker(entries.map((e) => e.size), tarBytes, o.chunkBytes);
+    const hasher = deferredHasher();
+    let members = 0;
     let written = 0;
     let writing: Promise<void> = Promise.resolve();
     let hashing: Promise<unknown> = Promise.resolve();
@@ -148,17 +150,21 @@ async function packTarGz(entries: readonly ArchiveEntry[], o: ResolvedOptions, f
             writing = writing.then(() => writeAllAt(fd, parts, at)).catch((e: Error) => { failure ??= e; });
             // hashed once written (in order, as writes complete in order), so the hasher may take a deflated member's buffers
             const deflated = !parts.some((part) => part.buffer === chunk.buffer);
+            // the worker only when the second member is stored too (weights; measured: a loss for sparse tensors and
+            // text); the first holds the small files listed before the weights
+            if (++members === 2) hasher.choose(mayUseWorker && !deflated ? workerHasher() : mainThreadHasher());
             hashing = writing.then(() => hasher.update(parts, deflated)).catch((e: Error) => { failure ??= e; }).finally(() => pool.release(chunk));
             onMember(chunk.length, written);
         });
+        hasher.choose(mainThreadHasher()); // a one-member archive (no-op once chosen)
         await hashing;
         if (failure) throw failure;
         return { sha256: await hasher.digest(), bytes: written };
     } finally {
         pool.close(); // a reader waiting for a chunk stops
         await reading;
+        await hasher.close(); // updates still waiting for a choice fail (and are caught above)
         await hashing;
-        await hasher.close();
     }
 }
 

@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { HASH_WORKER_FROM, hashOnWorker, mainThreadHasher, shareable, workerHasher } from "../../../packaging/archiveHash";
+import { deferredHasher, HASH_WORKER_FROM, hashOnWorker, mainThreadHasher, shareable, workerHasher } from "../../../packaging/archiveHash";
 import { buildModelArchive } from "../../../packaging/modelArchive";
 import { cleanupTempDirs, makeModelDir, seededBytes, sha256File, tempDir, validModelFiles } from "../../support/archiveFixtures";
 
@@ -80,6 +80,32 @@ describe("archive sha256 (on a worker thread for large archives)", function () {
         await hasher.close();
         await assert.rejects(hasher.update([Buffer.from("late")]), /sha256 thread was stopped/);
         await hasher.close();
+    });
+
+    it("replays the pieces given before the choice, in order, on the hasher chosen later (worker or main thread)", async () => {
+        const expected = sha256([...pieces().parts, ...zlibPieces()]);
+        for (const later of [workerHasher, mainThreadHasher]) {
+            const hasher = deferredHasher();
+            const { parts } = pieces();
+            const waiting = [hasher.update(parts.slice(0, 3)), hasher.update(parts.slice(3))];
+            assert.equal(hasher.chosen, false);
+            hasher.choose(later());
+            await Promise.all([...waiting, hasher.update(zlibPieces(), true)]);
+            assert.equal(await hasher.digest(), expected);
+        }
+    });
+
+    it("hashes on the main thread when no choice was made (a one-member archive), and fails what waits when stopped", async () => {
+        const single = deferredHasher();
+        const { parts } = pieces();
+        const expected = sha256(parts);
+        const hashed = single.update(parts);
+        assert.equal(await single.digest(), expected);
+        await hashed;
+        const stopped = deferredHasher();
+        const waiting = stopped.update([Buffer.from("never hashed")]);
+        await stopped.close();
+        await assert.rejects(waiting, /stopped before a hasher was chosen/);
     });
 
     it("hashes on the worker for large model files only, not for small archives or directories of small files", () => {

@@ -135,6 +135,7 @@ export interface DeferredHasher extends ArchiveHasher {
 
 export function deferredHasher(): DeferredHasher {
     let target: ArchiveHasher | undefined;
+    let stopped: Error | undefined;
     const queued: Array<{ parts: readonly Buffer[]; move: boolean; resolve: () => void; reject: (e: Error) => void }> = [];
     const choose = (hasher: ArchiveHasher) => {
         if (target) return;
@@ -144,16 +145,18 @@ export function deferredHasher(): DeferredHasher {
     return {
         choose,
         get chosen() { return target !== undefined; },
-        update: (parts, move = false) => target ? target.update(parts, move)
-            : new Promise<void>((resolve, reject) => queued.push({ parts, move, resolve, reject })),
+        update: (parts, move = false) => {
+            if (stopped) return Promise.reject(stopped); // a write that completed after a failure: nothing to hash
+            return target ? target.update(parts, move) : new Promise<void>((resolve, reject) => queued.push({ parts, move, resolve, reject }));
+        },
         digest: () => {
             choose(mainThreadHasher());
             return target!.digest();
         },
         close: async () => {
+            stopped ??= new Error("the sha256 was stopped");
+            for (const q of queued.splice(0)) q.reject(stopped);
             await target?.close();
-            for (const q of queued.splice(0)) q.reject(new Error("the sha256 was stopped before a hasher was chosen"));
         },
     };
 }
-

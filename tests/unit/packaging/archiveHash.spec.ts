@@ -105,7 +105,8 @@ describe("archive sha256 (on a worker thread for large archives)", function () {
         const stopped = deferredHasher();
         const waiting = stopped.update([Buffer.from("never hashed")]);
         await stopped.close();
-        await assert.rejects(waiting, /stopped before a hasher was chosen/);
+        await assert.rejects(waiting, /sha256 was stopped/);
+        await assert.rejects(stopped.update([Buffer.from("after the stop")]), /sha256 was stopped/, "an update after the stop fails at once");
     });
 
     it("hashes on the worker for large model files only, not for small archives or directories of small files", () => {

@@ -58,7 +58,7 @@ export function formatShape(r: ShapeResult, runs: number, startupMs: number): st
         lines.push(`| ${m.name.replace(/\|/g, "\\|")} | ${secs(med(m))} (${secs(Math.min(...ms))}-${secs(Math.max(...ms))}) | ${(pkg / med(m)).toFixed(2)} `
             + `| ${secs(median(ss.map((s) => s.cpuMs)))} | ${((ss[0].bytes ?? 0) / MIB).toFixed(1)} | ${Math.max(...ss.map((s) => s.rssMb)).toFixed(0)} |`);
     }
-    lines.push("", `Floor estimate ${secs(r.floorMs)} s (start-up ${secs(startupMs)} s + the work's CPU over the cores); `
+    lines.push("", `Floor estimate ${secs(r.floorMs)} s (start-up ${secs(startupMs)} s + the work's CPU over the cores, or its sha256 pass if longer); `
         + `package / floor = ${(pkg / r.floorMs).toFixed(2)}. Every package run gave the same archive (sha256 ${[...shas][0]!.slice(0, 16)}…).`);
     return lines;
 }

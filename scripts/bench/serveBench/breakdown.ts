@@ -10,6 +10,7 @@
  */
 import * as fs from "fs";
 import * as http from "http";
+import { postInvocation } from "./client";
 import type { ClientCommand, ClientReply } from "./client";
 import type { Stats } from "./run";
 
@@ -46,7 +47,8 @@ async function instantServer(answer: () => Buffer): Promise<{ url: string; close
     return { url: `http://127.0.0.1:${port}`, close: () => { server.closeAllConnections(); server.close(); } };
 }
 
-type Run = (c: ClientCommand) => Promise<ClientReply>;
+/** Runs one command on the bench's client process (which adds the endpoint's credentials). */
+type Run = (c: Omit<ClientCommand, "credentials">) => Promise<ClientReply>;
 
 /**
  * Times the three paths for each payload: `rounds` turns of `requests` requests each, the paths alternating within
@@ -57,14 +59,13 @@ export async function runBreakdown(run: Run, apiUrl: string, modelServerUrl: str
     stats: (ms: number[]) => Stats): Promise<BreakdownRow[]> {
     let canned: Buffer = Buffer.alloc(0);
     const instant = await instantServer(() => canned);
-    const credentials = { accessKeyId: "local", secretAccessKey: "local-secret" };
     const rows: BreakdownRow[] = [];
     try {
         for (const b of bodies) {
-            const base = { endpointName: "local", credentials, bodies: [b], concurrency: 1 };
-            canned = await directAnswer(modelServerUrl, b.body);
+            const base = { endpointName: "local", bodies: [b], concurrency: 1 };
+            canned = Buffer.from(await postInvocation(modelServerUrl, Buffer.from(b.body)));
             const ms: Record<"full" | "direct" | "sdkAlone", number[]> = { full: [], direct: [], sdkAlone: [] };
-            const paths: Array<[keyof typeof ms, ClientCommand]> = [
+            const paths: Array<[keyof typeof ms, Parameters<Run>[0]]> = [
                 ["full", { ...base, endpoint: apiUrl, requests, mode: "sdk" }],
                 ["direct", { ...base, endpoint: modelServerUrl, requests, mode: "http" }],
                 ["sdkAlone", { ...base, endpoint: instant.url, requests, mode: "sdk" }],
@@ -82,20 +83,6 @@ export async function runBreakdown(run: Run, apiUrl: string, modelServerUrl: str
         instant.close();
     }
     return rows;
-}
-
-/** The model server's answer to one body (what the instant server then answers for it). */
-function directAnswer(base: string, body: string): Promise<Buffer> {
-    return new Promise((resolve, reject) => {
-        const req = http.request(`${base}/invocations`, { method: "POST", headers: { "content-type": "application/json", accept: "application/json" } }, (res) => {
-            const chunks: Buffer[] = [];
-            res.on("data", (c: Buffer) => chunks.push(c));
-            res.on("end", () => (res.statusCode === 200 ? resolve(Buffer.concat(chunks))
-                : reject(new Error(`the model server answered ${res.statusCode}: ${Buffer.concat(chunks).toString("utf8").slice(0, 200)}`))));
-        });
-        req.on("error", reject);
-        req.end(body);
-    });
 }
 
 const f = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : "-");

@@ -48,7 +48,7 @@ function clientFor(c: ClientCommand): SageMakerRuntimeClient {
 const agent = new http.Agent({ keepAlive: true });
 
 /** POST /invocations with the body as the runtime API forwards it; resolves the answer's bytes (rejects a non-200). */
-function postInvocation(base: string, body: Buffer): Promise<Uint8Array> {
+export function postInvocation(base: string, body: Buffer): Promise<Uint8Array> {
     return new Promise((resolve, reject) => {
         const req = http.request(`${base}/invocations`, { method: "POST", agent, headers: {
             "content-type": "application/json", accept: "application/json", "content-length": String(body.length) } }, (res) => {

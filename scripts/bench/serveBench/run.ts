@@ -146,7 +146,7 @@ export async function runBench(options: BenchOptions, log: (l: string) => void):
         }
         log("where the time goes: full path, direct to the model server and the SDK alone, on the tuned endpoint");
         const modelServerUrl = `http://127.0.0.1:${listeningPort(endpoints[0].processes().modelServer)}`;
-        const breakdown = await runBreakdown((c) => client.run(c), endpoints[0].endpoint, modelServerUrl, all,
+        const breakdown = await runBreakdown((c) => client.run({ ...c, credentials: CREDENTIALS }), endpoints[0].endpoint, modelServerUrl, all,
             Math.ceil(options.requests / 4), 2 * options.rounds, stats);
         const variants: VariantResult[] = [];
         for (const [i, ep] of endpoints.entries()) {

@@ -14,11 +14,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 MAX_BODY_BYTES = 64 * 1024 * 1024
 IDLE_SECONDS = 120
+# the request headers a worker's handler sees, as the container passes them on
+FORWARDED_HEADERS = ("Content-Type", "Accept", "X-Amzn-SageMaker-Custom-Attributes")
 
 log = logging.getLogger("serve")
 
 
-def phrase(status):
+def status_reason(status, reason):
+    """The reason phrase of a status line: ``reason`` on one line, or the status's standard phrase when empty."""
+    reason = (reason or "").replace("\r", " ").replace("\n", " ").strip()
+    if reason:
+        return reason
     try:
         return HTTPStatus(status).phrase
     except ValueError:
@@ -27,8 +33,7 @@ def phrase(status):
 
 def answer_bytes(status, reason, content_type, body, extra=(), keep_alive=True):
     """The whole HTTP/1.1 answer as bytes; no Content-Type when ``content_type`` is None."""
-    reason = (reason or "").replace("\r", " ").replace("\n", " ").strip() or phrase(status)
-    lines = [f"HTTP/1.1 {status} {reason}"]
+    lines = [f"HTTP/1.1 {status} {status_reason(status, reason)}"]
     if content_type:
         lines.append(f"Content-Type: {content_type}")
     lines.append(f"Content-Length: {len(body)}")
@@ -50,8 +55,7 @@ class RequestHandler(BaseHTTPRequestHandler):
         log.debug("%s %s", self.address_string(), format % args)
 
     def _serve(self):
-        headers = {name: self.headers.get(name) for name in
-                   ("Content-Type", "Accept", "X-Amzn-SageMaker-Custom-Attributes") if self.headers.get(name)}
+        headers = {name: self.headers.get(name) for name in FORWARDED_HEADERS if self.headers.get(name)}
         refusal = self._body_problem() if self.command == "POST" else None
         if refusal:
             self.close_connection = True

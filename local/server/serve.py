@@ -46,8 +46,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from workers import WorkerPool  # noqa: E402
 
 HOST = "127.0.0.1"
-WSGI_HEADERS = (("CONTENT_TYPE", "Content-Type"), ("HTTP_ACCEPT", "Accept"),
-                ("HTTP_X_AMZN_SAGEMAKER_CUSTOM_ATTRIBUTES", "X-Amzn-SageMaker-Custom-Attributes"))
 log = logging.getLogger("serve")
 
 
@@ -140,7 +138,10 @@ class ModelServer:
 
     def __call__(self, environ, start_response):
         """The same answers as a WSGI application (the tests call it in-process)."""
-        headers = {name: environ[key] for key, name in WSGI_HEADERS if environ.get(key)}
+        from http_front import FORWARDED_HEADERS, status_reason  # loaded with the HTTP side (see main)
+        keys = {name: "CONTENT_TYPE" if name == "Content-Type" else "HTTP_" + name.upper().replace("-", "_")
+                for name in FORWARDED_HEADERS}  # PEP 3333's environ names
+        headers = {name: environ[key] for name, key in keys.items() if environ.get(key)}
 
         def read_body():
             try:
@@ -154,9 +155,7 @@ class ModelServer:
         out = [("Content-Length", str(len(body)))]
         if ctype:  # the toolkit's error answers have no Content-Type
             out.insert(0, ("Content-Type", ctype))
-        from http_front import phrase  # loaded with the HTTP side (see main)
-        reason = (reason or "").replace("\r", " ").replace("\n", " ").strip() or phrase(status)
-        start_response(f"{status} {reason}", out + list(extra))
+        start_response(f"{status} {status_reason(status, reason)}", out + list(extra))
         return [body]
 
 

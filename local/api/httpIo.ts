@@ -29,8 +29,12 @@ export function joinChunks(chunks: Buffer[], bytes: number): Buffer {
     return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, bytes);
 }
 
-/** A read body: its bytes, their count, whether it passed the limit, and its SHA-256 in hex (hashed as it arrived). */
-export interface ReadBody { body: Buffer; bytes: number; tooLarge: boolean; sha256: string }
+/**
+ * A read body: its chunks as they arrived (never joined: they are forwarded as they are, so a large body costs no
+ * second copy, and the garbage collector sees half the memory per request), their total length, whether it passed
+ * the limit, and its SHA-256 in hex (hashed as it arrived).
+ */
+export interface ReadBody { chunks: Buffer[]; bytes: number; tooLarge: boolean; sha256: string }
 
 /**
  * Reads the body, hashing each chunk as it arrives (so the SigV4 check does not wait for a hash of the whole body);
@@ -48,11 +52,11 @@ export function readBody(req: http.IncomingMessage, limit: number): Promise<Read
                 hash.update(chunk);
             } else {
                 req.off("data", onData);
-                resolve({ body: Buffer.alloc(0), bytes, tooLarge: true, sha256: "" });
+                resolve({ chunks: [], bytes, tooLarge: true, sha256: "" });
             }
         };
         req.on("data", onData);
-        req.on("end", () => resolve({ body: joinChunks(chunks, bytes), bytes, tooLarge: false, sha256: hash.digest("hex") }));
+        req.on("end", () => resolve({ chunks, bytes, tooLarge: false, sha256: hash.digest("hex") }));
         req.on("error", () => reject(new ClientGone(`the client closed the connection after ${bytes} body bytes`)));
         req.on("close", () => { if (!req.complete) reject(new ClientGone(`the client closed the connection after ${bytes} body bytes`)); });
     });
@@ -89,10 +93,10 @@ function targetOf(base: string): { hostname: string; port: string } {
     return t;
 }
 
-/** `headers` gets content-length set; it is the caller's fresh object. */
-export function forward(base: string, body: Buffer, headers: Record<string, string>, timeoutMs: number): Promise<ContainerReply> {
+/** Posts the body (`bytes` in `chunks`) to the model server; `headers` gets content-length set: it is the caller's fresh object. */
+export function forward(base: string, chunks: readonly Buffer[], bytes: number, headers: Record<string, string>, timeoutMs: number): Promise<ContainerReply> {
     return new Promise((resolve, reject) => {
-        headers["content-length"] = String(body.length);
+        headers["content-length"] = String(bytes);
         const out = http.request({ ...targetOf(base), path: "/invocations", method: "POST", headers, timeout: timeoutMs }, (res) => {
             const chunks: Buffer[] = [];
             let bytes = 0;
@@ -102,7 +106,8 @@ export function forward(base: string, body: Buffer, headers: Record<string, stri
         });
         out.on("timeout", () => out.destroy(Object.assign(new Error("container timeout"), { code: "CONTAINER_TIMEOUT" })));
         out.on("error", reject);
-        out.end(body);
+        for (const c of chunks) out.write(c);
+        out.end();
     });
 }
 

@@ -87,8 +87,8 @@ interface ApiState {
     forwarded: number;
 }
 
-/** An invocation that passed every check: the endpoint name, the signer's region and the body. */
-interface Admitted { name: string; region: string; body: Buffer }
+/** An invocation that passed every check: the endpoint name, the signer's region and the body (`bytes` in `chunks`). */
+interface Admitted { name: string; region: string; chunks: Buffer[]; bytes: number }
 
 /**
  * Checks an invocation the way the service does, in its order: operation, payload size (before reading the body when
@@ -106,10 +106,10 @@ async function admit(s: ApiState, req: http.IncomingMessage, reply: Reply): Prom
         `Request payload of ${bytes} bytes is larger than the ${s.limit}-byte limit of real-time InvokeEndpoint.`);
     const declared = Number(req.headers["content-length"] ?? 0);
     if (declared > s.limit) { reply.refuseUnread(tooLarge(declared)); return undefined; }
-    const { body, bytes, tooLarge: over, sha256 } = await readBody(req, s.limit);
+    const { chunks, bytes, tooLarge: over, sha256 } = await readBody(req, s.limit);
     if (over) { reply.refuseUnread(tooLarge(bytes)); return undefined; }
     const authError = await verifySigV4({
-        method: req.method, rawPath: parsed.rawPath, query: parseQuery(parsed.search), headers: req.headers, body,
+        method: req.method, rawPath: parsed.rawPath, query: parseQuery(parsed.search), headers: req.headers, body: chunks,
         host: req.headers.host ?? "", bodySha256: sha256,
     }, s.opts.credentials, s.now());
     if (authError) { reply.fail(authError); return undefined; }
@@ -120,7 +120,7 @@ async function admit(s: ApiState, req: http.IncomingMessage, reply: Reply): Prom
         ? awsError(404, "ValidationError", `Endpoint ${name} of account ${LOCAL_ACCOUNT_ID} not found.`)
         : s.unavailable !== undefined ? awsError(503, "ServiceUnavailable", `Endpoint ${name} cannot serve: ${s.unavailable}`) : undefined;
     if (refusal) { reply.fail(refusal); return undefined; }
-    return { name, region, body };
+    return { name, region, chunks, bytes };
 }
 
 /** The headers a model server gets: Content-Type, Accept and custom attributes, as the service passes them. */
@@ -141,7 +141,7 @@ async function invoke(s: ApiState, req: http.IncomingMessage, a: Admitted): Prom
     if ("error" in route) return { error: route.error };
     try {
         s.forwarded++;
-        return { reply: await forward(route.base, a.body, forwardedHeaders(req), s.timeoutMs) };
+        return { reply: await forward(route.base, a.chunks, a.bytes, forwardedHeaders(req), s.timeoutMs) };
     } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         if (code === "CONTAINER_TIMEOUT") {

@@ -131,7 +131,8 @@ function signingKey(credentials: Credentials, shortDate: string, region: string)
 
 export interface SignedRequest {
     method: string; rawPath: string; query: Record<string, string | string[]>;
-    headers: http.IncomingHttpHeaders; body: Buffer;
+    /** The body, whole or in the chunks it arrived in. */
+    headers: http.IncomingHttpHeaders; body: Buffer | readonly Buffer[];
 }
 
 /**
@@ -160,13 +161,20 @@ export function expectedSignature(req: SignedRequest, signedHeaders: string[], l
     return crypto.createHmac("sha256", signingKey(credentials, shortDate, region)).update(stringToSign).digest("hex");
 }
 
+/** The SHA-256 in hex of the chunks one after the other. */
+function sha256Hex(chunks: readonly Buffer[]): string {
+    const hash = crypto.createHash("sha256");
+    for (const c of chunks) hash.update(c);
+    return hash.digest("hex");
+}
+
 /**
  * Verifies the SigV4 signature of a received request. Returns undefined when valid, else the error reply.
  * `rawPath` is the path exactly as received (the SDK signs its already-encoded path).
  */
 export async function verifySigV4(req: {
     method: string; rawPath: string; query: Record<string, string | string[]>;
-    headers: http.IncomingHttpHeaders; body: Buffer; host: string;
+    headers: http.IncomingHttpHeaders; body: SignedRequest["body"]; host: string;
     /** The body's SHA-256 in hex when the caller hashed it already (while reading it). @default hashed here */
     bodySha256?: string;
 }, credentials: Credentials, nowMs: number): Promise<AwsErrorReply | undefined> {
@@ -197,7 +205,7 @@ export async function verifySigV4(req: {
         return awsError(403, "InvalidSignatureException", "'Host' must be a 'SignedHeader' in the AWS Authorization.");
     }
     let hash: string | undefined = req.bodySha256;
-    const bodyHash = () => (hash ??= crypto.createHash("sha256").update(req.body).digest("hex"));
+    const bodyHash = () => (hash ??= sha256Hex(Buffer.isBuffer(req.body) ? [req.body] : req.body));
     const sent = req.headers["x-amz-content-sha256"];
     if (typeof sent === "string" && sent !== bodyHash()) {
         return awsError(400, "XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match what was computed.");

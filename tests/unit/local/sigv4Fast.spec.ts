@@ -55,7 +55,7 @@ describe("SigV4 verification: the runtime API's expected signature", () => {
         const signed = ["content-type", "host", "x-amz-date"];
         const sig = await reference("POST", "/endpoints/local/invocations", {}, headers, body, signed, date, "us-east-1");
         const authorization = `AWS4-HMAC-SHA256 Credential=local/20261129/us-east-1/sagemaker/aws4_request, SignedHeaders=${signed.join(";")}, Signature=${sig}`;
-        const req = (b = body, auth = authorization, bodySha256?: string) => ({
+        const req = (b: Buffer | Buffer[] = body, auth = authorization, bodySha256?: string) => ({
             method: "POST", rawPath: "/endpoints/local/invocations", query: {}, headers: { ...headers, authorization: auth }, body: b, host: headers.host, bodySha256,
         });
         return { now: date.getTime(), body, authorization, req };
@@ -74,5 +74,12 @@ describe("SigV4 verification: the runtime API's expected signature", () => {
         const { now, body, authorization, req } = await signedInvocation();
         assert.strictEqual(await verifySigV4(req(body, authorization, sha(body)), CREDENTIALS, now), undefined);
         assert.match(JSON.stringify(await verifySigV4(req(body, authorization, sha(Buffer.from("{}"))), CREDENTIALS, now)), /InvalidSignatureException/);
+    });
+
+    it("hashes a body given in the chunks it arrived in as the whole body", async () => {
+        const { now, body, authorization, req } = await signedInvocation();
+        const chunks = [body.subarray(0, 5), body.subarray(5, 6), body.subarray(6)];
+        assert.strictEqual(await verifySigV4(req(chunks), CREDENTIALS, now), undefined);
+        assert.match(JSON.stringify(await verifySigV4(req(chunks.slice(1)), CREDENTIALS, now)), /InvalidSignatureException/);
     });
 });

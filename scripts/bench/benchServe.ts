@@ -19,13 +19,14 @@ export { payloads, phases, stats } from "./serveBench/run";
 export type { BenchOptions, BenchResult, Stats } from "./serveBench/run";
 
 export const DEFAULT_OUT = "docs/figures/bench-serve.md";
-export const HELP = `Usage: npm run bench:serve -- [--requests N] [--concurrency C] [--rounds R] [--no-baseline] [--out FILE] [--json FILE]
+export const HELP = `Usage: npm run bench:serve -- [--requests N] [--concurrency C] [--rounds R] [--warmup W] [--no-baseline] [--out FILE] [--json FILE]
 
 Measures the local endpoint (not part of npm test; about 3 minutes on 2 cores): starts \`npm start\` twice, tuned
 (the thread and allocator defaults) and baseline (LOCAL_SERVE_TUNING=off), and drives both from a separate client
 process with the AWS SDK: one-item and 64-item payloads of both models, each alone at concurrency 1, then mixed and
 single items at concurrency 1 and C (default 16); N requests per phase and round (default 400), R rounds
-(default 2) alternating which endpoint goes first. Prints latency (p50/p95/p99), requests/s with error counts,
+(default 2) alternating which endpoint goes first, after W requests of each payload on each endpoint (default 250)
+so that the JIT of the runtime API and of the client has settled. Prints latency (p50/p95/p99), requests/s with error counts,
 CPU time per request of the API process, the model server, its workers and the client, and the in-process floor
 (the handler called directly with the workers' environment), with ratios, and where a request's time goes (on the
 tuned endpoint: the full path, a bare request straight to the model server, the SDK alone); writes the report to FILE (default
@@ -36,11 +37,12 @@ Examples:
   npm run bench:serve -- --requests 50 --rounds 1 --out -`;
 
 export function parseBenchArgs(argv: string[]): { options: BenchOptions; errors: string[]; help?: boolean } {
-    const options: BenchOptions = { requests: 400, concurrency: 16, rounds: 2, baseline: true, out: DEFAULT_OUT };
+    const options: BenchOptions = { requests: 400, concurrency: 16, rounds: 2, warmup: 250, baseline: true, out: DEFAULT_OUT };
     const errors: string[] = [];
     if (argv.includes("--help") || argv.includes("-h")) return { options, errors, help: true };
-    const limits: Record<string, ["requests" | "concurrency" | "rounds", number, number]> = {
+    const limits: Record<string, ["requests" | "concurrency" | "rounds" | "warmup", number, number]> = {
         "--requests": ["requests", 1, 1_000_000], "--concurrency": ["concurrency", 1, 256], "--rounds": ["rounds", 1, 100],
+        "--warmup": ["warmup", 1, 100_000],
     };
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i];

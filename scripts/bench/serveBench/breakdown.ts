@@ -1,11 +1,12 @@
 /**
  * Where a request's time goes, for `npm run bench:serve`: at concurrency 1 and for each payload, the same client
- * process times three paths in alternating turns on the tuned endpoint:
+ * process times three paths in alternating turns on the tuned endpoint, and the floor takes its turn among them:
  *   - full: the SDK to the runtime API (what the latency table shows);
  *   - direct: a bare HTTP POST /invocations to the model server (its HTTP side, the worker pipe and the handler);
  *   - SDK alone: the SDK to a loopback server in the bench process that answers that payload's real answer at once
- *     (signing, the SDK's middleware, one loopback exchange, parsing the answer).
- * With the floor (the handler in-process), the shares follow: model server + worker pipe = direct - floor;
+ *     (signing, the SDK's middleware, one loopback exchange, parsing the answer);
+ *   - floor: the handler called in-process (floor.py, with the tuned endpoint's worker environment).
+ * The shares follow: model server + worker pipe = direct - floor;
  * runtime API (its checks and its hop to the model server) = full - direct - SDK alone.
  */
 import * as fs from "fs";
@@ -14,7 +15,7 @@ import { postInvocation } from "./client";
 import type { ClientCommand, ClientReply } from "./client";
 import type { Stats } from "./run";
 
-export interface BreakdownRow { key: string; full: Stats; direct: Stats; sdkAlone: Stats }
+export interface BreakdownRow { key: string; full: Stats; direct: Stats; sdkAlone: Stats; floor: Stats }
 
 /** The TCP port a process listens on, from /proc/<pid>/fd and /proc/net/tcp (Linux); throws when there is none. */
 export function listeningPort(pid: number): number {
@@ -49,12 +50,15 @@ async function instantServer(answer: () => Buffer): Promise<{ url: string; close
 
 /** Runs one command on the bench's client process (which adds the endpoint's credentials). */
 type Run = (c: Omit<ClientCommand, "credentials">) => Promise<ClientReply>;
+/** Times `n` in-process handler calls of the payload `key`: wall ms of each. */
+type RunFloor = (key: string, n: number) => Promise<number[]>;
 
 /**
- * Times the three paths for each payload: `rounds` turns of `requests` requests each, the paths alternating within
- * a turn. `apiUrl` is the runtime API, `modelServerUrl` the model server; `stats` summarises latencies.
+ * Times the three paths and the floor for each payload: `rounds` turns of `requests` requests (or calls) each, the
+ * four alternating within a turn. `apiUrl` is the runtime API, `modelServerUrl` the model server; `stats` summarises
+ * latencies.
  */
-export async function runBreakdown(run: Run, apiUrl: string, modelServerUrl: string,
+export async function runBreakdown(run: Run, runFloor: RunFloor, apiUrl: string, modelServerUrl: string,
     bodies: Array<{ key: string; model: string; body: string }>, requests: number, rounds: number,
     stats: (ms: number[]) => Stats): Promise<BreakdownRow[]> {
     let canned: Buffer = Buffer.alloc(0);
@@ -64,20 +68,22 @@ export async function runBreakdown(run: Run, apiUrl: string, modelServerUrl: str
         for (const b of bodies) {
             const base = { endpointName: "local", bodies: [b], concurrency: 1 };
             canned = Buffer.from(await postInvocation(modelServerUrl, Buffer.from(b.body)));
-            const ms: Record<"full" | "direct" | "sdkAlone", number[]> = { full: [], direct: [], sdkAlone: [] };
-            const paths: Array<[keyof typeof ms, Parameters<Run>[0]]> = [
-                ["full", { ...base, endpoint: apiUrl, requests, mode: "sdk" }],
-                ["direct", { ...base, endpoint: modelServerUrl, requests, mode: "http" }],
-                ["sdkAlone", { ...base, endpoint: instant.url, requests, mode: "sdk" }],
+            const ms: Record<"full" | "direct" | "sdkAlone" | "floor", number[]> = { full: [], direct: [], sdkAlone: [], floor: [] };
+            const timed = (name: "full" | "direct" | "sdkAlone", command: Parameters<Run>[0]) => async (): Promise<number[]> => {
+                const reply = await run(command);
+                if (reply.errors > 0) throw new Error(`${name} path, ${b.key}: ${reply.firstErrors.join("; ")}`);
+                return reply.latencies[b.key] ?? [];
+            };
+            const paths: Array<[keyof typeof ms, () => Promise<number[]>]> = [
+                ["full", timed("full", { ...base, endpoint: apiUrl, requests, mode: "sdk" })],
+                ["direct", timed("direct", { ...base, endpoint: modelServerUrl, requests, mode: "http" })],
+                ["sdkAlone", timed("sdkAlone", { ...base, endpoint: instant.url, requests, mode: "sdk" })],
+                ["floor", () => runFloor(b.key, requests)],
             ];
             for (let r = 0; r < rounds; r++) {
-                for (const [name, command] of r % 2 === 0 ? paths : [...paths].reverse()) {
-                    const reply = await run(command);
-                    if (reply.errors > 0) throw new Error(`${name} path, ${b.key}: ${reply.firstErrors.join("; ")}`);
-                    ms[name].push(...(reply.latencies[b.key] ?? []));
-                }
+                for (const [name, turn] of r % 2 === 0 ? paths : [...paths].reverse()) ms[name].push(...await turn());
             }
-            rows.push({ key: b.key, full: stats(ms.full), direct: stats(ms.direct), sdkAlone: stats(ms.sdkAlone) });
+            rows.push({ key: b.key, full: stats(ms.full), direct: stats(ms.direct), sdkAlone: stats(ms.sdkAlone), floor: stats(ms.floor) });
         }
     } finally {
         instant.close();
@@ -87,12 +93,12 @@ export async function runBreakdown(run: Run, apiUrl: string, modelServerUrl: str
 
 const f = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : "-");
 
-/** The report's rows: measured p50s, then the shares derived from them and the floor's p50. Pure. */
-export function breakdownRows(rows: BreakdownRow[], floorP50: Record<string, number>): string[] {
+/** The report's rows: measured p50s (the floor's among them), then the shares derived from them. Pure. */
+export function breakdownRows(rows: BreakdownRow[]): string[] {
     const out = ["| payload | full path (SDK -> runtime API) | SDK alone | direct to the model server | floor: the handler | " +
         "model server + worker pipe | runtime API + its hop |", "|---|---:|---:|---:|---:|---:|---:|"];
     for (const r of rows) {
-        const fl = floorP50[r.key];
+        const fl = r.floor.p50;
         out.push(`| ${r.key} | ${f(r.full.p50)} | ${f(r.sdkAlone.p50)} | ${f(r.direct.p50)} | ${f(fl)} | ${f(r.direct.p50 - fl)} | ` +
             `${f(r.full.p50 - r.direct.p50 - r.sdkAlone.p50)} |`);
     }

@@ -20,17 +20,19 @@ function howTaken(r: BenchResult): string[] {
         "`@aws-sdk/client-sagemaker-runtime` (SigV4-signed, maxAttempts 1: an error is counted, never retried); latency runs from `send()` " +
         "to the parsed answer, whose model and predictions are checked.",
         `- **Phases**: each payload alone at concurrency 1, then all four payloads round-robin ("mixed") and the two one-item payloads ("single items") ` +
-        `at concurrency 1 and ${o.concurrency}; ${o.requests} requests per phase and round, after a warm-up of 20 requests of each payload.`,
+        `at concurrency 1 and ${o.concurrency}; ${o.requests} requests per phase and round, after a warm-up of ${o.warmup} requests of each payload on each endpoint.`,
         "- **CPU per request**: utime + stime from `/proc/<pid>/stat` (10 ms ticks) of the runtime API process (npm start's node), " +
         "the model server (serve.py) and its workers (summed), read before and after each phase and divided by its requests; " +
         "the client's from `process.cpuUsage()`.",
         "- **Floor**: `scripts/bench/serveBench/floor.py`, the archive's `inference.transform_fn` called directly in /usr/bin/python3 with the " +
-        `environment of that endpoint's worker (read from \`/proc/<pid>/environ\`: the same thread and allocator variables), the same bodies, ` +
-        `${o.requests} calls one after the other; CPU from \`time.process_time()\`.`,
-        ...(r.breakdown ? [`- **Where the time goes**: on the tuned endpoint, the same client times three paths in alternating turns ` +
-        `(${Math.ceil(o.requests / 4)} requests per turn, ${2 * o.rounds} turns per path and payload): the full path; a bare HTTP POST /invocations ` +
-        "straight to the model server (`scripts/bench/serveBench/breakdown.ts`, port read from /proc); and the SDK alone, against a loopback " +
-        "server in the bench process that answers that payload's real answer at once."] : []),
+        `environment of that endpoint's worker (read from \`/proc/<pid>/environ\`: the same thread and allocator variables), the same bodies; ` +
+        `a process kept for the whole run, whose turn of ${o.requests} calls one after the other follows each of that endpoint's ` +
+        "one-payload phases, so slow and fast spells of the machine fall on both alike; CPU from `time.process_time()`.",
+        ...(r.breakdown ? [`- **Where the time goes**: on the tuned endpoint, the same client times three paths and the floor takes ` +
+        `its turn among them (${Math.ceil(o.requests / 4)} requests or calls per turn, ${2 * o.rounds} turns each per payload, in alternating ` +
+        "order): the full path; a bare HTTP POST /invocations straight to the model server (`scripts/bench/serveBench/breakdown.ts`, port " +
+        "read from /proc); the SDK alone, against a loopback server in the bench process that answers that payload's real answer at " +
+        "once; and the handler in-process."] : []),
         "- **Ratios**: latency ratios use concurrency-1 latencies only (no queueing in them); at concurrency " +
         `${o.concurrency} only requests/s and CPU are compared.`,
     ];
@@ -88,8 +90,7 @@ export function formatBench(r: BenchResult): string {
         ["**CPU time per request** (ms; floor: the handler alone):", cpuRows(r)],
         ...(r.breakdown ? [["**Where the time goes** (tuned endpoint, concurrency 1, p50 ms; the last two columns are " +
             "differences of medians, so approximate: model server + worker pipe = direct - floor, runtime API + its hop = " +
-            "full - direct - SDK alone):", breakdownRows(r.breakdown, Object.fromEntries(Object.entries(r.variants[0].floor)
-                .map(([k, v]) => [k, v.p50])))] as [string, string[]]] : []),
+            "full - direct - SDK alone):", breakdownRows(r.breakdown)] as [string, string[]]] : []),
         ...(errors.length ? [["Errors:", errors] as [string, string[]]] : []),
     ];
     return [

@@ -3,7 +3,7 @@
  * variables; baseline: LOCAL_SERVE_TUNING=off), one load client in its own process, phases alternating between the
  * two, CPU per request of every process, and the in-process floor (floor.py) with each endpoint's worker environment.
  */
-import { ChildProcess, execFile, spawn } from "child_process";
+import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -12,8 +12,13 @@ import { loadSmokeData, percentile } from "../../smoke/smokeData";
 import type { ClientCommand, ClientReply } from "./client";
 import { cpuMs, startEndpoint, StartedEndpoint } from "./processes";
 import { BreakdownRow, listeningPort, runBreakdown } from "./breakdown";
+import { FloorProcess } from "./floorProcess";
 
-export interface BenchOptions { requests: number; concurrency: number; rounds: number; baseline: boolean; out: string; json?: string }
+export interface BenchOptions {
+    requests: number; concurrency: number; rounds: number; baseline: boolean; out: string; json?: string;
+    /** Requests of each payload sent to each endpoint before anything is timed (the API's and the client's JIT settle). */
+    warmup: number;
+}
 export interface Stats { n: number; p50: number; p95: number; p99: number; mean: number }
 /** CPU ms per request of each process. */
 export interface CpuPerRequest { api: number; modelServer: number; workers: number; client: number }
@@ -30,7 +35,6 @@ export interface BenchResult {
 
 export const PYTHON = "/usr/bin/python3";
 const CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local-secret" };
-const FLOOR_PY = path.join(__dirname, "floor.py");
 const CLIENT_TS = path.join(__dirname, "client.ts");
 
 export function stats(values: number[]): Stats {
@@ -95,18 +99,6 @@ async function runPhase(client: Client, ep: StartedEndpoint, bodies: Payload[], 
     return { reply, cpu: { api: after.api - before.api, modelServer: after.modelServer - before.modelServer, workers: after.workers - before.workers, client: reply.cpuMs } };
 }
 
-function floor(modelDir: string, env: NodeJS.ProcessEnv, bodies: Payload[], n: number): Promise<Record<string, { ms: number[]; cpu_ms: number }>> {
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "bench-serve-")), "payloads.json");
-    fs.writeFileSync(file, JSON.stringify(bodies.map((b) => ({ key: b.key, body: b.body }))));
-    return new Promise((resolve, reject) => {
-        execFile(PYTHON, [FLOOR_PY, modelDir, file, String(n)], { env, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-            fs.rmSync(path.dirname(file), { recursive: true, force: true });
-            if (err) reject(new Error(`floor.py failed: ${stderr.split("\n").slice(-3).join(" ") || err.message}`));
-            else resolve(JSON.parse(stdout));
-        });
-    });
-}
-
 /** The environment of a worker process (/proc/<pid>/environ): what the floor runs with. */
 function workerEnv(pid: number): NodeJS.ProcessEnv {
     return Object.fromEntries(fs.readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
@@ -114,20 +106,30 @@ function workerEnv(pid: number): NodeJS.ProcessEnv {
 
 const TUNING_KEYS = /^(OMP|OPENBLAS|MKL)_NUM_THREADS$|^MALLOC_/;
 
+/** A floor's turns of one payload, summed: wall ms of every call, CPU ms and calls. */
+interface FloorAcc { ms: number[]; cpuMs: number; calls: number }
+
 export async function runBench(options: BenchOptions, log: (l: string) => void): Promise<BenchResult> {
     const loadBefore = os.loadavg().map((x) => x.toFixed(1)).join(" ");
     const all = payloads();
     const byKey = new Map(all.map((p) => [p.key, p]));
     const specs = [{ name: "tuned", env: {} as Record<string, string> }, ...(options.baseline ? [{ name: "baseline", env: { LOCAL_SERVE_TUNING: "off" } }] : [])];
     const endpoints: StartedEndpoint[] = [];
+    const floors: FloorProcess[] = [];
     const client = new Client();
     try {
         for (const s of specs) {
             log(`starting ${s.name}: npm start${Object.keys(s.env).length ? ` with ${Object.entries(s.env).map(([k, v]) => `${k}=${v}`).join(" ")}` : ""}`);
             endpoints.push(await startEndpoint(s.name, s.env));
         }
+        const envs = endpoints.map((ep) => workerEnv(ep.processes().workers[0]));
+        for (const [i, ep] of endpoints.entries()) {
+            log(`in-process floor with ${ep.name}'s worker environment: loading the models`);
+            floors.push(await FloorProcess.start(PYTHON, ep.processes().modelDir, envs[i], all));
+        }
         const acc = endpoints.map(() => new Map<string, { ms: Record<string, number[]>; errors: number; firstErrors: string[]; seconds: number; requests: number; cpu: CpuPerRequest }>());
-        for (const ep of endpoints) await runPhase(client, ep, all, 1, 20 * all.length); // warm-up: loads the unpinned model
+        const floorAcc = endpoints.map(() => new Map<string, FloorAcc>());
+        for (const ep of endpoints) await runPhase(client, ep, all, 1, options.warmup * all.length); // also loads the unpinned model
         for (let round = 0; round < options.rounds; round++) {
             for (const ph of phases(all, options.concurrency)) {
                 const order = endpoints.map((_, i) => i);
@@ -141,42 +143,42 @@ export async function runBench(options: BenchOptions, log: (l: string) => void):
                     a.errors += reply.errors; a.firstErrors.push(...reply.firstErrors); a.seconds += reply.seconds; a.requests += options.requests;
                     for (const k of Object.keys(cpu) as Array<keyof CpuPerRequest>) a.cpu[k] += cpu[k];
                     acc[i].set(id, a);
+                    if (ph.keys.length === 1 && ph.concurrency === 1) { // the floor's turn right after the endpoint's
+                        const t = await floors[i].run(ph.keys[0], options.requests);
+                        const f = floorAcc[i].get(ph.keys[0]) ?? { ms: [], cpuMs: 0, calls: 0 };
+                        f.ms.push(...t.ms); f.cpuMs += t.cpu_ms * t.ms.length; f.calls += t.ms.length;
+                        floorAcc[i].set(ph.keys[0], f);
+                    }
                 }
             }
         }
-        log("where the time goes: full path, direct to the model server and the SDK alone, on the tuned endpoint");
+        log("where the time goes: full path, direct to the model server, the SDK alone and the floor, on the tuned endpoint");
         const modelServerUrl = `http://127.0.0.1:${listeningPort(endpoints[0].processes().modelServer)}`;
-        const breakdown = await runBreakdown((c) => client.run({ ...c, credentials: CREDENTIALS }), endpoints[0].endpoint, modelServerUrl, all,
-            Math.ceil(options.requests / 4), 2 * options.rounds, stats);
-        const variants: VariantResult[] = [];
-        for (const [i, ep] of endpoints.entries()) {
-            const procs = ep.processes();
-            const env = workerEnv(procs.workers[0]);
-            log(`in-process floor with ${ep.name}'s worker environment`);
-            const fl = await floor(procs.modelDir, env, all, options.requests);
-            variants.push({
-                name: ep.name,
-                tuning: Object.fromEntries(Object.entries(env).filter(([k]) => TUNING_KEYS.test(k)).sort()) as Record<string, string>,
-                floor: Object.fromEntries(Object.entries(fl).map(([k, v]) => [k, { ...stats(v.ms), cpuMs: v.cpu_ms }])),
-                phases: phases(all, options.concurrency).map((ph) => {
-                    const a = acc[i].get(`${ph.phase}@${ph.concurrency}`)!;
-                    const ok = Object.values(a.ms).reduce((n, v) => n + v.length, 0);
-                    const per = (x: number) => x / a.requests;
-                    return {
-                        phase: ph.phase, concurrency: ph.concurrency, requests: a.requests, errors: a.errors, firstErrors: a.firstErrors.slice(0, 5),
-                        seconds: a.seconds, requestsPerSecond: ok / a.seconds,
-                        latency: Object.fromEntries([["all", stats(Object.values(a.ms).flat())], ...Object.entries(a.ms).map(([k, v]) => [k, stats(v)])]),
-                        cpu: { api: per(a.cpu.api), modelServer: per(a.cpu.modelServer), workers: per(a.cpu.workers), client: per(a.cpu.client) },
-                    };
-                }),
-            });
-        }
+        const breakdown = await runBreakdown((c) => client.run({ ...c, credentials: CREDENTIALS }), async (key, n) => (await floors[0].run(key, n)).ms,
+            endpoints[0].endpoint, modelServerUrl, all, Math.ceil(options.requests / 4), 2 * options.rounds, stats);
+        const variants: VariantResult[] = endpoints.map((ep, i) => ({
+            name: ep.name,
+            tuning: Object.fromEntries(Object.entries(envs[i]).filter(([k]) => TUNING_KEYS.test(k)).sort()) as Record<string, string>,
+            floor: Object.fromEntries([...floorAcc[i]].map(([k, f]) => [k, { ...stats(f.ms), cpuMs: f.cpuMs / f.calls }])),
+            phases: phases(all, options.concurrency).map((ph) => {
+                const a = acc[i].get(`${ph.phase}@${ph.concurrency}`)!;
+                const ok = Object.values(a.ms).reduce((n, v) => n + v.length, 0);
+                const per = (x: number) => x / a.requests;
+                return {
+                    phase: ph.phase, concurrency: ph.concurrency, requests: a.requests, errors: a.errors, firstErrors: a.firstErrors.slice(0, 5),
+                    seconds: a.seconds, requestsPerSecond: ok / a.seconds,
+                    latency: Object.fromEntries([["all", stats(Object.values(a.ms).flat())], ...Object.entries(a.ms).map(([k, v]) => [k, stats(v)])]),
+                    cpu: { api: per(a.cpu.api), modelServer: per(a.cpu.modelServer), workers: per(a.cpu.workers), client: per(a.cpu.client) },
+                };
+            }),
+        }));
         return {
             options, variants, breakdown, loadBefore, loadAfter: os.loadavg().map((x) => x.toFixed(1)).join(" "), date: new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC",
             machine: `${os.cpus().length} CPU(s) ${os.cpus()[0]?.model ?? ""}, Node ${process.version}`,
         };
     } finally {
         client.close();
+        for (const f of floors) f.close();
         for (const ep of endpoints) await ep.stop();
     }
 }

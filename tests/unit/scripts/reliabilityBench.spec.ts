@@ -6,16 +6,17 @@ import { listeningPort } from "../../../scripts/bench/serveBench/breakdown";
 import type { PhaseResult, VariantResult } from "../../../scripts/bench/benchServe";
 
 describe("npm run bench:serve: arguments, payloads, phases and report", () => {
-    it("defaults to 400 requests per phase, concurrency 16, 2 rounds, a baseline, and the figures file", () => {
-        assert.deepStrictEqual(parseBenchArgs([]), { options: { requests: 400, concurrency: 16, rounds: 2, baseline: true, out: "docs/figures/bench-serve.md" }, errors: [] });
-        assert.deepStrictEqual(parseBenchArgs(["--requests", "10", "--concurrency", "2", "--rounds", "1", "--no-baseline", "--out", "-", "--json", "f.json"]).options,
-            { requests: 10, concurrency: 2, rounds: 1, baseline: false, out: "-", json: "f.json" });
+    it("defaults to 400 requests per phase, concurrency 16, 2 rounds, a warm-up of 250, a baseline, and the figures file", () => {
+        assert.deepStrictEqual(parseBenchArgs([]), { options: { requests: 400, concurrency: 16, rounds: 2, warmup: 250, baseline: true, out: "docs/figures/bench-serve.md" }, errors: [] });
+        assert.deepStrictEqual(parseBenchArgs(["--requests", "10", "--concurrency", "2", "--rounds", "1", "--warmup", "5", "--no-baseline", "--out", "-", "--json", "f.json"]).options,
+            { requests: 10, concurrency: 2, rounds: 1, warmup: 5, baseline: false, out: "-", json: "f.json" });
     });
 
     it("reports every bad argument at once", () => {
-        assert.deepStrictEqual(parseBenchArgs(["--requests", "0", "--rounds", "300", "--concurrency", "x", "--what", "--out"]).errors, [
+        assert.deepStrictEqual(parseBenchArgs(["--requests", "0", "--rounds", "300", "--warmup", "0", "--concurrency", "x", "--what", "--out"]).errors, [
             "--requests 0 must be an integer from 1 to 1000000",
             "--rounds 300 must be an integer from 1 to 100",
+            "--warmup 0 must be an integer from 1 to 100000",
             "--concurrency x must be an integer from 1 to 256",
             "unknown argument --what; see npm run bench:serve -- --help",
             "--out needs a file name",
@@ -51,7 +52,7 @@ describe("npm run bench:serve: arguments, payloads, phases and report", () => {
         phases: [phase("fashion x1", 1, 2 * k, 100 / k, 0.6 * k), phase("mixed", 16, 80 * k, 300 / k, 0.7 * k)],
     });
     const result: BenchResult = {
-        options: { requests: 10, concurrency: 16, rounds: 1, baseline: true, out: "-" }, variants: [variant("tuned", 1), variant("baseline", 2)],
+        options: { requests: 10, concurrency: 16, rounds: 1, warmup: 20, baseline: true, out: "-" }, variants: [variant("tuned", 1), variant("baseline", 2)],
         machine: "test", loadBefore: "0.1", loadAfter: "0.2", date: "2026-11-29 12:00 UTC",
     };
 
@@ -74,9 +75,9 @@ describe("npm run bench:serve: arguments, payloads, phases and report", () => {
     });
 
     it("shows where the time goes: the three measured paths, the floor, and the shares derived from them", () => {
-        const row = { key: "fashion x1", full: stats([4]), direct: stats([1.5]), sdkAlone: stats([1.2]) };
+        const row = { key: "fashion x1", full: stats([4]), direct: stats([1.5]), sdkAlone: stats([1.2]), floor: stats([0.6]) };
         const text = formatBench({ ...result, breakdown: [row] });
-        assert.match(text, /^\| fashion x1 \| 4\.00 \| 1\.20 \| 1\.50 \| 0\.50 \| 1\.00 \| 1\.30 \|$/m);
+        assert.match(text, /^\| fashion x1 \| 4\.00 \| 1\.20 \| 1\.50 \| 0\.60 \| 0\.90 \| 1\.30 \|$/m, "the floor measured in the breakdown's own turns");
         assert.match(text, /Where the time goes/);
         assert.ok(!/Where the time goes/.test(formatBench(result)), "no section without a breakdown");
     });

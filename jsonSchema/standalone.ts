@@ -18,6 +18,7 @@ import * as fs from "fs";
 import Module from "module";
 import * as path from "path";
 import type { Options, ValidateFunction } from "ajv";
+import type * as WriteFileAtomic from "write-file-atomic";
 
 /** Bump when the shape of the generated files changes. */
 const FORMAT = "1";
@@ -76,12 +77,13 @@ function moduleFrom(code: string, file: string): ValidateFunction {
     return m.exports as ValidateFunction;
 }
 
-/** Writes atomically (temporary name, then rename): two commands starting at once never read half a file. */
+/**
+ * Writes atomically with write-file-atomic (temporary name, then rename): two commands starting at once never read half
+ * a file. The library loads here, on a write: a start with up-to-date validators needs none.
+ */
 function writeAtomic(target: string, text: string): void {
     fs.mkdirSync(path.dirname(target), { recursive: true });
-    const tmp = `${target}.${process.pid}.${crypto.randomBytes(4).toString("hex")}.tmp`;
-    fs.writeFileSync(tmp, text);
-    fs.renameSync(tmp, target);
+    (require("write-file-atomic") as typeof WriteFileAtomic).sync(target, text, { fsync: false });
 }
 
 /** Where the validator `name` is kept. */

@@ -11,6 +11,7 @@
  */
 import * as crypto from "crypto";
 import * as fs from "fs";
+import type * as WriteFileAtomic from "write-file-atomic";
 import type { ArchiveEntry } from "./archiveEntries";
 
 /** Bump when the archive layout or encoding changes (invalidates every record). */
@@ -73,14 +74,15 @@ export function lookupCache(cacheFile: string, key: string, outAbs: string): Cac
     return record.result;
 }
 
-/** Writes the record atomically (temporary file + rename). */
+/**
+ * Writes the record atomically with write-file-atomic (temporary file + rename, the temporary file removed on failure;
+ * no fsync: a lost record only means a rebuild). The library loads here, on the first write: a cached run needs none.
+ */
 export function writeCacheRecord(cacheFile: string, key: string, outAbs: string, result: CachedArchive): void {
     const outStamp = stampOf(outAbs);
     if (outStamp === undefined) return;
     const record: CacheRecord = { format: ARCHIVE_FORMAT, key, out: outAbs, outStamp, result };
-    const tmp = `${cacheFile}.tmp-${process.pid}-${crypto.randomBytes(4).toString("hex")}`;
-    fs.writeFileSync(tmp, JSON.stringify(record));
-    fs.renameSync(tmp, cacheFile);
+    (require("write-file-atomic") as typeof WriteFileAtomic).sync(cacheFile, JSON.stringify(record), { fsync: false });
 }
 
 export function removeCacheRecord(cacheFile: string): void {

@@ -16,6 +16,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
+import * as writeFileAtomic from "write-file-atomic";
 import { cacheKey, racyEntries } from "../packaging/archiveCache";
 import { listArchiveEntries } from "../packaging/archiveEntries";
 import { sha256OfFile } from "../packaging/archiveStore";
@@ -127,9 +128,7 @@ export async function hashModelFiles(dir: string, opts: HashOptions = {}): Promi
         opts.onProgress?.(done, total);
     }
     if (opts.cacheFile && fsNowNs !== undefined && racyEntries(entries, fsNowNs).length === 0) {
-        const tmp = `${opts.cacheFile}.tmp-${process.pid}`;
-        fs.writeFileSync(tmp, JSON.stringify({ key, files: out }));
-        fs.renameSync(tmp, opts.cacheFile);
+        writeFileAtomic.sync(opts.cacheFile, JSON.stringify({ key, files: out }), { fsync: false }); // a lost cache only means hashing again
     }
     return out;
 }

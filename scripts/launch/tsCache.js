@@ -14,12 +14,13 @@ const path = require("path");
 const FORMAT = "1";
 const REPO = path.resolve(__dirname, "..", "..");
 
-/** Writes atomically (temporary name, then rename), so two commands starting at once never read half a file. */
+/**
+ * Writes atomically with write-file-atomic (temporary name, then rename), so two commands starting at once never read
+ * half a file; loaded on a miss only, like TypeScript.
+ */
 function writeAtomic(target, text) {
     fs.mkdirSync(path.dirname(target), { recursive: true });
-    const tmp = `${target}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, text);
-    fs.renameSync(tmp, target);
+    require("write-file-atomic").sync(target, text, { fsync: false });
 }
 
 const mapsByFile = new Map();

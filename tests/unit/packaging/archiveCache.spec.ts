@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { ArchiveEntry, listArchiveEntries } from "../../../packaging/archiveEntries";
-import { racyEntries } from "../../../packaging/archiveCache";
+import { racyEntries, writeCacheRecord } from "../../../packaging/archiveCache";
 import { buildModelArchive } from "../../../packaging/modelArchive";
 import { validateModelDir } from "../../../packaging/modelDir";
 import { cleanupTempDirs, makeModelDir, sha256File, tempDir } from "../../support/archiveFixtures";
@@ -27,6 +27,15 @@ function stamp(file: string): string {
 
 describe("archive cache", function () {
     after(cleanupTempDirs);
+
+    it("a record that cannot be written fails without leaving a temporary file beside it", async () => {
+        const { out, first } = await builtOnce();
+        const record = `${out}.cache.json`;
+        fs.rmSync(record);
+        fs.mkdirSync(record); // a directory where the record goes: the rename fails
+        assert.throws(() => writeCacheRecord(record, "key", out, first));
+        assert.deepEqual(fs.readdirSync(path.dirname(out)).sort(), [path.basename(out), path.basename(record)].sort());
+    });
 
     it("reuses the archive when nothing changed, without rewriting it", async () => {
         const { dir, out, first } = await builtOnce();

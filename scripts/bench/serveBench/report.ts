@@ -20,7 +20,8 @@ function howTaken(r: BenchResult): string[] {
         "`@aws-sdk/client-sagemaker-runtime` (SigV4-signed, maxAttempts 1: an error is counted, never retried); latency runs from `send()` " +
         "to the parsed answer, whose model and predictions are checked.",
         `- **Phases**: each payload alone at concurrency 1, then all four payloads round-robin ("mixed") and the two one-item payloads ("single items") ` +
-        `at concurrency 1 and ${o.concurrency}; ${o.requests} requests per phase and round, after a warm-up of ${o.warmup} requests of each payload on each endpoint.`,
+        `at concurrency 1 and ${o.concurrency}; ${o.requests} requests per phase and round, after a warm-up of ${o.warmup} requests of each payload on each endpoint. The latency table also gives the p50 of each ` +
+        "round (and of the floor's turn after it): how far the machine's slow and fast spells moved the figures.",
         "- **CPU per request**: utime + stime from `/proc/<pid>/stat` (10 ms ticks) of the runtime API process (npm start's node), " +
         "the model server (serve.py) and its workers (summed), read before and after each phase and divided by its requests; " +
         "the client's from `process.cpuUsage()`.",
@@ -39,13 +40,16 @@ function howTaken(r: BenchResult): string[] {
 }
 
 function latencyRows(r: BenchResult): string[] {
-    const rows = ["| payload | endpoint | n | p50 | p95 | p99 | floor p50 | p50 / floor p50 | p50 / baseline p50 |", "|---|---|---:|---:|---:|---:|---:|---:|---:|"];
+    const rows = ["| payload | endpoint | n | p50 | p95 | p99 | floor p50 | p50 / floor p50 | p50 / baseline p50 | p50 of each round | floor p50 of each round |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|"];
     const base = r.variants[1];
     for (const key of Object.keys(r.variants[0].floor)) {
         for (const v of r.variants) {
-            const s = v.phases.find((p) => p.phase === key && p.concurrency === 1)!.latency.all;
+            const phase = v.phases.find((p) => p.phase === key && p.concurrency === 1)!;
+            const s = phase.latency.all;
             const b = base?.phases.find((p) => p.phase === key && p.concurrency === 1)!.latency.all;
-            rows.push(`| ${key} | ${v.name} | ${s.n} | ${f(s.p50)} | ${f(s.p95)} | ${f(s.p99)} | ${f(v.floor[key].p50)} | ${x(s.p50, v.floor[key].p50)} | ${b && v !== base ? x(s.p50, b.p50) : "-"} |`);
+            rows.push(`| ${key} | ${v.name} | ${s.n} | ${f(s.p50)} | ${f(s.p95)} | ${f(s.p99)} | ${f(v.floor[key].p50)} | ${x(s.p50, v.floor[key].p50)} | ${b && v !== base ? x(s.p50, b.p50) : "-"} | ` +
+                `${phase.roundP50s.map((p) => f(p)).join(", ")} | ${v.floor[key].roundP50s.map((p) => f(p)).join(", ")} |`);
         }
     }
     return rows;

@@ -25,8 +25,14 @@ export interface CpuPerRequest { api: number; modelServer: number; workers: numb
 export interface PhaseResult {
     phase: string; concurrency: number; requests: number; errors: number; firstErrors: string[]; seconds: number;
     requestsPerSecond: number; latency: Record<string, Stats>; cpu: CpuPerRequest;
+    /** The p50 of each round's requests, in round order (how far the machine's spells moved it). */
+    roundP50s: number[];
 }
-export interface VariantResult { name: string; tuning: Record<string, string>; phases: PhaseResult[]; floor: Record<string, Stats & { cpuMs: number }> }
+export interface VariantResult {
+    name: string; tuning: Record<string, string>; phases: PhaseResult[];
+    /** The floor of each payload over all its turns, with CPU ms per call and the p50 of each round's turn. */
+    floor: Record<string, Stats & { cpuMs: number; roundP50s: number[] }>;
+}
 export interface BenchResult {
     options: BenchOptions; variants: VariantResult[]; machine: string; loadBefore: string; loadAfter: string; date: string;
     /** Where a request's time goes on the tuned endpoint (breakdown.ts). */
@@ -106,8 +112,8 @@ function workerEnv(pid: number): NodeJS.ProcessEnv {
 
 const TUNING_KEYS = /^(OMP|OPENBLAS|MKL)_NUM_THREADS$|^MALLOC_/;
 
-/** A floor's turns of one payload, summed: wall ms of every call, CPU ms and calls. */
-interface FloorAcc { ms: number[]; cpuMs: number; calls: number }
+/** A floor's turns of one payload, summed: wall ms of every call, CPU ms and calls, and each turn's p50. */
+interface FloorAcc { ms: number[]; cpuMs: number; calls: number; roundP50s: number[] }
 
 export async function runBench(options: BenchOptions, log: (l: string) => void): Promise<BenchResult> {
     const loadBefore = os.loadavg().map((x) => x.toFixed(1)).join(" ");
@@ -127,7 +133,7 @@ export async function runBench(options: BenchOptions, log: (l: string) => void):
             log(`in-process floor with ${ep.name}'s worker environment: loading the models`);
             floors.push(await FloorProcess.start(PYTHON, ep.processes().modelDir, envs[i], all));
         }
-        const acc = endpoints.map(() => new Map<string, { ms: Record<string, number[]>; errors: number; firstErrors: string[]; seconds: number; requests: number; cpu: CpuPerRequest }>());
+        const acc = endpoints.map(() => new Map<string, { ms: Record<string, number[]>; errors: number; firstErrors: string[]; seconds: number; requests: number; cpu: CpuPerRequest; roundP50s: number[] }>());
         const floorAcc = endpoints.map(() => new Map<string, FloorAcc>());
         for (const ep of endpoints) await runPhase(client, ep, all, 1, options.warmup * all.length); // also loads the unpinned model
         for (let round = 0; round < options.rounds; round++) {
@@ -138,15 +144,16 @@ export async function runBench(options: BenchOptions, log: (l: string) => void):
                     log(`round ${round + 1}/${options.rounds}: ${ph.phase}, concurrency ${ph.concurrency}, ${endpoints[i].name}`);
                     const { reply, cpu } = await runPhase(client, endpoints[i], ph.keys.map((k) => byKey.get(k)!), ph.concurrency, options.requests);
                     const id = `${ph.phase}@${ph.concurrency}`;
-                    const a = acc[i].get(id) ?? { ms: {}, errors: 0, firstErrors: [], seconds: 0, requests: 0, cpu: { api: 0, modelServer: 0, workers: 0, client: 0 } };
+                    const a = acc[i].get(id) ?? { ms: {}, errors: 0, firstErrors: [], seconds: 0, requests: 0, cpu: { api: 0, modelServer: 0, workers: 0, client: 0 }, roundP50s: [] };
                     for (const [k, v] of Object.entries(reply.latencies)) (a.ms[k] ??= []).push(...v);
+                    a.roundP50s.push(stats(Object.values(reply.latencies).flat()).p50);
                     a.errors += reply.errors; a.firstErrors.push(...reply.firstErrors); a.seconds += reply.seconds; a.requests += options.requests;
                     for (const k of Object.keys(cpu) as Array<keyof CpuPerRequest>) a.cpu[k] += cpu[k];
                     acc[i].set(id, a);
                     if (ph.keys.length === 1 && ph.concurrency === 1) { // the floor's turn right after the endpoint's
                         const t = await floors[i].run(ph.keys[0], options.requests);
-                        const f = floorAcc[i].get(ph.keys[0]) ?? { ms: [], cpuMs: 0, calls: 0 };
-                        f.ms.push(...t.ms); f.cpuMs += t.cpu_ms * t.ms.length; f.calls += t.ms.length;
+                        const f = floorAcc[i].get(ph.keys[0]) ?? { ms: [], cpuMs: 0, calls: 0, roundP50s: [] };
+                        f.ms.push(...t.ms); f.cpuMs += t.cpu_ms * t.ms.length; f.calls += t.ms.length; f.roundP50s.push(stats(t.ms).p50);
                         floorAcc[i].set(ph.keys[0], f);
                     }
                 }
@@ -159,7 +166,7 @@ export async function runBench(options: BenchOptions, log: (l: string) => void):
         const variants: VariantResult[] = endpoints.map((ep, i) => ({
             name: ep.name,
             tuning: Object.fromEntries(Object.entries(envs[i]).filter(([k]) => TUNING_KEYS.test(k)).sort()) as Record<string, string>,
-            floor: Object.fromEntries([...floorAcc[i]].map(([k, f]) => [k, { ...stats(f.ms), cpuMs: f.cpuMs / f.calls }])),
+            floor: Object.fromEntries([...floorAcc[i]].map(([k, f]) => [k, { ...stats(f.ms), cpuMs: f.cpuMs / f.calls, roundP50s: f.roundP50s }])),
             phases: phases(all, options.concurrency).map((ph) => {
                 const a = acc[i].get(`${ph.phase}@${ph.concurrency}`)!;
                 const ok = Object.values(a.ms).reduce((n, v) => n + v.length, 0);
@@ -169,6 +176,7 @@ export async function runBench(options: BenchOptions, log: (l: string) => void):
                     seconds: a.seconds, requestsPerSecond: ok / a.seconds,
                     latency: Object.fromEntries([["all", stats(Object.values(a.ms).flat())], ...Object.entries(a.ms).map(([k, v]) => [k, stats(v)])]),
                     cpu: { api: per(a.cpu.api), modelServer: per(a.cpu.modelServer), workers: per(a.cpu.workers), client: per(a.cpu.client) },
+                    roundP50s: a.roundP50s,
                 };
             }),
         }));

@@ -44,11 +44,11 @@ describe("npm run bench:serve: arguments, payloads, phases and report", () => {
 
     const phase = (name: string, c: number, p50: number, rps: number, api: number): PhaseResult => ({
         phase: name, concurrency: c, requests: 10, errors: 0, firstErrors: [], seconds: 1, requestsPerSecond: rps,
-        latency: { all: { ...stats([p50]), n: 10 } }, cpu: { api, modelServer: 0.5, workers: 1, client: 1.5 },
+        latency: { all: { ...stats([p50]), n: 10 } }, cpu: { api, modelServer: 0.5, workers: 1, client: 1.5 }, roundP50s: [p50 - 0.25, p50 + 0.25],
     });
     const variant = (name: string, k: number): VariantResult => ({
         name, tuning: name === "tuned" ? { OMP_NUM_THREADS: "1" } : {},
-        floor: { "fashion x1": { ...stats([0.5]), cpuMs: 0.4 } },
+        floor: { "fashion x1": { ...stats([0.5]), cpuMs: 0.4, roundP50s: [0.5, 0.75] } },
         phases: [phase("fashion x1", 1, 2 * k, 100 / k, 0.6 * k), phase("mixed", 16, 80 * k, 300 / k, 0.7 * k)],
     });
     const result: BenchResult = {
@@ -58,8 +58,8 @@ describe("npm run bench:serve: arguments, payloads, phases and report", () => {
 
     it("prints latency against the floor and the baseline at concurrency 1 only, and throughput against the baseline", () => {
         const text = formatBench(result);
-        assert.match(text, /^\| fashion x1 \| tuned \| 10 \| 2\.00 \| 2\.00 \| 2\.00 \| 0\.50 \| 4\.00x \| 0\.50x \|$/m);
-        assert.match(text, /^\| fashion x1 \| baseline \| 10 \| 4\.00 \| 4\.00 \| 4\.00 \| 0\.50 \| 8\.00x \| - \|$/m);
+        assert.match(text, /^\| fashion x1 \| tuned \| 10 \| 2\.00 \| 2\.00 \| 2\.00 \| 0\.50 \| 4\.00x \| 0\.50x \| 1\.75, 2\.25 \| 0\.50, 0\.75 \|$/m);
+        assert.match(text, /^\| fashion x1 \| baseline \| 10 \| 4\.00 \| 4\.00 \| 4\.00 \| 0\.50 \| 8\.00x \| - \| 3\.75, 4\.25 \| 0\.50, 0\.75 \|$/m);
         assert.match(text, /^\| mixed \| 16 \| tuned \| 10 \| 0 \| 300\.0 \| 2\.00x \|$/m);
         assert.ok(!/\| mixed \| [^|]+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+x/.test(text), "no latency ratio for the concurrency-16 phase");
         assert.match(text, /^\| fashion x1 \| 1 \| tuned \| 0\.60 \| 0\.50 \| 1\.00 \| 1\.50 \| 2\.10 \| 0\.40 \|$/m);

@@ -47,8 +47,8 @@ def read_csv(path):
 
 
 def make_pipeline():
-    # One vectorizer of character n-grams within word boundaries (1 to 5 characters): as accurate on the
-    # held-out rows as a union of word and character vectorizers, at half its time per request.
+    # One vectorizer of character n-grams within word boundaries (1 to 5 characters): they cover whole short
+    # words, stems and endings, and a single vectorizer keeps a prediction cheap (no union to dispatch).
     features = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 5), min_df=3, sublinear_tf=True)
     clf = LogisticRegression(C=3.0, max_iter=2000, random_state=SEED)
     return Pipeline([("tfidf", features), ("clf", clf)])

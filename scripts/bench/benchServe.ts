@@ -21,7 +21,7 @@ export type { BenchOptions, BenchResult, Stats } from "./serveBench/run";
 export const DEFAULT_OUT = "docs/figures/bench-serve.md";
 export const HELP = `Usage: npm run bench:serve -- [--requests N] [--concurrency C] [--rounds R] [--warmup W] [--no-baseline] [--out FILE] [--json FILE]
 
-Measures the local endpoint (not part of npm test; about 3 minutes on 2 cores): starts \`npm start\` twice, tuned
+Measures the local endpoint (not part of npm test; about 4 minutes on 2 cores): starts \`npm start\` twice, tuned
 (the thread and allocator defaults) and baseline (LOCAL_SERVE_TUNING=off), and drives both from a separate client
 process with the AWS SDK: one-item and 64-item payloads of both models, each alone at concurrency 1, then mixed and
 single items at concurrency 1 and C (default 16); N requests per phase and round (default 400), R rounds

@@ -3,16 +3,16 @@
  * variables; baseline: LOCAL_SERVE_TUNING=off), one load client in its own process, phases alternating between the
  * two, CPU per request of every process, and the in-process floor (floor.py) with each endpoint's worker environment.
  */
-import { ChildProcess, spawn } from "child_process";
+import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import * as readline from "readline";
 import { loadSmokeData, percentile } from "../../smoke/smokeData";
 import type { ClientCommand, ClientReply } from "./client";
 import { cpuMs, startEndpoint, StartedEndpoint } from "./processes";
 import { BreakdownRow, listeningPort, runBreakdown } from "./breakdown";
 import { FloorProcess } from "./floorProcess";
+import { JsonLineChild } from "./jsonLines";
 
 export interface BenchOptions {
     requests: number; concurrency: number; rounds: number; baseline: boolean; out: string; json?: string;
@@ -76,23 +76,16 @@ export function phases(all: Payload[], concurrency: number): Array<{ phase: stri
 
 /** The load client process: one JSON command per line in, one reply per line out. */
 class Client {
-    private child: ChildProcess;
-    private replies: Array<{ resolve: (r: ClientReply) => void; reject: (e: Error) => void }> = [];
-    constructor() {
-        this.child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", CLIENT_TS], { cwd: path.resolve(__dirname, "..", "..", ".."), stdio: ["pipe", "pipe", "inherit"] });
-        readline.createInterface({ input: this.child.stdout! }).on("line", (l) => {
-            const waiting = this.replies.shift();
-            let r: ClientReply & { fatal?: string };
-            try { r = JSON.parse(l); } catch { waiting?.reject(new Error(`bench client: not JSON: ${l.slice(0, 200)}`)); return; }
-            if (r.fatal) waiting?.reject(new Error(`bench client: ${r.fatal}`));
-            else waiting?.resolve(r);
-        });
-        this.child.on("exit", (code) => { for (const w of this.replies.splice(0)) w.reject(new Error(`bench client exited (${code})`)); });
+    private readonly lines = new JsonLineChild(spawn(process.execPath, ["-r", "ts-node/register/transpile-only", CLIENT_TS],
+        { cwd: path.resolve(__dirname, "..", "..", ".."), stdio: ["pipe", "pipe", "inherit"] }), "bench client");
+
+    async run(c: ClientCommand): Promise<ClientReply> {
+        const r = await this.lines.next<ClientReply & { fatal?: string }>(c);
+        if (r.fatal) throw new Error(`bench client: ${r.fatal}`);
+        return r;
     }
-    run(c: ClientCommand): Promise<ClientReply> {
-        return new Promise((resolve, reject) => { this.replies.push({ resolve, reject }); this.child.stdin!.write(JSON.stringify(c) + "\n"); });
-    }
-    close(): void { this.child.stdin!.end("\n"); }
+
+    close(): void { this.lines.close("\n"); }
 }
 
 async function runPhase(client: Client, ep: StartedEndpoint, bodies: Payload[], concurrency: number, requests: number) {

@@ -25,7 +25,7 @@ export function parseQuery(search: URLSearchParams): Record<string, string | str
 }
 
 /** The chunks as one buffer: the chunk itself when there is one (no copy), else one copy into a buffer of `bytes`. */
-export function joinChunks(chunks: Buffer[], bytes: number): Buffer {
+function joinChunks(chunks: Buffer[], bytes: number): Buffer {
     return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, bytes);
 }
 

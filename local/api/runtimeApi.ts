@@ -17,8 +17,6 @@ import type { Credentials, ParsedAuthorization } from "./sigv4";
 import { logText } from "./logText";
 import { sageMakerNameProblem } from "../../config/names";
 
-export { joinChunks } from "./httpIo";
-
 /** Real-time InvokeEndpoint payload limit: 6 MB. */
 export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
 /** Longest container wait accepted, in ms: Node's timer limit (about 24.8 days). */

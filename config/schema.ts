@@ -8,6 +8,7 @@
  * the file the handler reads too.
  */
 import HANDLER_DEFAULTS from "../model-src/code/mme/cache_defaults.json";
+import { frameworkVersionRange, gpuFamilyNames, pythonVersionItems } from "../sagemaker/factPhrases";
 import { CODEARTIFACT_REPOSITORY_ARN } from "../sagemaker/isolation";
 
 export { configKey, keyNamer, PROJECT } from "./names";
@@ -94,11 +95,11 @@ const CORE_BEFORE_CACHE = group("core", [
         { pattern: /^arn:(aws|aws-cn|aws-us-gov):iam::\d{12}:role\/[\w+=,.@\/-]{1,512}$/ }),
     str("image", "", "Container image URI used verbatim. Empty = the PyTorch inference GPU DLC for frameworkVersion/pythonVersion/aws:region. Conflicts with a non-default frameworkVersion or pythonVersion.",
         { conflictsWith: ["frameworkVersion", "pythonVersion"] }),
-    str("frameworkVersion", "2.5.1", "PyTorch DLC version, 2.1.0 to 2.6.0 (aliases 2.1 ... 2.6)."),
-    str("pythonVersion", "py311", "Python of the DLC, py310 (2.1, 2.2), py311 (2.3 to 2.5.1) or py312 (2.6)."),
-    str("instanceType", "ml.g4dn.xlarge", "GPU instance type SageMaker accepts for endpoints (ml.g4dn, ml.g5, ml.g6, ml.g6e, ml.p3, ml.p4d, ml.p5)."),
+    str("frameworkVersion", "2.5.1", `PyTorch DLC version, ${frameworkVersionRange()}.`),
+    str("pythonVersion", "py311", `Python of the DLC, ${orList(pythonVersionItems())}.`),
+    str("instanceType", "ml.g4dn.xlarge", `GPU instance type SageMaker accepts for endpoints (${gpuFamilyNames().join(", ")}).`),
     int("initialInstanceCount", 1, [1, MAX_INSTANCE_COUNT], "instances", "Instances behind the variant, >= {min}."),
-    int("volumeSizeInGb", 0, [0, 512], "GB (0 = not set)", "EBS volume per instance in GB, 1 to {max}, only for types without local NVMe storage (ml.p3). 0 = not set."),
+    int("volumeSizeInGb", 0, [0, 512], "GB (0 = not set)", `EBS volume per instance in GB, 1 to {max}, only for types without local NVMe storage (${gpuFamilyNames({ withoutStorage: true }).join(", ")}). 0 = not set.`),
     int("containerStartupHealthCheckTimeoutInSeconds", 900, [60, 3600], "seconds", "Seconds the container may take to answer /ping after start (pip install and model loading), {range}."),
     int("modelDataDownloadTimeoutInSeconds", 600, [60, 3600], "seconds", "Seconds SageMaker may take to download the model data (model.tar.gz and its extraction, or the uncompressed files), {range}."),
     str("endpointName", "", "Endpoint name, letters, digits and hyphens, at most 63 characters. Empty = <project>-<stack>."),

@@ -127,11 +127,16 @@ export interface GenerationLedgerArgs extends Omit<LedgerInputs, "generation" | 
     keep?: number;
 }
 
-/** The ledger resource (`pulumi-nodejs:dynamic:Resource`); its outputs hold the remembered generations. */
+/**
+ * The ledger resource (`pulumi-nodejs:dynamic:Resource`); its outputs hold the remembered generations. Every ledger
+ * of a program uses one provider object: Pulumi serializes a dynamic provider once per object, so each further
+ * ledger (one per endpoint) reuses that text instead of serializing the provider again.
+ */
 export class GenerationLedger extends pulumi.dynamic.Resource {
+    private static readonly provider = ledgerProvider();
     public readonly history!: pulumi.Output<Generation[]>;
     constructor(name: string, args: GenerationLedgerArgs, opts?: pulumi.CustomResourceOptions) {
-        super(ledgerProvider(), name, { ...args, keep: args.keep ?? LEDGER_KEEP_GENERATIONS, history: undefined }, opts);
+        super(GenerationLedger.provider, name, { ...args, keep: args.keep ?? LEDGER_KEEP_GENERATIONS, history: undefined }, opts);
     }
 
     /** The component's ledger: the guard fields from the settings, the generation from the new Model and configuration. */

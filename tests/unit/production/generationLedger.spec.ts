@@ -9,7 +9,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { GpuModelEndpoint } from "../../../sagemaker/gpuModelEndpoint";
-import { addGeneration, deletions, generationsToDelete, Generation, LedgerClients, LedgerInputs, LedgerState, ledgerProvider } from "../../../sagemaker/production/generationLedger";
+import { addGeneration, deletions, generationsToDelete, Generation, GenerationLedger, LedgerClients, LedgerInputs, LedgerState, ledgerProvider } from "../../../sagemaker/production/generationLedger";
 import { makeModelDir, stackSettings } from "../../support/endpointFixture";
 import { T } from "../../support/deploy";
 
@@ -124,5 +124,22 @@ describe("rollback safety: update -> rollback -> next update keeps what the endp
         const history = ["E", "D", "C", "B", "A"].reduceRight((h, t) => addGeneration(h, g(t)), [] as Generation[]);
         assert.deepStrictEqual(history.map((x) => x.config), ["cE", "cD", "cC", "cB", "cA"]);
         assert.deepStrictEqual(generationsToDelete(history, 3, ["cE", "cB"]).map((x) => x.config), ["cA"]);
+    });
+
+    it("declares every ledger with one provider object, so Pulumi serializes the provider once however many endpoints the program has", async () => {
+        const closure = require("@pulumi/pulumi/runtime/closure/serializeClosure") as { serializeFunction: (...a: unknown[]) => unknown };
+        const original = closure.serializeFunction;
+        let serialized = 0;
+        closure.serializeFunction = (...a: unknown[]) => { serialized += 1; return original(...a); };
+        try {
+            const args = { project: "p", endpointName: "ep", rollbackAlarms: [], instanceType: "ml.g5.xlarge", autoscaled: false,
+                acknowledgeReplacement: false, region: "us-east-1", generation: { model: "m", config: "c", deleteArtifact: true } };
+            const ledgers = ["a", "b", "c"].map((n) => new GenerationLedger(`ledger-${n}`, { ...args, endpointName: n }));
+            await Promise.all(ledgers.map((l) => unwrap(l.history)));
+            await settle();
+        } finally {
+            closure.serializeFunction = original;
+        }
+        assert.ok(serialized <= 1, `the provider was serialized ${serialized} times for 3 ledgers`);
     });
 });

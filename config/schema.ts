@@ -4,6 +4,7 @@
  * (docs/configuration.md) are generated from it by config/generate.ts; the parsers (config.ts,
  * productionConfig.ts, topologyConfig.ts, modelCacheConfig.ts) read their defaults and ranges from it.
  * A description is written with {range}, {min}, {max}, {enum} and {env} where it names them; `describe` fills them in.
+ * DLC versions, Pythons and GPU families come from data/ through sagemaker/factPhrases.ts, never typed in a description.
  * The router's own defaults (cache fraction, retry, wait) come from model-src/code/mme/cache_defaults.json,
  * the file the handler reads too.
  */

@@ -3,7 +3,8 @@
  * (and the container variable of the model-cache keys). Pulumi.yaml's `config:` block and the docs table
  * (docs/configuration.md) are generated from it by config/generate.ts; the parsers (config.ts,
  * productionConfig.ts, topologyConfig.ts, modelCacheConfig.ts) read their defaults and ranges from it.
- * A description is written with {range}, {min}, {max}, {enum} and {env} where it names them; `describe` fills them in.
+ * A description is written with {range}, {min}, {max}, {enum} and {env} where it names them (and {reservedEnv},
+ * {envMaxEntries}, {torchServePrefix} for the container's own variables); `describe` fills them in.
  * DLC versions, Pythons and GPU families come from data/ through sagemaker/factPhrases.ts, never typed in a description.
  * The router's own defaults (cache fraction, retry, wait) come from model-src/code/mme/cache_defaults.json,
  * the file the handler reads too.
@@ -70,13 +71,23 @@ const int = (key: string, def: number, range: readonly [number, number], unit: s
 /** "a, b or c". */
 export const orList = (items: readonly string[]): string => (items.length < 2 ? items.join("") : `${items.slice(0, -1).join(", ")} or ${items[items.length - 1]}`);
 
+/**
+ * Placeholders whose values live in sagemaker/containerEnv.ts, which imports the config parsers (so this file cannot
+ * import it at load time): read when a description is rendered, once every module has loaded.
+ */
+function containerEnvFill(): Record<string, string> {
+    const env = require("../sagemaker/containerEnv") as typeof import("../sagemaker/containerEnv");
+    return { reservedEnv: orList(env.RESERVED_ENV_KEYS), envMaxEntries: String(env.ENV_MAX_ENTRIES), torchServePrefix: env.TORCHSERVE_ENV_PREFIX };
+}
+
 /** The description with its placeholders filled in from the entry (so a changed range changes the text too). */
 export function describe(spec: Entry): string {
     const [min, max] = spec.range ?? [];
     const fill: Record<string, string | undefined> = {
         range: spec.range && `${min} to ${max}`, min: min?.toString(), max: max?.toString(), enum: spec.enum && orList(spec.enum), env: spec.env,
+        ...(/\{(reservedEnv|envMaxEntries|torchServePrefix)\}/.test(spec.description) ? containerEnvFill() : {}),
     };
-    return spec.description.replace(/\{(range|min|max|enum|env)\}/g, (whole, name: string) => {
+    return spec.description.replace(/\{(range|min|max|enum|env|reservedEnv|envMaxEntries|torchServePrefix)\}/g, (whole, name: string) => {
         if (fill[name] === undefined) throw new Error(`config/schema.ts ${spec.key}: {${name}} has no value`);
         return fill[name]!;
     });
@@ -107,7 +118,7 @@ const CORE_BEFORE_CACHE = group("core", [
     str("variantName", "AllTraffic", "Production variant name."),
     int("modelServerWorkers", 1, [1, 64], "workers", "SAGEMAKER_MODEL_SERVER_WORKERS, {range}. Every worker is a process with its own model cache on one GPU (GPUs are handed to workers round-robin); preview checks that the pinned models fit that many times."),
     str("containerLogLevel", "INFO", "SAGEMAKER_CONTAINER_LOG_LEVEL, {enum} (or 10 to 50).", { enum: Object.keys(LOG_LEVELS) }),
-    { key: "environment", type: "object", default: {}, description: "Extra container environment, a map of NAME to value; with the program's own variables and the thread and allocator defaults it does not override, at most SageMaker's 100 entries (docs/local-vs-container.md lists the defaults). Must not set the program's own SAGEMAKER_PROGRAM, SAGEMAKER_SUBMIT_DIRECTORY, SAGEMAKER_CONTAINER_LOG_LEVEL, SAGEMAKER_REGION, SAGEMAKER_MODEL_SERVER_WORKERS, TF_FORCE_GPU_ALLOW_GROWTH, CA_REPOSITORY_ARN, MODEL_CACHE_BYTES, MODEL_CACHE_FRACTION, MODEL_LOAD_RETRY_SECONDS or MODEL_CACHE_WAIT_SECONDS (use their config keys), nor any SAGEMAKER_TS_* variable (the toolkit would replace modelServerWorkers with per-model TorchServe worker settings)." },
+    { key: "environment", type: "object", default: {}, description: "Extra container environment, a map of NAME to value; with the program's own variables and the thread and allocator defaults it does not override, at most SageMaker's {envMaxEntries} entries (docs/local-vs-container.md lists the defaults). Must not set the program's own {reservedEnv} (use their config keys), nor any {torchServePrefix}* variable (the toolkit would replace modelServerWorkers with per-model TorchServe worker settings)." },
 ]);
 
 const MODEL_CACHE = group("modelCache", [

@@ -12,6 +12,7 @@ import { parseSettings } from "../../../config/config";
 import { configDrift, DOC, GENERATED_NOTE, generatedFiles, keyGroupTable, parseConfigTable, pulumiConfigBlock, writeGenerated } from "../../../config/generate";
 import { parseModelCacheSettings } from "../../../config/modelCacheConfig";
 import { describe as describeKey, HANDLER_CACHE_DEFAULTS, KeySpec, Schema, SCHEMA } from "../../../config/schema";
+import { ENV_MAX_ENTRIES, RESERVED_ENV_KEYS, TORCHSERVE_ENV_PREFIX } from "../../../sagemaker/containerEnv";
 import { ROOT } from "../../support/endpointFixture";
 
 const P = "gpu-multi-model-endpoint";
@@ -122,6 +123,15 @@ describe("config schema: consistent entries", () => {
         assert.strictEqual(spec("modelCacheWaitSeconds").default, file.MODEL_CACHE_WAIT_SECONDS);
         assert.ok(describeKey(spec("modelCacheFraction")).includes(`(${file.MODEL_CACHE_FRACTION} / the workers sharing a GPU`));
         for (const k of SCHEMA.filter((s) => s.group === "modelCache")) assert.match(k.env ?? "", /^MODEL_/, k.key);
+    });
+
+    it("describes `environment` with the variables the program reserves, SageMaker's entry limit and the TorchServe prefix, read from containerEnv.ts", () => {
+        const text = describeKey(SCHEMA.find((k) => k.key === "environment")!);
+        const named = text.match(/Must not set the program's own (.*) \(use their config keys\)/)![1].split(/, | or /);
+        assert.deepStrictEqual(named, [...RESERVED_ENV_KEYS]);
+        assert.ok(text.includes(`at most SageMaker's ${ENV_MAX_ENTRIES} entries`) && text.includes(`any ${TORCHSERVE_ENV_PREFIX}* variable`), text);
+        const copy = { key: "x", group: "core" as const, type: "string" as const, default: "", description: "{reservedEnv}" };
+        assert.strictEqual(describeKey(copy).split(/, | or /).length, RESERVED_ENV_KEYS.length, "a new reserved variable appears in the text");
     });
 
     it("names config keys in product messages through one function (config/names.ts keyNamer), with no local copy of it (tests spell their expectations themselves)", () => {

@@ -13,6 +13,8 @@ import HANDLER_DEFAULTS from "../model-src/code/mme/cache_defaults.json";
 import { frameworkVersionRange, gpuFamilyNames, pythonVersionItems } from "../sagemaker/factPhrases";
 import { CODEARTIFACT_REPOSITORY_ARN } from "../sagemaker/isolation";
 
+import { SAGEMAKER_NAME_MAX } from "./names";
+
 export { configKey, keyNamer, PROJECT } from "./names";
 
 /** A type as Pulumi's project `config:` block spells it; "object" is declared untyped (Pulumi has no object type). */
@@ -114,7 +116,7 @@ const CORE_BEFORE_CACHE = group("core", [
     int("volumeSizeInGb", 0, [0, 512], "GB (0 = not set)", `EBS volume per instance in GB, 1 to {max}, only for types without local NVMe storage (${gpuFamilyNames({ withoutStorage: true }).join(", ")}). 0 = not set.`),
     int("containerStartupHealthCheckTimeoutInSeconds", 900, [60, 3600], "seconds", "Seconds the container may take to answer /ping after start (pip install and model loading), {range}."),
     int("modelDataDownloadTimeoutInSeconds", 600, [60, 3600], "seconds", "Seconds SageMaker may take to download the model data (model.tar.gz and its extraction, or the uncompressed files), {range}."),
-    str("endpointName", "", "Endpoint name, letters, digits and hyphens, at most 63 characters. Empty = <project>-<stack>."),
+    str("endpointName", "", `Endpoint name, letters, digits and hyphens, at most ${SAGEMAKER_NAME_MAX} characters. Empty = <project>-<stack>.`),
     str("variantName", "AllTraffic", "Production variant name."),
     int("modelServerWorkers", 1, [1, 64], "workers", "SAGEMAKER_MODEL_SERVER_WORKERS, {range}. Every worker is a process with its own model cache on one GPU (GPUs are handed to workers round-robin); preview checks that the pinned models fit that many times."),
     str("containerLogLevel", "INFO", "SAGEMAKER_CONTAINER_LOG_LEVEL, {enum} (or 10 to 50).", { enum: Object.keys(LOG_LEVELS) }),

@@ -16,6 +16,7 @@ import * as path from "path";
 import { parseArgs } from "node:util";
 import { makeShape, Shape, SHAPES, SHAPE_TITLES } from "./benchShapes";
 import { FIGURES_FILE, formatShape, median, Method, Sample, ShapeResult } from "./benchPackageReport";
+import { ALLOCATOR_ENV } from "../../sagemaker/containerEnv";
 
 const PY = "/usr/bin/python3";
 const PY_TARFILE = "import sys, tarfile\nwith tarfile.open(sys.argv[2], 'w:gz') as t:\n    t.add(sys.argv[1], arcname='.')";
@@ -91,11 +92,12 @@ async function floorWork(dir: string, out: string): Promise<void> {
 
 /**
  * Floor estimate: the command's start-up (npm's own start + `node -e 0`) plus the floor work's CPU spread over the
- * cores, or its sequential sha256 pass when that is longer.
+ * cores, or its sequential sha256 pass when that is longer. The work runs with the glibc allocator settings that
+ * `npm run package` sets (package.json), so the floor pays no page faults the command does not.
  */
 function floorSample(dir: string, out: string, startupMs: number): { ms: number; workCpuMs: number } {
     const r = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", __filename, "--floor-work", dir, out],
-        { cwd: REPO, encoding: "utf8", env: { ...process.env, TS_NODE_PROJECT: path.join(REPO, "tsconfig.json") } });
+        { cwd: REPO, encoding: "utf8", env: { ...process.env, ...ALLOCATOR_ENV, TS_NODE_PROJECT: path.join(REPO, "tsconfig.json") } });
     if (r.status !== 0) throw new Error(`floor work failed: ${r.stderr.trim().split("\n").pop()}`);
     const { cpuMs, hashMs } = JSON.parse(r.stdout.trim().split("\n").pop()!) as { cpuMs: number; hashMs: number };
     return { ms: startupMs + Math.max(cpuMs / os.availableParallelism(), hashMs), workCpuMs: cpuMs };
@@ -183,8 +185,8 @@ async function main(): Promise<void> {
         for (const m of methods) say(`- ${m!.name}: ${m!.how}`);
         say(`- floor estimate: start-up (npm's own start, median ${(npmStart / 1000).toFixed(2)} s, + \`node -e 0\`, median ${(nodeStart / 1000).toFixed(2)} s) `
             + `+ the larger of the CPU of the same work done once in one thread (read, member choice and compression, sha256, write; `
-            + `scripts/bench/benchPackage.ts --floor-work) / ${os.availableParallelism()} cores and its sha256 pass (one ordered pass over the archive, `
-            + "which more cores do not shorten).");
+            + `scripts/bench/benchPackage.ts --floor-work, with the allocator settings \`npm run package\` sets) / ${os.availableParallelism()} cores `
+            + "and its sha256 pass (one ordered pass over the archive, which more cores do not shorten).");
         if (values.write) fs.writeFileSync(path.join(REPO, FIGURES_FILE), `${lines.join("\n")}\n`);
     } finally {
         if (!values.keep) fs.rmSync(root, { recursive: true, force: true });

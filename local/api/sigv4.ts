@@ -130,9 +130,9 @@ function signingKey(credentials: Credentials, shortDate: string, region: string)
 }
 
 export interface SignedRequest {
-    method: string; rawPath: string; query: Record<string, string | string[]>;
+    method: string; rawPath: string; query: Record<string, string | string[]>; headers: http.IncomingHttpHeaders;
     /** The body, whole or in the chunks it arrived in. */
-    headers: http.IncomingHttpHeaders; body: Buffer | readonly Buffer[];
+    body: Buffer | readonly Buffer[];
 }
 
 /**

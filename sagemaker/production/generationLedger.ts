@@ -3,8 +3,8 @@
  *
  * A generation is one Model + EndpointConfiguration (+ its archive or uncompressed prefix). The component declares
  * them with `retainOnDelete`, so an update never deletes what the endpoint may still run: when SageMaker rolls an
- * update back, the provider reports success (terraform-provider-aws #48997, #46663) and Pulumi would otherwise
- * delete the configuration the rolled-back endpoint runs. Instead the ledger remembers the generations in its own
+ * update back, the provider reports success (an open gap of the Terraform AWS provider that @pulumi/aws wraps) and
+ * Pulumi would otherwise delete the configuration the rolled-back endpoint runs. Instead the ledger remembers the generations in its own
  * state and, on each update, deletes those older than the last `keep` that the endpoint neither serves nor is
  * moving to (DescribeEndpoint). `pulumi destroy` deletes the ledger after the Endpoint (the Endpoint depends on
  * it), and its delete removes every generation it remembers, so nothing the stack created is left behind

@@ -24,6 +24,19 @@ export function row(markdown: string, file: string, ...lead: string[]): string[]
     throw new Error(`${file} has no table row starting ${lead.map((l) => `"${l}"`).join(" | ")}; rerun its benchmark`);
 }
 
+/**
+ * The cell in column `column` (named in the header) of the row starting `lead`, in the table whose header has that
+ * column; an error naming the column or the row when the report has neither.
+ */
+export function cellUnder(markdown: string, file: string, column: string, lead: string): string {
+    const lines = markdown.split("\n");
+    const top = lines.findIndex((l) => l.startsWith("|") && l.split("|").map((c) => c.trim()).includes(column));
+    if (top < 0) throw new Error(`${file} has no table with a column "${column}"; rerun its benchmark`);
+    const end = lines.findIndex((l, i) => i > top && !l.startsWith("|"));
+    const index = lines[top].split("|").map((c) => c.trim()).indexOf(column) - 1;
+    return row(lines.slice(top + 1, end < 0 ? undefined : end).join("\n"), file, lead)[index];
+}
+
 /** The first number of a cell ("2.69 (2.69-2.69)" -> 2.69; "1.88x" -> 1.88). */
 export function num(cell: string): number {
     const m = /-?\d+(?:\.\d+)?/.exec(cell);
@@ -31,7 +44,10 @@ export function num(cell: string): number {
     return Number(m[0]);
 }
 
-export interface Target { target: string; measured: string; met: "yes" | "no" | "partly" | "below this machine's floor"; figures: string }
+export interface Target {
+    target: string; measured: string; figures: string;
+    met: "yes" | "no" | "partly" | "below this machine's floor" | "below this request path's floor here";
+}
 
 const verdict = (oks: boolean[]): Target["met"] => (oks.every(Boolean) ? "yes" : oks.some(Boolean) ? "partly" : "no");
 
@@ -43,12 +59,15 @@ export function serveTargets(md: string, file = "docs/figures/bench-serve.md"): 
     const errors = ["mixed", "single items"].reduce((n, load) => n + num(row(md, file, load, "16", "tuned")[4]), 0);
     const one = ["fashion x1", "sentiment x1"].map((k) => [k, p50(k)] as const);
     const images = floorRatio("fashion x64");
+    const imagesFloor = num(cellUnder(md, file, "path / stand-in busy", "fashion x64"));
     const mixed = rps("mixed"), single = rps("single items");
     const link = `[bench-serve](${file})`;
     return [
         { target: "one item, end-to-end p50 <= 3 ms", measured: one.map(([k, v]) => `${k.replace(" x1", "")} ${v.toFixed(2)} ms`).join(", "),
             met: verdict(one.map(([, v]) => v <= 3)), figures: link },
-        { target: "64 images, p50 <= 1.3x the handler in-process", measured: `${images.toFixed(2)}x`, met: verdict([images <= 1.3]), figures: link },
+        { target: "64 images, p50 <= 1.3x the handler in-process", figures: link,
+            measured: `${images.toFixed(2)}x; the same path around a stand-in handler busy for the handler's time: ${imagesFloor.toFixed(2)}x here`,
+            met: images <= 1.3 ? "yes" : imagesFloor > 1.3 ? "below this request path's floor here" : "no" },
         { target: `concurrency 16, >= 1.5x the first version's ${FIRST_VERSION_RPS.mixed} / ${FIRST_VERSION_RPS.single} requests/s (mixed / single items), 0 errors`,
             measured: `${mixed.toFixed(1)} / ${single.toFixed(1)} requests/s (${(mixed / FIRST_VERSION_RPS.mixed).toFixed(2)}x / ${(single / FIRST_VERSION_RPS.single).toFixed(2)}x)`,
             met: verdict([mixed >= 1.5 * FIRST_VERSION_RPS.mixed && errors === 0, single >= 1.5 * FIRST_VERSION_RPS.single && errors === 0]), figures: link },

@@ -29,11 +29,14 @@ function howTaken(r: BenchResult): string[] {
         `environment of that endpoint's worker (read from \`/proc/<pid>/environ\`: the same thread and allocator variables), the same bodies; ` +
         `a process kept for the whole run, whose turn of ${o.requests} calls one after the other follows each of that endpoint's ` +
         "one-payload phases, so slow and fast spells of the machine fall on both alike; CPU from `time.process_time()`.",
-        ...(r.breakdown ? [`- **Where the time goes**: on the tuned endpoint, the same client times three paths and the floor takes ` +
+        ...(r.breakdown ? [`- **Where the time goes**: on the tuned endpoint, the same client times four paths and the floor takes ` +
         `its turn among them (${Math.ceil(o.requests / 4)} requests or calls per turn, ${2 * o.rounds} turns each per payload, in alternating ` +
         "order): the full path; a bare HTTP POST /invocations straight to the model server (`scripts/bench/serveBench/breakdown.ts`, port " +
         "read from /proc); the SDK alone, against a loopback server in the bench process that answers that payload's real answer at " +
-        "once; and the handler in-process."] : []),
+        "once; the **stand-in path**: the SDK to a runtime API process (`scripts/bench/serveBench/standinApi.ts`, the same code with the " +
+        "tuned runtime API's environment) in front of a stand-in model server (`scripts/bench/serveBench/standin.py`: the model server's own " +
+        "HTTP side, no worker process) that busy-waits for the floor's p50 of a turn taken just before, then answers that payload's real " +
+        "answer; and the handler in-process."] : []),
         "- **Ratios**: latency ratios use concurrency-1 latencies only (no queueing in them); at concurrency " +
         `${o.concurrency} only requests/s and CPU are compared.`,
     ];
@@ -92,9 +95,10 @@ export function formatBench(r: BenchResult): string {
         ["**Latency at concurrency 1** (ms):", latencyRows(r)],
         ["**Throughput**:", throughputRows(r)],
         ["**CPU time per request** (ms; floor: the handler alone):", cpuRows(r)],
-        ...(r.breakdown ? [["**Where the time goes** (tuned endpoint, concurrency 1, p50 ms; the last two columns are " +
+        ...(r.breakdown ? [["**Where the time goes** (tuned endpoint, concurrency 1, p50 ms; two columns are " +
             "differences of medians, so approximate: model server + worker pipe = direct - floor, runtime API + its hop = " +
-            "full - direct - SDK alone):", breakdownRows(r.breakdown)] as [string, string[]]] : []),
+            "full - direct - SDK alone; path / stand-in busy: what this request path costs on this machine around a handler " +
+            "that takes the floor's time, so the lowest full / floor it can reach here):", breakdownRows(r.breakdown)] as [string, string[]]] : []),
         ...(errors.length ? [["Errors:", errors] as [string, string[]]] : []),
     ];
     return [

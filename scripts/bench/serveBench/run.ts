@@ -13,6 +13,7 @@ import { cpuMs, startEndpoint, StartedEndpoint } from "./processes";
 import { BreakdownRow, listeningPort, runBreakdown } from "./breakdown";
 import { FloorProcess } from "./floorProcess";
 import { JsonLineChild } from "./jsonLines";
+import { StandInPath } from "./standinPath";
 
 export interface BenchOptions {
     requests: number; concurrency: number; rounds: number; baseline: boolean; out: string; json?: string;
@@ -98,8 +99,8 @@ async function runPhase(client: Client, ep: StartedEndpoint, bodies: Payload[], 
     return { reply, cpu: { api: after.api - before.api, modelServer: after.modelServer - before.modelServer, workers: after.workers - before.workers, client: reply.cpuMs } };
 }
 
-/** The environment of a worker process (/proc/<pid>/environ): what the floor runs with. */
-function workerEnv(pid: number): NodeJS.ProcessEnv {
+/** The environment of a process (/proc/<pid>/environ): a worker's is what the floor runs with. */
+function processEnv(pid: number): NodeJS.ProcessEnv {
     return Object.fromEntries(fs.readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
 }
 
@@ -116,12 +117,13 @@ export async function runBench(options: BenchOptions, log: (l: string) => void):
     const endpoints: StartedEndpoint[] = [];
     const floors: FloorProcess[] = [];
     const client = new Client();
+    let standIn: StandInPath | undefined;
     try {
         for (const s of specs) {
             log(`starting ${s.name}: npm start${Object.keys(s.env).length ? ` with ${Object.entries(s.env).map(([k, v]) => `${k}=${v}`).join(" ")}` : ""}`);
             endpoints.push(await startEndpoint(s.name, s.env));
         }
-        const envs = endpoints.map((ep) => workerEnv(ep.processes().workers[0]));
+        const envs = endpoints.map((ep) => processEnv(ep.processes().workers[0]));
         for (const [i, ep] of endpoints.entries()) {
             log(`in-process floor with ${ep.name}'s worker environment: loading the models`);
             floors.push(await FloorProcess.start(PYTHON, ep.processes().modelDir, envs[i], all));
@@ -152,10 +154,11 @@ export async function runBench(options: BenchOptions, log: (l: string) => void):
                 }
             }
         }
-        log("where the time goes: full path, direct to the model server, the SDK alone and the floor, on the tuned endpoint");
+        log("where the time goes: full path, direct to the model server, the SDK alone, the floor and the stand-in path, on the tuned endpoint");
         const modelServerUrl = `http://127.0.0.1:${listeningPort(endpoints[0].processes().modelServer)}`;
+        standIn = await StandInPath.start(PYTHON, processEnv(endpoints[0].processes().api));
         const breakdown = await runBreakdown((c) => client.run({ ...c, credentials: CREDENTIALS }), async (key, n) => (await floors[0].run(key, n)).ms,
-            endpoints[0].endpoint, modelServerUrl, all, Math.ceil(options.requests / 4), 2 * options.rounds, stats);
+            endpoints[0].endpoint, modelServerUrl, standIn, all, Math.ceil(options.requests / 4), 2 * options.rounds, stats);
         const variants: VariantResult[] = endpoints.map((ep, i) => ({
             name: ep.name,
             tuning: Object.fromEntries(Object.entries(envs[i]).filter(([k]) => TUNING_KEYS.test(k)).sort()) as Record<string, string>,
@@ -179,6 +182,7 @@ export async function runBench(options: BenchOptions, log: (l: string) => void):
         };
     } finally {
         client.close();
+        standIn?.close();
         for (const f of floors) f.close();
         for (const ep of endpoints) await ep.stop();
     }

@@ -74,10 +74,12 @@ describe("npm run bench:serve: arguments, payloads, phases and report", () => {
         assert.match(formatBench(failed), /^- tuned, fashion x1 at 1: 2 errors; first: fashion x1: ModelError: x$/m);
     });
 
-    it("shows where the time goes: the three measured paths, the floor, and the shares derived from them", () => {
-        const row = { key: "fashion x1", full: stats([4]), direct: stats([1.5]), sdkAlone: stats([1.2]), floor: stats([0.6]) };
+    it("shows where the time goes: the measured paths, the floor, the shares derived from them and the stand-in path's ratio", () => {
+        const row = { key: "fashion x1", full: stats([4]), direct: stats([1.5]), sdkAlone: stats([1.2]), floor: stats([0.6]), standIn: stats([2.5]), busyMs: 0.5 };
         const text = formatBench({ ...result, breakdown: [row] });
-        assert.match(text, /^\| fashion x1 \| 4\.00 \| 1\.20 \| 1\.50 \| 0\.60 \| 0\.90 \| 1\.30 \|$/m, "the floor measured in the breakdown's own turns");
+        assert.match(text, /^\| fashion x1 \| 4\.00 \| 1\.20 \| 1\.50 \| 0\.60 \| 0\.90 \| 1\.30 \| 0\.50 \| 2\.50 \| 5\.00x \|$/m,
+            "the floor measured in the breakdown's own turns; the stand-in path over the time the stand-in was busy");
+        assert.match(formatBench({ ...result, breakdown: [{ ...row, busyMs: 0 }] }), /^\| fashion x1 \|.* \| 0\.00 \| 2\.50 \| - \|$/m, "no ratio over a zero busy time");
         assert.match(text, /Where the time goes/);
         assert.ok(!/Where the time goes/.test(formatBench(result)), "no section without a breakdown");
     });

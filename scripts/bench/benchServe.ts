@@ -29,7 +29,8 @@ single items at concurrency 1 and C (default 16); N requests per phase and round
 so that the JIT of the runtime API and of the client has settled. Prints latency (p50/p95/p99), requests/s with error counts,
 CPU time per request of the API process, the model server, its workers and the client, and the in-process floor
 (the handler called directly with the workers' environment), with ratios, and where a request's time goes (on the
-tuned endpoint: the full path, a bare request straight to the model server, the SDK alone); writes the report to FILE (default
+tuned endpoint: the full path, a bare request straight to the model server, the SDK alone, and the same path around
+a stand-in handler busy for the handler's time); writes the report to FILE (default
 ${DEFAULT_OUT}; - for stdout only). Exits 1 if any request failed, 2 on bad arguments.
 
 Examples:

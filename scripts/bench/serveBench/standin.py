@@ -12,8 +12,9 @@ nothing was set for gets 500 and a message saying so.
 
 Prints ``{"port": N}`` once it listens on 127.0.0.1 (a free port). Exits when stdin closes.
 
-Usage: standin.py
+Usage: standin.py   (the bench starts it; see scripts/bench/serveBench/standinPath.ts)
 """
+import argparse
 import json
 import os
 import sys
@@ -52,7 +53,18 @@ class StandIn:
         return 200, None, "application/json", entry[1], ()
 
 
-def main():
+def parse_args(argv):
+    parser = argparse.ArgumentParser(
+        prog="standin.py", description="The stand-in model server of npm run bench:serve (started by the bench).",
+        epilog='examples:\n  echo \'{"length": 7, "busy_ms": 10, "answer": "{}"}\' | /usr/bin/python3 '
+               'scripts/bench/serveBench/standin.py',
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.error = lambda message: parser.exit(2, f"{parser.prog}: {message}; see --help\n")
+    return parser.parse_args(argv[1:])
+
+
+def main(argv):
+    parse_args(argv)
     app = StandIn()
     server = ModelHTTPServer(app, "127.0.0.1", 0)
     threading.Thread(target=server.serve_forever, name="http", daemon=True).start()
@@ -66,4 +78,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv)

@@ -14,21 +14,19 @@ Usage: floor.py MODEL_DIR PAYLOADS_JSON
   PAYLOADS_JSON: [{"key": ..., "body": ...}]
 Prints ``{"ready": true}`` once the models are loaded.
 """
-import argparse
 import json
 import sys
 import time
+
+from helper_cli import helper_parser
 
 WARMUP = 10
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(
-        prog="floor.py", description="The in-process floor of npm run bench:serve (started by the bench).",
-        epilog='examples:\n  echo \'{"key": "fashion x1", "n": 400}\' | /usr/bin/python3 scripts/bench/serveBench/floor.py '
-               '/tmp/model payloads.json',
-        formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.error = lambda message: parser.exit(2, f"{parser.prog}: {message}; see --help\n")
+    parser = helper_parser("floor.py", "The in-process floor of npm run bench:serve (started by the bench).",
+                           'echo \'{"key": "fashion x1", "n": 400}\' | /usr/bin/python3 scripts/bench/serveBench/floor.py '
+                           '/tmp/model payloads.json')
     parser.add_argument("model_dir", help="an extracted archive (code/inference.py inside)")
     parser.add_argument("payload_file", help='JSON list of {"key": ..., "body": ...}')
     return parser.parse_args(argv[1:])

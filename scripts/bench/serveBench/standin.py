@@ -14,7 +14,6 @@ Prints ``{"port": N}`` once it listens on 127.0.0.1 (a free port). Exits when st
 
 Usage: standin.py   (the bench starts it; see scripts/bench/serveBench/standinPath.ts)
 """
-import argparse
 import json
 import os
 import sys
@@ -23,6 +22,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "local", "server"))
 from http_front import ModelHTTPServer  # noqa: E402 - the model server's HTTP side, from local/server
+from helper_cli import helper_parser  # noqa: E402 - beside this script
 
 
 def busy_wait(seconds):
@@ -54,13 +54,9 @@ class StandIn:
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(
-        prog="standin.py", description="The stand-in model server of npm run bench:serve (started by the bench).",
-        epilog='examples:\n  echo \'{"length": 7, "busy_ms": 10, "answer": "{}"}\' | /usr/bin/python3 '
-               'scripts/bench/serveBench/standin.py',
-        formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.error = lambda message: parser.exit(2, f"{parser.prog}: {message}; see --help\n")
-    return parser.parse_args(argv[1:])
+    return helper_parser("standin.py", "The stand-in model server of npm run bench:serve (started by the bench).",
+                         'echo \'{"length": 7, "busy_ms": 10, "answer": "{}"}\' | /usr/bin/python3 '
+                         'scripts/bench/serveBench/standin.py').parse_args(argv[1:])
 
 
 def main(argv):

@@ -87,11 +87,12 @@ export function describe(spec: Entry): string {
     const [min, max] = spec.range ?? [];
     const fill: Record<string, string | undefined> = {
         range: spec.range && `${min} to ${max}`, min: min?.toString(), max: max?.toString(), enum: spec.enum && orList(spec.enum), env: spec.env,
-        ...(/\{(reservedEnv|envMaxEntries|torchServePrefix)\}/.test(spec.description) ? containerEnvFill() : {}),
     };
+    let container: Record<string, string> | undefined; // read at the first container placeholder only
     return spec.description.replace(/\{(range|min|max|enum|env|reservedEnv|envMaxEntries|torchServePrefix)\}/g, (whole, name: string) => {
-        if (fill[name] === undefined) throw new Error(`config/schema.ts ${spec.key}: {${name}} has no value`);
-        return fill[name]!;
+        const value = name in fill ? fill[name] : (container ??= containerEnvFill())[name];
+        if (value === undefined) throw new Error(`config/schema.ts ${spec.key}: {${name}} has no value`);
+        return value;
     });
 }
 const group = (g: KeyGroup, entries: Entry[]): KeySpec[] => entries.map((e) => ({ ...e, group: g }));

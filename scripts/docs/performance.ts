@@ -10,6 +10,9 @@ import { REPO, Rendered } from "./blocks";
 /** Requests/s at concurrency 16 of the first version of the local endpoint (mixed, single items): the 1.5x baseline. */
 export const FIRST_VERSION_RPS = { mixed: 84, single: 202 };
 
+/** The trimmed cells of a Markdown table line (`| a | b |` -> ["a", "b"]). */
+const cellsOf = (line: string): string[] => line.slice(1, line.endsWith("|") ? -1 : undefined).split("|").map((c) => c.trim());
+
 /**
  * The cells of the first table row whose leading cells equal `lead` (a lead ending in "*" matches a cell starting
  * with the rest), or an error naming the row and file.
@@ -18,7 +21,7 @@ export function row(markdown: string, file: string, ...lead: string[]): string[]
     const matches = (cell: string, l: string) => (l.endsWith("*") ? cell.startsWith(l.slice(0, -1)) : cell === l);
     for (const line of markdown.split("\n")) {
         if (!line.startsWith("|")) continue;
-        const cells = line.slice(1, line.endsWith("|") ? -1 : undefined).split("|").map((c) => c.trim());
+        const cells = cellsOf(line);
         if (lead.every((l, i) => cells[i] !== undefined && matches(cells[i], l))) return cells;
     }
     throw new Error(`${file} has no table row starting ${lead.map((l) => `"${l}"`).join(" | ")}; rerun its benchmark`);
@@ -30,10 +33,10 @@ export function row(markdown: string, file: string, ...lead: string[]): string[]
  */
 export function cellUnder(markdown: string, file: string, column: string, lead: string): string {
     const lines = markdown.split("\n");
-    const top = lines.findIndex((l) => l.startsWith("|") && l.split("|").map((c) => c.trim()).includes(column));
+    const top = lines.findIndex((l) => l.startsWith("|") && cellsOf(l).includes(column));
     if (top < 0) throw new Error(`${file} has no table with a column "${column}"; rerun its benchmark`);
     const end = lines.findIndex((l, i) => i > top && !l.startsWith("|"));
-    const index = lines[top].split("|").map((c) => c.trim()).indexOf(column) - 1;
+    const index = cellsOf(lines[top]).indexOf(column);
     return row(lines.slice(top + 1, end < 0 ? undefined : end).join("\n"), file, lead)[index];
 }
 

@@ -119,8 +119,22 @@ export function unwrap<T>(output: pulumi.Output<T> | pulumi.Input<T>): Promise<T
     return new Promise((resolve) => pulumi.output(output as pulumi.Input<T>).apply((v) => { resolve(v as T); return v; }));
 }
 
-/** Waits until no new resource has been registered for a few event-loop turns. */
+/**
+ * Pulumi's own wait for the resource registrations still in flight (what `disconnect` drains before closing; not in the
+ * SDK's typings). A component whose inputs resolve late (an archive still being built) registers after any fixed quiet
+ * period, so `settle` waits for this first.
+ */
+const waitForRPCs = (require("@pulumi/pulumi/runtime/settings") as { waitForRPCs?: () => Promise<void> }).waitForRPCs;
+/** Longest wait for registrations in flight, in ms; past it `settle` goes on as if they had drained. */
+const RPC_WAIT_MS = 20000;
+
+/** Waits until Pulumi has no registration in flight and no new resource has been registered for a few event-loop turns. */
 export async function settle(quietMs = 30): Promise<void> {
+    if (waitForRPCs) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([waitForRPCs(), new Promise<void>((r) => { timer = setTimeout(r, RPC_WAIT_MS); })]);
+        clearTimeout(timer);
+    }
     let last = -1;
     while (last !== recorded.length) {
         last = recorded.length;

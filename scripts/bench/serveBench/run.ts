@@ -1,5 +1,5 @@
 /**
- * The measuring part of `npm run bench:serve`: two `npm start` endpoints (tuned: the default thread and allocator
+ * The measuring part of `npm run bench:serve`: two `npm start` endpoints (tuned: the default thread, allocator and polling
  * variables; baseline: LOCAL_SERVE_TUNING=off), one load client in its own process, phases alternating between the
  * two, CPU per request of every process, and the in-process floor (floor.py) with each endpoint's worker environment.
  */
@@ -14,6 +14,7 @@ import { BreakdownRow, listeningPort, runBreakdown } from "./breakdown";
 import { FloorProcess } from "./floorProcess";
 import { JsonLineChild } from "./jsonLines";
 import { StandInPath } from "./standinPath";
+import { tuningEnv } from "../../../local/server/modelServer";
 
 export interface BenchOptions {
     requests: number; concurrency: number; rounds: number; baseline: boolean; out: string; json?: string;
@@ -104,7 +105,8 @@ function processEnv(pid: number): NodeJS.ProcessEnv {
     return Object.fromEntries(fs.readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
 }
 
-const TUNING_KEYS = /^(OMP|OPENBLAS|MKL)_NUM_THREADS$|^MALLOC_/;
+/** The variables the tuned endpoint's defaults set (those the report lists with their values). */
+const TUNING_KEYS = new Set(Object.keys(tuningEnv({}, {})));
 
 /** A floor's turns of one payload, summed: wall ms of every call, CPU ms and calls, and each turn's p50. */
 interface FloorAcc { ms: number[]; cpuMs: number; calls: number; roundP50s: number[] }
@@ -161,7 +163,7 @@ export async function runBench(options: BenchOptions, log: (l: string) => void):
             endpoints[0].endpoint, modelServerUrl, standIn, all, Math.ceil(options.requests / 4), 2 * options.rounds, stats);
         const variants: VariantResult[] = endpoints.map((ep, i) => ({
             name: ep.name,
-            tuning: Object.fromEntries(Object.entries(envs[i]).filter(([k]) => TUNING_KEYS.test(k)).sort()) as Record<string, string>,
+            tuning: Object.fromEntries(Object.entries(envs[i]).filter(([k]) => TUNING_KEYS.has(k)).sort()) as Record<string, string>,
             floor: Object.fromEntries([...floorAcc[i]].map(([k, f]) => [k, { ...stats(f.ms), cpuMs: f.cpuMs / f.calls, roundP50s: f.roundP50s }])),
             phases: phases(all, options.concurrency).map((ph) => {
                 const a = acc[i].get(`${ph.phase}@${ph.concurrency}`)!;

@@ -106,17 +106,11 @@ export function groupAlive(pgid: number | undefined): boolean {
 /** Set to `off` in the environment: no thread or allocator defaults (the figures' baseline in `npm run bench:serve`). */
 export const TUNING_SWITCH = "LOCAL_SERVE_TUNING";
 
-/**
- * The local server's own default beyond the container's: a worker polls for the next request for up to 10 ms after
- * answering while requests come back to back (local/server/serve_worker.py says why and when; 0 turns it off).
- */
-export const LOCAL_POLL_ENV: Readonly<Record<string, string>> = { LOCAL_SERVE_POLL_MS: "10" };
-
-/** The thread, allocator and polling defaults the model server's workers get (empty with LOCAL_SERVE_TUNING=off). */
+/** The thread and allocator defaults the model server's workers get (empty with LOCAL_SERVE_TUNING=off). */
 export function tuningEnv(opts: Pick<ModelServerOptions, "workers" | "env">, base: NodeJS.ProcessEnv = process.env, cores = os.availableParallelism()): Record<string, string> {
     const merged: NodeJS.ProcessEnv = { ...base, ...opts.env };
     const workers = opts.workers ?? (Number(merged.SAGEMAKER_MODEL_SERVER_WORKERS) || 1);
-    return merged[TUNING_SWITCH] === "off" ? {} : { ...servingTuningEnv(threadsPerWorker(cores, workers)), ...LOCAL_POLL_ENV };
+    return merged[TUNING_SWITCH] === "off" ? {} : servingTuningEnv(threadsPerWorker(cores, workers));
 }
 
 /**

@@ -24,8 +24,6 @@ Environment (as in the container):
 Local-only:
   LOCAL_SERVE_GPU_COUNT        GPUs to hand out round-robin as gpu_id (default: nvidia-smi's count, 0 without)
   LOCAL_SERVE_LOG_LEVEL        logging level, default INFO
-  LOCAL_SERVE_POLL_MS          ms a worker polls for the next request after answering, 0 to 100; default 0
-                               (off; npm start sets its own default, see serve_worker.py)
   LOCAL_EXIT_ON_STDIN_CLOSE=1  exit when stdin closes (the parent died), killing our process
                                group too when we lead it (the workers, a handler's subprocesses)
   LOCAL_ORPHAN_CLEANUP_DIR     with the above: a temporary folder the dead parent owned
@@ -45,16 +43,13 @@ import sys
 import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from serve_worker import POLL_ENV  # noqa: E402
 from workers import WorkerPool  # noqa: E402
 
 HOST = "127.0.0.1"
-MAX_POLL_MS = 100  # a worker's polling window is for the gap between back-to-back requests, not for idling
 log = logging.getLogger("serve")
 
 
-def env_number(env, name, default, kind=float, maximum=None, zero=False):
-    """The variable as a number > 0 (>= 0 with ``zero``, at most ``maximum``); SystemExit naming it otherwise."""
+def env_number(env, name, default, kind=float):
     raw = env.get(name, "")
     if raw.strip() == "":
         return default
@@ -62,9 +57,8 @@ def env_number(env, name, default, kind=float, maximum=None, zero=False):
         value = kind(raw)
     except ValueError:
         raise SystemExit(f"serve.py: {name}={raw!r} is not a {'whole ' if kind is int else ''}number")
-    if not (value >= 0 if zero else value > 0) or (maximum is not None and not value <= maximum):
-        bounds = f"from {'0' if zero else 'above 0'} to {maximum:g}" if maximum is not None else "greater than 0"
-        raise SystemExit(f"serve.py: {name}={raw!r} must be {bounds}")
+    if not value > 0:  # also refuses nan
+        raise SystemExit(f"serve.py: {name}={raw!r} must be greater than 0")
     return value
 
 
@@ -96,7 +90,6 @@ class ModelServer:
         self.model_dir = model_dir or os.path.join(env.get("SAGEMAKER_BASE_DIR", "/opt/ml"), "model")
         self.timeout = env_number(env, "SAGEMAKER_MODEL_SERVER_TIMEOUT", 60.0)
         self.worker_count = env_number(env, "SAGEMAKER_MODEL_SERVER_WORKERS", 1, int)
-        env_number(env, POLL_ENV, 0.0, maximum=MAX_POLL_MS, zero=True)  # the workers read it (serve_worker.py)
         self.pool = WorkerPool(self.model_dir, self.worker_count, self.timeout, gpu_count(env), on_worker, env=dict(env))
 
     @property

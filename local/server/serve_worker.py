@@ -10,26 +10,17 @@ goes to stderr): frames of ``!II`` (header length, body length) + JSON header + 
   worker -> server:        {"status": n, "phrase": str|null, "content_type": str|null} + body
 The worker exits when stdin closes (the server is gone).
 
-Polling: with ``LOCAL_SERVE_POLL_MS`` > 0 (serve.py checks it; ``npm start`` sets a default), a worker that
-answered a request polls stdin for the next one for up to that many ms before it sleeps in ``read``, as long
-as requests keep coming within that window (a client sending one after another); after a longer gap it
-sleeps at once until requests come back to back again. A CPU that sleeps between requests runs the next
-handler call measurably slower (caches and the CPU itself go cold); polling spends at most the window's CPU
-per request for that, and never while requests wait in line or the endpoint is idle.
-
 Usage: serve_worker.py MODEL_DIR SLOT [GPU_ID]
 """
 import json
 import logging
 import os
-import select
 import signal
 import struct
 import sys
 import time
 
 HEAD = struct.Struct("!II")
-POLL_ENV = "LOCAL_SERVE_POLL_MS"
 
 
 def read_exactly(fd, n):
@@ -62,43 +53,6 @@ def write_frame(fd, header, body=b""):
         payload = payload[os.write(fd, payload):]
 
 
-def poll_limit(environ):
-    """The polling window in seconds from LOCAL_SERVE_POLL_MS (validated by serve.py); 0 when unset."""
-    raw = environ.get(POLL_ENV, "").strip()
-    return float(raw) / 1000 if raw else 0.0
-
-
-def next_window(limit, gap):
-    """The polling window before the next request, given the gap between the last answer and the request
-    after it: the whole limit while requests come within it, none after a longer gap."""
-    return limit if gap <= limit else 0.0
-
-
-def await_request(fd, window, clock=time.monotonic):
-    """Polls ``fd`` without sleeping for up to ``window`` seconds; True when something is there to read."""
-    end = clock() + window
-    while not select.select([fd], [], [], 0)[0]:
-        if clock() >= end:
-            return False
-    return True
-
-
-def serve(handler, fd_in, fd_out, limit):
-    """Answers requests until ``fd_in`` closes (see Polling above)."""
-    window, answered = 0.0, None
-    while True:
-        if window > 0:
-            await_request(fd_in, window)
-        header, body = read_frame(fd_in)
-        if header is None:
-            return
-        if answered is not None:
-            window = next_window(limit, time.monotonic() - answered)
-        status, phrase, content_type, payload = handler.invoke(body, header.get("headers", {}))
-        write_frame(fd_out, {"status": status, "phrase": phrase, "content_type": content_type}, payload)
-        answered = time.monotonic()
-
-
 def main(argv):
     model_dir, slot = argv[1], argv[2]
     for sig in (signal.SIGTERM, signal.SIGINT):  # the server decides when a worker goes (it kills it)
@@ -120,8 +74,12 @@ def main(argv):
         write_frame(out, {"event": "failed", "error": f"{type(exc).__name__}: {exc}"})
         return 1
     write_frame(out, {"event": "loaded", "seconds": round(time.monotonic() - started, 3)})
-    serve(handler, 0, out, poll_limit(os.environ))
-    return 0
+    while True:
+        header, body = read_frame(0)
+        if header is None:
+            return 0
+        status, phrase, content_type, payload = handler.invoke(body, header.get("headers", {}))
+        write_frame(out, {"status": status, "phrase": phrase, "content_type": content_type}, payload)
 
 
 if __name__ == "__main__":

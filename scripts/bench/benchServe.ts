@@ -1,7 +1,7 @@
 /**
  * `npm run bench:serve`: latency, throughput and CPU per request of the local endpoint, measured honestly.
  *
- * Starts `npm start` twice (tuned: the thread, allocator and polling defaults; baseline: LOCAL_SERVE_TUNING=off), drives both
+ * Starts `npm start` twice (tuned: the thread and allocator defaults; baseline: LOCAL_SERVE_TUNING=off), drives both
  * from a separate client process with @aws-sdk/client-sagemaker-runtime (one-item and 64-item payloads of both
  * models; each alone at concurrency 1, mixed and single items at 1 and C), reads every process's CPU time from /proc,
  * runs the handler in-process as the floor with each endpoint's worker environment, and writes the report
@@ -22,7 +22,7 @@ export const DEFAULT_OUT = "docs/figures/bench-serve.md";
 export const HELP = `Usage: npm run bench:serve -- [--requests N] [--concurrency C] [--rounds R] [--warmup W] [--no-baseline] [--out FILE] [--json FILE]
 
 Measures the local endpoint (not part of npm test; about 4 minutes on 2 cores): starts \`npm start\` twice, tuned
-(the thread, allocator and polling defaults) and baseline (LOCAL_SERVE_TUNING=off), and drives both from a separate client
+(the thread and allocator defaults) and baseline (LOCAL_SERVE_TUNING=off), and drives both from a separate client
 process with the AWS SDK: one-item and 64-item payloads of both models, each alone at concurrency 1, then mixed and
 single items at concurrency 1 and C (default 16); N requests per phase and round (default 400), R rounds
 (default 2) alternating which endpoint goes first, after W requests of each payload on each endpoint (default 250)

@@ -13,7 +13,7 @@ function howTaken(r: BenchResult): string[] {
         "",
         `- **Endpoints**: \`npm start\` (PORT=0, its own process group), started by the bench: **tuned** (the defaults: ${
             Object.entries(tuned.tuning).map(([k, v]) => `${k}=${v}`).join(", ") || "none"})` +
-        (r.variants.length > 1 ? ", and **baseline** (`LOCAL_SERVE_TUNING=off`: no thread, allocator or polling variables, the libraries' own defaults; " +
+        (r.variants.length > 1 ? ", and **baseline** (`LOCAL_SERVE_TUNING=off`: no thread or allocator variables, the libraries' own defaults; " +
             "the same runtime API code). Both run side by side; each phase runs on one, then the other, in alternating order over " +
             `${o.rounds} round(s), so slow spells of a shared machine hit both.` : "."),
         "- **Client**: a separate Node process (`scripts/bench/serveBench/client.ts`) sending `InvokeEndpointCommand` with " +
@@ -23,8 +23,7 @@ function howTaken(r: BenchResult): string[] {
         `at concurrency 1 and ${o.concurrency}; ${o.requests} requests per phase and round, after a warm-up of ${o.warmup} requests of each payload on each endpoint. The latency table also gives the p50 of each ` +
         "round (and of the floor's turn after it): how far the machine's slow and fast spells moved the figures.",
         "- **CPU per request**: utime + stime from `/proc/<pid>/stat` (10 ms ticks) of the runtime API process (npm start's node), " +
-        "the model server (serve.py) and its workers (summed), read before and after each phase and divided by its requests " +
-        "(a tuned worker's polling for the next request between back-to-back requests, LOCAL_SERVE_POLL_MS, counts in its CPU); " +
+        "the model server (serve.py) and its workers (summed), read before and after each phase and divided by its requests; " +
         "the client's from `process.cpuUsage()`.",
         "- **Floor**: `scripts/bench/serveBench/floor.py`, the archive's `inference.transform_fn` called directly in /usr/bin/python3 with the " +
         `environment of that endpoint's worker (read from \`/proc/<pid>/environ\`: the same thread and allocator variables), the same bodies; ` +

@@ -1,5 +1,5 @@
 /**
- * The measuring part of `npm run bench:serve`: two `npm start` endpoints (tuned: the default thread, allocator and polling
+ * The measuring part of `npm run bench:serve`: two `npm start` endpoints (tuned: the default thread and allocator
  * variables; baseline: LOCAL_SERVE_TUNING=off), one load client in its own process, phases alternating between the
  * two, CPU per request of every process, and the in-process floor (floor.py) with each endpoint's worker environment.
  */

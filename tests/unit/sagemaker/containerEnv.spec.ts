@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import { ALWAYS_SET_ENV_KEYS, CONTAINER_TUNING_ENV, containerEnvironment, frameworkWarnings, parseEnvironment, parseRequirements, RESERVED_ENV_KEYS,
     servingTuningEnv, threadsPerWorker } from "../../../sagemaker/containerEnv";
-import { LOCAL_POLL_ENV, modelServerEnv } from "../../../local/server/modelServer";
+import { modelServerEnv } from "../../../local/server/modelServer";
 
 describe("container environment and the deploy-side framework check", () => {
     it("sets the serving contract, the region, workers and log level, and keeps user entries", () => {
@@ -54,14 +54,7 @@ describe("container environment and the deploy-side framework check", () => {
         const own = modelServerEnv({ env: { OPENBLAS_NUM_THREADS: "4" } }, { OMP_NUM_THREADS: "2" }, 8);
         assert.deepStrictEqual([own.OMP_NUM_THREADS, own.OPENBLAS_NUM_THREADS, own.MKL_NUM_THREADS], ["2", "4", "7"]);
         const off = modelServerEnv({}, { LOCAL_SERVE_TUNING: "off" }, 8);
-        assert.deepStrictEqual(Object.keys(off).filter((k) => /THREADS|MALLOC|POLL/.test(k)), []);
-    });
-
-    it("gives only the local model server's workers the polling default, which the caller's environment overrides", () => {
-        assert.strictEqual(modelServerEnv({}, {}, 2).LOCAL_SERVE_POLL_MS, LOCAL_POLL_ENV.LOCAL_SERVE_POLL_MS);
-        assert.ok(Number(LOCAL_POLL_ENV.LOCAL_SERVE_POLL_MS) > 0);
-        assert.strictEqual(modelServerEnv({}, { LOCAL_SERVE_POLL_MS: "0" }, 2).LOCAL_SERVE_POLL_MS, "0");
-        assert.ok(!("LOCAL_SERVE_POLL_MS" in CONTAINER_TUNING_ENV), "the container's model server does not read it");
+        assert.deepStrictEqual(Object.keys(off).filter((k) => /THREADS|MALLOC/.test(k)), []);
     });
 
     it("refuses a program entry that is not reserved, so a user could not have set it too", () => {

@@ -8,12 +8,13 @@ step (the original article's debug_pt.py, for both models); then the whole trans
 
 Exits non-zero when any step fails, printing the error's status and JSON body.
 """
-import argparse
 import gzip
 import json
 import os
 import sys
 import time
+
+from pycli import cli_parser
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TEXTS = ["I love this, what a wonderful day!", "this is awful, I hate waiting", "going to the office at 9"]
@@ -30,10 +31,8 @@ def fashion_inputs(n=3):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="examples:\n  npm run debug -- --model fashion\n  npm run debug -- --model sentiment --model-dir /tmp/extracted/model")
-    parser.error = lambda message: parser.exit(2, f"{parser.prog}: {message}; see --help\n")
+    parser = cli_parser(__doc__, "examples:\n  npm run debug -- --model fashion\n"
+                                 "  npm run debug -- --model sentiment --model-dir /tmp/extracted/model")
     parser.add_argument("--model", required=True, choices=["fashion", "sentiment"])
     parser.add_argument("--model-dir", default=os.path.join(REPO, "model-src"),
                         help="a model directory (model-src/ or an extracted archive); default model-src/")

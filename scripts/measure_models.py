@@ -14,7 +14,6 @@ Per model, on the current device (CUDA when available, else CPU):
   memoryBytes = resident + working, rounded up to 64 KiB.
 Figures measured on CPU are a stand-in for GPU ones: re-run on the GPU instance type you deploy.
 """
-import argparse
 import gc
 import json
 import os
@@ -23,6 +22,8 @@ import time
 import tracemalloc
 
 import numpy as np
+
+from pycli import cli_parser
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ROUND = 64 * 1024
@@ -97,10 +98,7 @@ def measure(load_model, spec, torch):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="examples:\n  npm run measure-models -- --dry-run\n  npm run measure-models")
-    parser.error = lambda message: parser.exit(2, f"{parser.prog}: {message}; see --help\n")
+    parser = cli_parser(__doc__, "examples:\n  npm run measure-models -- --dry-run\n  npm run measure-models")
     parser.add_argument("--model-dir", default=os.path.join(REPO, "model-src"), help="default model-src/")
     parser.add_argument("--dry-run", action="store_true", help="print the figures, do not write models.json")
     args = parser.parse_args(argv)

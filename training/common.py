@@ -6,11 +6,11 @@
 - ``record_figures``: write a model's training figures (accuracy, data sizes) into
   ``training/figures.json``, which the docs' model table is generated from.
 """
-import argparse
 import gzip
 import json
 import os
 import struct
+import sys
 
 import numpy as np
 
@@ -20,6 +20,9 @@ MANIFEST = os.path.join(MODEL_SRC, "models.json")
 # The sentiment data set, kept in the repository with its licence (training/data/README.md).
 SENTIMENT_CSV = os.path.join(REPO, "training", "data", "sentiment.csv")
 FIGURES = os.path.join(REPO, "training", "figures.json")
+
+sys.path.insert(0, os.path.join(REPO, "scripts"))
+from pycli import cli_parser  # noqa: E402,F401 - the training scripts' command line, as every script's
 
 _IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
@@ -75,10 +78,3 @@ def record_figures(name, figures, path=FIGURES):
         f.write("\n")
 
 
-def cli_parser(doc, epilog):
-    """The training scripts' argument parser: first paragraph of `doc` as description, `epilog` verbatim,
-    and a bad argument answered in one line (exit 2) instead of argparse's usage block."""
-    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0], epilog=epilog,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.error = lambda message: parser.exit(2, f"{parser.prog}: {message}; see --help\n")
-    return parser

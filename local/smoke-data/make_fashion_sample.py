@@ -7,12 +7,15 @@ Fashion-MNIST: Copyright (c) 2017 Zalando SE, MIT licence.
 Each image is base64 of its 784 raw bytes (row-major 28x28, 0..255).
 Run: /usr/bin/python3 local/smoke-data/make_fashion_sample.py
 """
-import argparse
 import base64
 import gzip
 import json
 import os
 import struct
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
+from pycli import cli_parser  # noqa: E402 - scripts/pycli.py
 
 SRC = "/usr/share/datasets/fashion-mnist"
 LABELS = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
@@ -54,9 +57,6 @@ def main():
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="Takes no options.\n\nexamples:\n  /usr/bin/python3 local/smoke-data/make_fashion_sample.py")
-    parser.error = lambda message: parser.exit(2, f"{parser.prog}: {message}; see --help\n")
+    parser = cli_parser(__doc__, "Takes no options.\n\nexamples:\n  /usr/bin/python3 local/smoke-data/make_fashion_sample.py")
     parser.parse_args()
     main()

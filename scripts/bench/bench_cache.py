@@ -11,7 +11,6 @@ seed, after a warm-up pass that loads each model once (disk cache, first-load in
 Runs on CUDA when available, else CPU; the device is printed with the figures. On a shared
 CPU the absolute latencies are noisy; the hit rate and the miss/hit ratio are the useful part.
 """
-import argparse
 import json
 import os
 import statistics
@@ -22,6 +21,8 @@ import time
 import numpy as np
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(REPO, "scripts"))
+from pycli import cli_parser  # noqa: E402 - scripts/pycli.py
 N_IN, N_OUT = 64, 4
 
 
@@ -69,10 +70,8 @@ def run(router_class, root, budget, names, body_of):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="examples:\n  npm run bench:cache\n  npm run bench:cache -- --models 8 --budget-fraction 0.5 --requests 500")
-    parser.error = lambda message: parser.exit(2, f"{parser.prog}: {message}; see --help\n")
+    parser = cli_parser(__doc__, "examples:\n  npm run bench:cache\n"
+                                 "  npm run bench:cache -- --models 8 --budget-fraction 0.5 --requests 500")
     parser.add_argument("--models", type=int, default=6)
     parser.add_argument("--mb-per-step", type=float, default=2.0, help="model i has ~(i+1) x this many MiB")
     parser.add_argument("--budget-fraction", type=float, default=0.4, help="of all models' memoryBytes together")

@@ -15,18 +15,20 @@ Usage: floor.py MODEL_DIR PAYLOADS_JSON
 Prints ``{"ready": true}`` once the models are loaded.
 """
 import json
+import os
 import sys
 import time
 
-from helper_cli import helper_parser
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+from pycli import cli_parser  # noqa: E402 - scripts/pycli.py
 
 WARMUP = 10
 
 
 def parse_args(argv):
-    parser = helper_parser("floor.py", "The in-process floor of npm run bench:serve (started by the bench).",
-                           'echo \'{"key": "fashion x1", "n": 400}\' | /usr/bin/python3 scripts/bench/serveBench/floor.py '
-                           '/tmp/model payloads.json')
+    parser = cli_parser("The in-process floor of npm run bench:serve (started by the bench).",
+                        'examples:\n  echo \'{"key": "fashion x1", "n": 400}\' | '
+                        '/usr/bin/python3 scripts/bench/serveBench/floor.py /tmp/model payloads.json', prog="floor.py")
     parser.add_argument("model_dir", help="an extracted archive (code/inference.py inside)")
     parser.add_argument("payload_file", help='JSON list of {"key": ..., "body": ...}')
     return parser.parse_args(argv[1:])

@@ -22,7 +22,8 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "local", "server"))
 from http_front import ModelHTTPServer  # noqa: E402 - the model server's HTTP side, from local/server
-from helper_cli import helper_parser  # noqa: E402 - beside this script
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+from pycli import cli_parser  # noqa: E402 - scripts/pycli.py
 
 
 def busy_wait(seconds):
@@ -54,9 +55,9 @@ class StandIn:
 
 
 def parse_args(argv):
-    return helper_parser("standin.py", "The stand-in model server of npm run bench:serve (started by the bench).",
-                         'echo \'{"length": 7, "busy_ms": 10, "answer": "{}"}\' | /usr/bin/python3 '
-                         'scripts/bench/serveBench/standin.py').parse_args(argv[1:])
+    return cli_parser("The stand-in model server of npm run bench:serve (started by the bench).",
+                      'examples:\n  echo \'{"length": 7, "busy_ms": 10, "answer": "{}"}\' | '
+                      '/usr/bin/python3 scripts/bench/serveBench/standin.py', prog="standin.py").parse_args(argv[1:])
 
 
 def main(argv):

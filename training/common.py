@@ -76,5 +76,3 @@ def record_figures(name, figures, path=FIGURES):
     with open(path, "w", encoding="utf-8") as f:
         json.dump(dict(sorted(data.items())), f, indent=2, sort_keys=True)
         f.write("\n")
-
-
